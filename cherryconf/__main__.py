@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from cherryconf.cli import main
+
+main()

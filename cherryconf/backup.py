@@ -1,0 +1,214 @@
+"""Snapshots of a store taken before every write; listing, verifying, pruning and restoring them.
+
+Layout: `<CHERRYCONF_HOME>/backups/<install key>/<UTC time>-<reason>/` holding `manifest.json` and `files/`
+(the store's files as they were). Directories 0700, files 0600: the store holds the user's API keys.
+A backup is built under a `.partial` name and renamed when complete, so a crash never leaves a half backup
+that looks whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from cherryconf import __version__, faults
+from cherryconf.errors import BadInput, StoreError
+from cherryconf.fsutil import PRIVATE_FILE, atomic_write, fsync_dir, private_dir
+
+if TYPE_CHECKING:
+    from cherryconf.install import Install
+    from cherryconf.paths import Context
+    from cherryconf.stores import Store
+
+DEFAULT_KEEP = 20
+MANIFEST = "manifest.json"
+FILES = "files"
+_PARTIAL = ".partial"
+_REASON = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+class FileEntry(BaseModel):
+    path: str
+    size: int
+    sha256: str
+
+
+class ProviderEntry(BaseModel):
+    id: str
+    name: str
+
+
+class Manifest(BaseModel):
+    format: Literal[1] = 1
+    cherryconf_version: str
+    created_at: datetime
+    install: str
+    install_key: str
+    store_kind: Literal["v1", "v2"]
+    app_version: str | None
+    reason: str
+    store_root: str  # the store's directory relative to the install's data dir
+    providers: list[ProviderEntry]
+    files: list[FileEntry]
+
+
+class Backup(BaseModel):
+    id: str
+    path: Path
+    manifest: Manifest
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.manifest.files)
+
+    @property
+    def files_dir(self) -> Path:
+        return self.path / FILES
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def install_dir(ctx: Context, install: Install) -> Path:
+    return ctx.backups_dir / install.key
+
+
+def create(ctx: Context, install: Install, store: Store, reason: str, keep: int = DEFAULT_KEEP) -> Backup:
+    """Copy the whole store into a new backup; the caller holds the store exclusively."""
+    if not _REASON.match(reason):
+        raise ValueError(f"bad backup reason {reason!r}")
+    now = datetime.now(UTC)
+    backup_id = f"{now:%Y%m%dT%H%M%S.%fZ}-{reason}"
+    parent = private_dir(install_dir(ctx, install))
+    private_dir(ctx.backups_dir)
+    work = parent / (backup_id + _PARTIAL)
+    shutil.rmtree(work, ignore_errors=True)
+    private_dir(work / FILES)
+    try:
+        store.snapshot(work / FILES)
+        entries = []
+        for rel in sorted(p.relative_to(work / FILES) for p in (work / FILES).rglob("*") if p.is_file()):
+            full = work / FILES / rel
+            full.chmod(PRIVATE_FILE)
+            entries.append(FileEntry(path=rel.as_posix(), size=full.stat().st_size, sha256=_sha256(full)))
+        providers = [
+            ProviderEntry(id=str(p.get("id", "")), name=str(p.get("name", ""))) for p in store.read().providers
+        ]
+        manifest = Manifest(
+            cherryconf_version=__version__,
+            created_at=now,
+            install=str(install.data_dir),
+            install_key=install.key,
+            store_kind=install.kind,
+            app_version=install.app_version,
+            reason=reason,
+            store_root=store.root.relative_to(install.data_dir).as_posix(),
+            providers=providers,
+            files=entries,
+        )
+        atomic_write(work / MANIFEST, (manifest.model_dump_json(indent=2) + "\n").encode())
+        faults.step("backup written")
+        final = parent / backup_id
+        work.rename(final)
+        fsync_dir(parent)
+        faults.step("backup in place")
+    except OSError as e:
+        shutil.rmtree(work, ignore_errors=True)
+        raise StoreError(f"could not write a backup to {parent} ({e.strerror}); nothing was changed") from None
+    prune(ctx, install, keep, protect=backup_id)
+    return Backup(id=backup_id, path=final, manifest=manifest)
+
+
+def _load(path: Path) -> Backup | None:
+    try:
+        manifest = Manifest.model_validate_json((path / MANIFEST).read_bytes())
+    except (OSError, ValidationError):
+        return None
+    return Backup(id=path.name, path=path, manifest=manifest)
+
+
+def list_backups(ctx: Context, install: Install | None = None) -> list[Backup]:
+    """Complete backups, newest first; for one install or for all."""
+    root = ctx.backups_dir
+    if not root.is_dir():
+        return []
+    parents = [install_dir(ctx, install)] if install else [p for p in root.iterdir() if p.is_dir()]
+    found = []
+    for parent in parents:
+        if not parent.is_dir():
+            continue
+        for d in parent.iterdir():
+            if d.is_dir() and not d.name.endswith(_PARTIAL):
+                b = _load(d)
+                if b is not None:
+                    found.append(b)
+    return sorted(found, key=lambda b: b.manifest.created_at, reverse=True)
+
+
+def find(ctx: Context, install: Install, backup_id: str | None) -> Backup:
+    """The named backup of this install (a unique prefix will do), or the newest; any install's with an id."""
+    candidates = list_backups(ctx, install)
+    if backup_id is None:
+        if not candidates:
+            raise BadInput(f"there is no backup of {install.data_dir} in {ctx.backups_dir}")
+        return candidates[0]
+    everything = list_backups(ctx)
+    exact = [b for b in everything if b.id == backup_id]
+    matches = exact or [b for b in everything if b.id.startswith(backup_id)]
+    if not matches:
+        damaged = [d for d in ctx.backups_dir.glob(f"*/{backup_id}*") if d.is_dir()]
+        if damaged:
+            raise StoreError(f"backup {damaged[0].name} is damaged: its manifest.json is missing or unreadable")
+        raise BadInput(f"no backup with id {backup_id!r}; `cherryconf backups` lists them")
+    if len(matches) > 1:
+        raise BadInput(f"{backup_id!r} matches {len(matches)} backups; give more of the id")
+    return matches[0]
+
+
+def verify(backup: Backup) -> None:
+    """StoreError unless every file the manifest lists is there with its size and sha256, and no other."""
+    listed = {f.path for f in backup.manifest.files}
+    for entry in backup.manifest.files:
+        path = backup.files_dir / entry.path
+        if not path.is_file():
+            raise StoreError(f"backup {backup.id} is damaged: {entry.path} is missing")
+        if path.stat().st_size != entry.size or _sha256(path) != entry.sha256:
+            raise StoreError(f"backup {backup.id} is damaged: {entry.path} does not match its checksum")
+    extra = [p for p in backup.files_dir.rglob("*") if p.is_file()
+             and p.relative_to(backup.files_dir).as_posix() not in listed]
+    if extra:
+        raise StoreError(f"backup {backup.id} is damaged: {extra[0].name} is not in its manifest")
+
+
+def prune(ctx: Context, install: Install, keep: int, protect: str) -> list[str]:
+    """Delete all but the newest `keep` backups of this install, never `protect`; returns the ids removed."""
+    if keep < 1:
+        raise BadInput("--keep must be at least 1")
+    removed = []
+    for b in list_backups(ctx, install)[keep:]:
+        if b.id != protect:
+            shutil.rmtree(b.path)
+            removed.append(b.id)
+    return removed
+
+
+def check_compatible(backup: Backup, install: Install) -> str | None:
+    """Why this backup does not belong to this install, or None when it does."""
+    m = backup.manifest
+    if m.store_kind != install.kind:
+        return f"backup {backup.id} holds a {m.store_kind} store but {install.data_dir} has a {install.kind} store"
+    if m.install_key != install.key:
+        return f"backup {backup.id} was taken from {m.install}, not from {install.data_dir}"
+    return None
+

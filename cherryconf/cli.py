@@ -1,0 +1,268 @@
+"""The command line: parse, call one core function, render its result. Nothing else lives here.
+
+Only click is imported at start-up; every command imports what it needs, so `--version` and `--help` stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from cherryconf import __version__
+from cherryconf.errors import BadInput, CherryconfError, ExitCode
+
+if TYPE_CHECKING:
+    from cherryconf.apply import Prepared, Written
+    from cherryconf.install import Install
+    from cherryconf.paths import Context
+
+
+@dataclass
+class Options:
+    data_dir: Path | None
+    json: bool
+    debug: bool
+
+    def context(self) -> Context:
+        from cherryconf.paths import Context
+
+        return Context.from_os()
+
+    def install(self) -> Install:
+        """The install the command works on, after finishing any restore a crash interrupted."""
+        from cherryconf import install as install_mod
+        from cherryconf.stores import open_store
+
+        inst = install_mod.resolve(self.context(), self.data_dir)
+        note = open_store(inst).recover()
+        if note:
+            click.echo(f"cherryconf: {note}", err=True)
+        return inst
+
+
+pass_options = click.make_pass_decorator(Options)
+
+
+def emit(opts: Options, document: dict[str, Any], text: str) -> None:
+    """Print the command's result: one JSON document with --json, else the human text."""
+    if opts.json:
+        from cherryconf.render import dumps
+
+        click.echo(dumps(document))
+    elif text:
+        click.echo(text)
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before writing; --yes skips it, and without a terminal the user must say --yes."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise BadInput("not a terminal, so cherryconf cannot ask for confirmation: add --yes to go ahead")
+    if not click.confirm(question, default=False):
+        raise click.Abort
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="CHERRYCONF_DATA_DIR",
+              help="Cherry Studio's userData directory (default: find it).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout and nothing else there.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+@click.version_option(__version__, prog_name="cherryconf")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -> None:
+    """Set up and repair Cherry Studio's LLM providers (OpenAI-compatible gateways on chat/completions)."""
+    ctx.obj = Options(data_dir, as_json, debug)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help(), err=True)
+        ctx.exit(ExitCode.BAD_INPUT)
+
+
+@cli.command()
+@click.argument("which", type=click.Choice(["provider", "profile"]), default="profile")
+def schema(which: str) -> None:
+    """Print a JSON Schema: the 1.x Provider format, or the profile format."""
+    from cherryconf.schema import schema_text
+
+    click.echo(schema_text("provider" if which == "provider" else "profile"), nl=False)
+
+
+@cli.command()
+@click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--open", "open_it", is_flag=True, help="Hand the link to the operating system (opens the app).")
+@pass_options
+def link(opts: Options, profile_path: Path, open_it: bool) -> None:
+    """Print the app's own cherrystudio:// import link for each provider (no files touched)."""
+    from cherryconf import deeplink, profile
+
+    loaded = profile.load(profile_path)
+    links = [(p.id, deeplink.build(p.new_provider)) for p in loaded.providers]
+    note = ("Import links carry no models: after importing, add the models in the app, "
+            "or use `cherryconf apply` to write them too.")
+    emit(opts, {"links": [{"id": i, "link": u} for i, u in links], "note": note},
+         "\n".join(u for _, u in links))
+    if not opts.json:
+        click.echo(note, err=True)
+    if open_it:
+        for _, url in links:
+            if click.launch(url) != 0:
+                raise CherryconfError("the operating system could not open the cherrystudio:// link")
+
+
+@cli.command()
+@pass_options
+def locate(opts: Options) -> None:
+    """Show the Cherry Studio installs found: data dir, store kind, app version, running or not."""
+    from cherryconf import install as install_mod
+
+    ctx = opts.context()
+    if opts.data_dir is not None:
+        found = [install_mod.inspect(opts.data_dir, "--data-dir")]
+    else:
+        found = install_mod.find_installs(ctx)
+    rows = []
+    for inst in found:
+        rows.append({
+            "data_dir": str(inst.data_dir), "store": inst.kind, "app_version": inst.app_version,
+            "found_by": inst.found_by, "running": install_mod.running_reason(inst),
+        })
+    lines = [
+        f"{r['data_dir']}\n  store: {r['store']}, app version: {r['app_version'] or 'unknown'}, "
+        f"found by: {r['found_by']}, running: {r['running'] or 'no'}"
+        for r in rows
+    ]
+    if not rows:
+        install_mod.resolve(ctx, None)  # raises the error that says where cherryconf looked
+    emit(opts, {"installs": rows}, "\n".join(lines))
+
+
+@cli.command()
+@pass_options
+def providers(opts: Options) -> None:
+    """List the providers in the store: id, name, type, the URL chats go to, models, key (masked)."""
+    from cherryconf import render
+    from cherryconf.endpoints import parse_version, provider_chat_url
+    from cherryconf.stores import open_store
+
+    inst = opts.install()
+    state = open_store(inst).read()
+    version = parse_version(inst.app_version)
+    items: list[dict[str, Any]] = []
+    rows: list[list[str]] = []
+    for p in state.providers:
+        url = provider_chat_url(p, version)
+        models = [str(m.get("id")) for m in p.get("models", [])]
+        key = render.mask(str(p.get("apiKey", "")))
+        items.append({"id": p.get("id"), "name": p.get("name"), "type": p.get("type"), "url": url,
+                      "models": models, "apiKey": key, "enabled": p.get("enabled")})
+        rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), url or "-",
+                     str(len(models)), key])
+    emit(opts, {"install": str(inst.data_dir), "store": inst.kind, "providers": items},
+         render.table(["ID", "NAME", "TYPE", "CHAT URL", "MODELS", "KEY"], rows))
+
+
+def _written_text(w: Written, with_changes: bool = True) -> str:
+    from cherryconf import render
+
+    if w.backup is None:
+        return "no changes: the store already holds this profile"
+    lines = [render.changes_text(w.plan.changes, w.plan.after)] if with_changes else []
+    lines.append(f"wrote {w.install.data_dir} ({len(w.plan.changed_ids)} provider(s) changed)")
+    lines.append("restart Cherry Studio to see the change")
+    lines.append(f"backup: {w.backup.path}")
+    return "\n".join(lines)
+
+
+def _written_json(w: Written, prepared: Prepared | None = None, dry_run: bool = False) -> dict[str, Any]:
+    from cherryconf import render
+
+    p = w.plan if prepared is None else prepared.plan
+    return {
+        "install": str(w.install.data_dir if prepared is None else prepared.install.data_dir),
+        "changed": p.changed,
+        "dry_run": dry_run,
+        "changes": [render.change_json(c) for c in p.changes],
+        "default_model": p.default_model_after if p.default_model_after != p.default_model_before else None,
+        "backup": str(w.backup.path) if w.backup else None,
+    }
+
+
+@cli.command()
+@click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print the plan and the diff; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--via", type=click.Choice(["store", "link"]), default="store", show_default=True,
+              help="Write the store, or print the app's import links instead.")
+@click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help="Backups to keep.")
+@click.pass_context
+def apply(ctx: click.Context, profile_path: Path, dry_run: bool, yes: bool, via: str, keep: int) -> None:
+    """Make the store hold the profile's providers (idempotent; backs up first)."""
+    from cherryconf import apply as apply_mod
+    from cherryconf import profile, render
+    from cherryconf.endpoints import parse_version
+
+    opts: Options = ctx.obj
+    if via == "link":
+        ctx.invoke(link, profile_path=profile_path, open_it=False)
+        return
+    inst = opts.install()
+    loaded = profile.load(profile_path, app_version=parse_version(inst.app_version))
+    prepared = apply_mod.prepare(inst, loaded)
+    p = prepared.plan
+    if not p.changed or dry_run:
+        nothing = apply_mod.Written(inst, p, None)
+        text = render.changes_text(p.changes, p.after) if p.changed else ""
+        if p.changed and p.default_model_after != p.default_model_before:
+            text += f"\n~ default model -> {p.default_model_after and p.default_model_after.get('id')}"
+        text = (text + "\n(dry run: nothing written)") if p.changed else _written_text(nothing)
+        emit(opts, _written_json(nothing, prepared, dry_run), text.strip())
+        return
+    if not opts.json:
+        click.echo(render.changes_text(p.changes, p.after))
+    confirm(f"Write these changes to {inst.data_dir}?", yes)
+    written = apply_mod.write(opts.context(), prepared, "apply", keep)
+    emit(opts, _written_json(written), _written_text(written, with_changes=False))
+
+
+def _fail(opts: Options | None, message: str, code: int) -> NoReturn:
+    click.echo(f"cherryconf: {message}", err=True)
+    if opts is not None and opts.json:
+        from cherryconf.render import dumps
+
+        click.echo(dumps({"error": message, "exit_code": code}))
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Entry point: run the CLI and map every outcome to the documented exit code and one sentence."""
+    ctx: click.Context | None = None
+
+    def options() -> Options | None:
+        obj = getattr(ctx, "obj", None)
+        return obj if isinstance(obj, Options) else None
+
+    try:
+        with cli.make_context("cherryconf", list(sys.argv[1:] if argv is None else argv)) as ctx:
+            cli.invoke(ctx)
+        sys.exit(0)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        _fail(options(), "stopped; nothing was written", ExitCode.INTERRUPTED)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(ExitCode.BAD_INPUT if isinstance(e, click.UsageError) else e.exit_code)
+    except CherryconfError as e:
+        _fail(options(), e.message, e.exit_code)
+    except KeyboardInterrupt:
+        _fail(options(), "interrupted; nothing was written", ExitCode.INTERRUPTED)
+    except Exception as e:
+        opts = options()
+        if (opts is not None and opts.debug) or "--debug" in sys.argv:
+            raise
+        _fail(opts, f"unexpected error: {type(e).__name__}: {e} (run with --debug to see where)",
+              ExitCode.UNEXPECTED)

@@ -1,0 +1,143 @@
+"""Base URL normalisation and the exact request URL each Cherry Studio version builds from an apiHost.
+
+Two eras (facts file section 4): up to 1.5 the app appends `/v1/` unless apiHost ends with `/`; from 1.6 it
+strips one trailing `/` and appends `/v1` unless the path already holds a version segment or ends with `#`.
+From 1.7 `<base>/<endpoint>#` names the endpoint explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from urllib.parse import urlsplit
+
+from cherryconf.errors import BadInput
+
+Endpoint = Literal["chat/completions", "responses", "models"]
+
+_VERSION_SEGMENT = re.compile(r"/v\d+(?:alpha|beta)?(?:/|$)", re.IGNORECASE)
+_TRAILING_VERSION = re.compile(r"/v\d+(?:alpha|beta)?$", re.IGNORECASE)
+# Endpoint paths people paste along with the base URL; stripped before anything else.
+_ENDPOINT_SUFFIXES = ("/chat/completions", "/responses", "/completions", "/models", "/messages")
+_KNOWN_HASH_ENDPOINTS = ("chat/completions", "responses", "messages", "completions")
+
+AppVersion = tuple[int, ...]
+LATEST: AppVersion = (99,)
+
+
+def parse_version(text: str | None) -> AppVersion | None:
+    """`1.6.3`, `v2.0.1-beta.2` -> (1, 6, 3), (2, 0, 1); None when there is no version to read."""
+    if not text:
+        return None
+    m = re.match(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?", text.strip())
+    if not m:
+        return None
+    return tuple(int(g) for g in m.groups() if g is not None)
+
+
+def _old_era(version: AppVersion | None) -> bool:
+    return version is not None and version < (1, 6)
+
+
+def check_url(raw: str) -> str:
+    """Trimmed URL if it is an http(s) URL with a host, else BadInput naming what is wrong."""
+    text = raw.strip()
+    if not text:
+        raise BadInput("the base URL is empty")
+    if any(c.isspace() for c in text) or any(ord(c) < 0x20 for c in text):
+        raise BadInput(f"the base URL {text!r} contains spaces or control characters")
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise BadInput(f"the base URL {text!r} must start with http:// or https://")
+    if not parts.hostname:
+        raise BadInput(f"the base URL {text!r} has no host name")
+    if parts.query:
+        raise BadInput(f"the base URL {text!r} must not contain a query string (?...)")
+    if parts.fragment:
+        raise BadInput(f"the base URL {text!r} may end with '#' but must not contain anything after it")
+    try:
+        parts.port  # noqa: B018  (validates the port range)
+    except ValueError:
+        raise BadInput(f"the base URL {text!r} has an invalid port") from None
+    return text
+
+
+def normalise_api_host(raw: str, app_version: AppVersion | None = None) -> str:
+    """Turn any pasted form of a gateway URL into the apiHost that reaches `<base>/v1/chat/completions`.
+
+    `https://h`, `https://h/`, `https://h/v1`, `https://h/v1/`, `https://h/v1/chat/completions` (with or without
+    `#`) all give `https://h`: the portable form every app version turns into `/v1/chat/completions`. A base
+    with another version segment (`/api/paas/v4`) keeps it with a trailing `/`, which both eras use as is. A
+    base whose path must not get `/v1` (written with `#`) needs `#` on 1.6+ and a trailing `/` before.
+    """
+    text = check_url(raw)
+    no_append = text.endswith("#")
+    text = text.rstrip("#").rstrip("/")
+    lowered = text.lower()
+    for suffix in _ENDPOINT_SUFFIXES:
+        if lowered.endswith(suffix):
+            text = text[: -len(suffix)].rstrip("/")
+            break
+    scheme_host_len = len(urlsplit(text).scheme) + 3 + len(urlsplit(text).netloc)
+    path = text[scheme_host_len:]
+    if re.search(r"/v1$", path, re.IGNORECASE):
+        return text[: -len("/v1")]
+    if _TRAILING_VERSION.search(path):
+        return text + "/"
+    if no_append:
+        return text + "/" if _old_era(app_version) else text + "#"
+    return text
+
+
+def base_url(api_host: str, app_version: AppVersion | None = None) -> str:
+    """The base URL the app derives from apiHost (what it puts endpoints after), without a trailing `/`."""
+    host = api_host.strip()
+    if _old_era(app_version):
+        if host.endswith(("/", "volces.com/api/v3")):
+            return host.rstrip("/")
+        return f"{host}/v1"
+    host = host[:-1] if host.endswith("/") else host
+    if host.endswith("#"):
+        stripped = host[:-1]
+        # 1.7+: "<base>/<endpoint>#" names the endpoint; the base is what comes before it.
+        if app_version is None or app_version >= (1, 7):
+            for ep in _KNOWN_HASH_ENDPOINTS:
+                if stripped.endswith("/" + ep):
+                    return stripped[: -len(ep) - 1]
+        return stripped
+    path = host[len(urlsplit(host).scheme) + 3 + len(urlsplit(host).netloc) :]
+    if _VERSION_SEGMENT.search(path):
+        return host
+    return f"{host}/v1"
+
+
+def endpoint_for_type(provider_type: str) -> Endpoint:
+    """Which endpoint a provider of this type calls for chat."""
+    if provider_type == "openai-response":
+        return "responses"
+    if provider_type in ("openai", "new-api", "gateway", "azure-openai", "ollama", "mistral", "qwenlm"):
+        return "chat/completions"
+    raise BadInput(f"provider type {provider_type!r} does not use an OpenAI-compatible endpoint")
+
+
+def request_url(
+    api_host: str, endpoint: Endpoint, app_version: AppVersion | None = None
+) -> str:
+    """The exact URL the app requests for `endpoint` given this apiHost."""
+    return f"{base_url(api_host, app_version)}/{endpoint}"
+
+
+def chat_url(api_host: str, provider_type: str, app_version: AppVersion | None = None) -> str:
+    """The URL a chat with this provider goes to, as the installed app version builds it."""
+    return request_url(api_host, endpoint_for_type(provider_type), app_version)
+
+
+def provider_chat_url(provider: dict[str, object], app_version: AppVersion | None = None) -> str | None:
+    """Where chats with this stored provider go, or None (no apiHost, or not an OpenAI-compatible type)."""
+    host = provider.get("apiHost")
+    if not isinstance(host, str) or not host.strip():
+        return None
+    try:
+        return chat_url(host, str(provider.get("type", "")), app_version)
+    except BadInput:
+        return None

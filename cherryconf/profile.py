@@ -1,0 +1,231 @@
+"""Load profile.yaml: YAML, `${VAR}` references, model shorthand, apiHost normalisation, validation.
+
+Every error names the file and the location inside it (`profile.yaml: providers[0].models[2].id: required`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from cherryconf import schema
+from cherryconf.endpoints import AppVersion, normalise_api_host
+from cherryconf.errors import BadInput
+from cherryconf.spec import Profile, ProfileModel, ProfileProvider, default_group, model_from_id
+
+MAX_PROFILE_BYTES = 1024 * 1024  # a profile is a few KB; anything near this is a mistake, not a profile
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# The fields a profile may set on a provider, beyond id and models (which merge by their own rules).
+_PROVIDER_FIELDS = ("name", "type", "apiHost", "apiKey", "enabled", "notes", "apiVersion", "extra_headers",
+                    "apiOptions", "rateLimit")
+
+
+@dataclass(frozen=True)
+class ProviderPatch:
+    """What a profile wants of one provider: the fields it names, its models, and the provider it creates."""
+
+    id: str
+    fields: dict[str, Any]
+    models: list[dict[str, Any]]  # full Models, for models the store does not hold yet
+    model_updates: list[dict[str, Any]]  # per model: its id and only the fields the profile names
+    replace_models: bool
+    new_provider: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadedProfile:
+    source: str
+    providers: list[ProviderPatch]
+    default_model: tuple[str, str] | None = None
+    raw: Profile | None = field(default=None, compare=False)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping with the same key twice (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(path: Path) -> Any:
+    where = path.name
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read it ({e.strerror})") from None
+    if path.is_dir():
+        raise BadInput(f"{path}: is a directory, not a profile")
+    if size > MAX_PROFILE_BYTES:
+        raise BadInput(f"{where}: {size} bytes is too large for a profile (at most {MAX_PROFILE_BYTES})")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{where}: not UTF-8 text (byte {e.start})") from None
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read it ({e.strerror})") from None
+    return parse_yaml(text, where)
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise BadInput(f"{where}: {at}{e.problem or e.context or 'invalid YAML'}") from None
+    except yaml.YAMLError as e:
+        raise BadInput(f"{where}: invalid YAML ({e})") from None
+
+
+def expand_env(value: Any, env: Mapping[str, str], loc: list[str | int], where: str) -> Any:
+    """Replace `${NAME}` in every string; a name missing from the environment is an error naming it."""
+    if isinstance(value, str):
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in env:
+                raise BadInput(
+                    f"{where}: {schema.format_location(loc)}: environment variable {name} is not set"
+                )
+            return env[name]
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: expand_env(v, env, [*loc, str(k)], where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, env, [*loc, i], where) for i, v in enumerate(value)]
+    return value
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "required",
+    "extra_forbidden": "unknown field",
+    "string_too_short": "must not be empty",
+}
+
+
+def _pydantic_error(e: ValidationError, where: str) -> BadInput:
+    def clean(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+        # Union branches show up in the location ("str", "ProfileModel"); users think in document paths.
+        return tuple(p for p in loc if not (isinstance(p, str) and (
+            p in ("str", "ProfileModel") or p.startswith("constrained-str"))))
+
+    errs = e.errors()
+    if not errs:
+        return BadInput(f"{where}: invalid profile")
+    # Of a union's per-branch errors, the deepest location is the one that says what is wrong.
+    first = max(errs, key=lambda err: len(err["loc"]))
+    others = {clean(err["loc"]) for err in errs} - {clean(first["loc"])}
+    message = _PYDANTIC_MESSAGES.get(first["type"], first["msg"][:1].lower() + first["msg"][1:])
+    more = f" (and {len(others)} more)" if others else ""
+    loc = schema.format_location(list(clean(first["loc"])))
+    return BadInput(f"{where}: {loc or '(top level)'}: {message}{more}")
+
+
+def _expand_models(provider: ProfileProvider) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    full: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for m in provider.models:
+        if isinstance(m, str):
+            full.append(model_from_id(m.strip(), provider.id))
+            updates.append({"id": m.strip()})
+            continue
+        model = _model_from_profile(m, provider.id)
+        full.append(model)
+        named = m.model_fields_set | {"id"}
+        updates.append({k: v for k, v in model.items() if k in named})
+    return full, updates
+
+
+def _model_from_profile(m: ProfileModel, provider_id: str) -> dict[str, Any]:
+    model = model_from_id(m.id, provider_id)
+    model["name"] = m.name or m.id
+    model["group"] = m.group or default_group(m.id, provider_id)
+    extra = m.model_dump(exclude_none=True, exclude={"id", "name", "group", "capabilities"})
+    model.update(extra)
+    if m.capabilities is not None:
+        model["capabilities"] = [{"type": c, "isUserSelected": True} for c in m.capabilities]
+    return model
+
+
+def build(profile: Profile, where: str, app_version: AppVersion | None = None) -> LoadedProfile:
+    """Turn a validated profile into patches: normalised apiHost, expanded models, checked cross-references."""
+    seen: set[str] = set()
+    patches: list[ProviderPatch] = []
+    for i, p in enumerate(profile.providers):
+        loc = f"providers[{i}]"
+        if p.id in seen:
+            raise BadInput(f"{where}: {loc}.id: {p.id!r} is used by an earlier provider too")
+        seen.add(p.id)
+        try:
+            api_host = normalise_api_host(p.apiHost, app_version)
+        except BadInput as e:
+            raise BadInput(f"{where}: {loc}.apiHost: {e.message}") from None
+        models, model_updates = _expand_models(p)
+        ids = [m["id"] for m in models]
+        dup = next((m for m in ids if ids.count(m) > 1), None)
+        if dup is not None:
+            raise BadInput(f"{where}: {loc}.models: model {dup!r} is listed twice")
+        fields = p.model_dump(include=set(_PROVIDER_FIELDS) & p.model_fields_set, exclude_none=True)
+        fields["apiHost"] = api_host
+        fields["apiKey"] = p.apiKey.strip()
+        new_provider: dict[str, Any] = {
+            "id": p.id,
+            "name": p.name or p.id,
+            "type": p.type,
+            "apiKey": fields["apiKey"],
+            "apiHost": api_host,
+            "models": models,
+            "enabled": True if p.enabled is None else p.enabled,
+            "isSystem": False,
+        }
+        new_provider.update({k: v for k, v in fields.items() if k not in new_provider})
+        schema.validate("provider", new_provider, where=f"{where}: {loc}")
+        patches.append(ProviderPatch(p.id, fields, models, model_updates, p.replaceModels, new_provider))
+
+    default_model = None
+    if profile.defaultModel:
+        provider_id, _, model_id = profile.defaultModel.partition("/")
+        patch = next((x for x in patches if x.id == provider_id), None)
+        if patch is None:
+            raise BadInput(f"{where}: defaultModel: no provider {provider_id!r} in this profile")
+        if model_id not in {m["id"] for m in patch.models}:
+            raise BadInput(f"{where}: defaultModel: provider {provider_id!r} lists no model {model_id!r}")
+        default_model = (provider_id, model_id)
+    return LoadedProfile(where, patches, default_model, profile)
+
+
+def parse(data: Any, where: str, env: Mapping[str, str], app_version: AppVersion | None = None) -> LoadedProfile:
+    if not isinstance(data, dict):
+        raise BadInput(f"{where}: a profile is a mapping with 'version' and 'providers', not {type(data).__name__}")
+    data = expand_env(data, env, [], where)
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as e:
+        raise _pydantic_error(e, where) from None
+    return build(profile, where, app_version)
+
+
+def load(path: Path, env: Mapping[str, str] | None = None, app_version: AppVersion | None = None) -> LoadedProfile:
+    """Read, expand and validate a profile file; BadInput with a located sentence on any problem."""
+    return parse(_read_yaml(path), path.name, os.environ if env is None else env, app_version)

@@ -1,0 +1,115 @@
+"""Human text and --json output. Keys are masked here and nowhere is a whole key printed."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cherryconf.plan import ProviderChange
+
+
+def mask(key: str) -> str:
+    """`sk-abcdef...wxyz` -> `sk-ab…wxyz`; short keys show less, several comma-separated keys each masked."""
+    if "," in key:
+        return ",".join(mask(k) for k in key.split(","))
+    k = key.strip()
+    if not k:
+        return "(none)"
+    if len(k) <= 8:
+        return "…" + k[-2:] if len(k) > 4 else "…"
+    if len(k) <= 16:
+        return f"{k[:2]}…{k[-2:]}"
+    return f"{k[:5]}…{k[-4:]}"
+
+
+def dumps(document: Any) -> str:
+    """The one JSON form cherryconf prints: indented, non-ASCII as is, stable key order."""
+    return json.dumps(document, ensure_ascii=False, indent=2, default=str)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """A plain aligned table; widths count characters (CJK renders wider, but stays readable)."""
+    if not rows:
+        return ""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+_SECRET_FIELDS = {"apiKey"}
+
+
+def show_value(field: str, value: Any) -> str:
+    """A field's value for people: keys masked, header values masked (they often carry tokens)."""
+    if value is None:
+        return "(unset)"
+    if field in _SECRET_FIELDS and isinstance(value, str):
+        return mask(value)
+    if field == "extra_headers" and isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {mask(str(v))}" for k, v in value.items()) + "}"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def masked_provider(provider: dict[str, Any]) -> dict[str, Any]:
+    """A provider safe to print as JSON: apiKey and header values masked."""
+    out = dict(provider)
+    if isinstance(out.get("apiKey"), str):
+        out["apiKey"] = mask(out["apiKey"])
+    if isinstance(out.get("extra_headers"), dict):
+        out["extra_headers"] = {k: mask(str(v)) for k, v in out["extra_headers"].items()}
+    return out
+
+
+def _models_summary(c: ProviderChange) -> str:
+    parts = [f"+{m}" for m in c.models_added] + [f"-{m}" for m in c.models_removed]
+    parts += [f"~{m}" for m in c.models_changed]
+    return "models " + " ".join(parts) if parts else ""
+
+
+def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]]) -> str:
+    """One block per provider that changes: `+` added, `~` updated, `-` removed; keys masked."""
+    by_id = {p.get("id"): p for p in after}
+    lines: list[str] = []
+    for c in changes:
+        if c.action == "unchanged":
+            continue
+        if c.action == "add":
+            p = by_id.get(c.id, {})
+            lines.append(f"+ {c.id} ({c.name}): add provider, type {p.get('type')}")
+            for f in ("apiHost", "apiKey"):
+                lines.append(f"    {f}: {show_value(f, p.get(f))}")
+        elif c.action == "remove":
+            lines.append(f"- {c.id} ({c.name}): provider removed")
+        else:
+            lines.append(f"~ {c.id} ({c.name}): update")
+            for fc in c.fields:
+                lines.append(f"    {fc.field}: {show_value(fc.field, fc.before)} -> {show_value(fc.field, fc.after)}")
+        summary = _models_summary(c)
+        if summary:
+            lines.append(f"    {summary}")
+    return "\n".join(lines)
+
+
+def change_json(c: ProviderChange) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "action": c.action,
+        "fields": {f.field: {"before": _json_value(f.field, f.before), "after": _json_value(f.field, f.after)}
+                   for f in c.fields},
+        "models_added": c.models_added,
+        "models_removed": c.models_removed,
+        "models_changed": c.models_changed,
+    }
+
+
+def _json_value(field: str, value: Any) -> Any:
+    if field in _SECRET_FIELDS and isinstance(value, str):
+        return mask(value)
+    if field == "extra_headers" and isinstance(value, dict):
+        return {k: mask(str(v)) for k, v in value.items()}
+    return value

@@ -1,0 +1,176 @@
+"""The data cherryconf works with, described once.
+
+`Provider` and `Model` are Cherry Studio's 1.x formats (every store maps to and from them); unknown fields are
+allowed so whatever the app stored round-trips. `Profile*` are what users write: unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ProviderType = Literal[
+    "openai",
+    "openai-response",
+    "anthropic",
+    "gemini",
+    "azure-openai",
+    "vertexai",
+    "mistral",
+    "aws-bedrock",
+    "vertex-anthropic",
+    "new-api",
+    "gateway",
+    "ollama",
+    "qwenlm",
+]
+ModelType = Literal["text", "vision", "embedding", "reasoning", "function_calling", "web_search", "rerank"]
+EndpointType = Literal["openai", "openai-response", "anthropic", "gemini", "image-generation", "jina-rerank"]
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+
+
+class ModelCapability(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: ModelType
+    isUserSelected: bool | None = None
+
+
+class ModelPricing(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    input_per_million_tokens: float
+    output_per_million_tokens: float
+    currencySymbol: str | None = None
+
+
+class Model(BaseModel):
+    """A 1.x Model exactly as the app stores it inside a provider."""
+
+    model_config = ConfigDict(extra="allow")
+    id: NonEmpty
+    provider: NonEmpty
+    name: str
+    group: str
+    owned_by: str | None = None
+    description: str | None = None
+    capabilities: list[ModelCapability] | None = None
+    type: list[ModelType] | None = None
+    pricing: ModelPricing | None = None
+    endpoint_type: EndpointType | None = None
+    supported_endpoint_types: list[EndpointType] | None = None
+    supported_text_delta: bool | None = None
+
+
+class ApiOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    isNotSupportArrayContent: bool | None = None
+    isNotSupportStreamOptions: bool | None = None
+    isSupportDeveloperRole: bool | None = None
+    isSupportServiceTier: bool | None = None
+    isNotSupportEnableThinking: bool | None = None
+    isNotSupportAPIVersion: bool | None = None
+    isNotSupportVerbosity: bool | None = None
+
+
+class Provider(BaseModel):
+    """A 1.x Provider exactly as the app stores it in `llm.providers`."""
+
+    model_config = ConfigDict(extra="allow")
+    id: NonEmpty
+    type: ProviderType
+    name: str
+    apiKey: str
+    apiHost: str
+    models: list[Model]
+    enabled: bool | None = None
+    isSystem: bool | None = None
+    isAuthed: bool | None = None
+    rateLimit: float | None = None
+    apiVersion: str | None = None
+    anthropicApiHost: str | None = None
+    notes: str | None = None
+    extra_headers: dict[str, str] | None = None
+    serviceTier: str | None = None
+    verbosity: str | None = None
+    authType: Literal["apiKey", "oauth"] | None = None
+    isVertex: bool | None = None
+    apiOptions: ApiOptions | None = None
+
+
+# --- the profile: what users write -------------------------------------------------------------------
+
+
+class ProfileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: NonEmpty
+    name: NonEmpty | None = None
+    group: NonEmpty | None = None
+    capabilities: list[ModelType] | None = None
+    description: str | None = None
+    owned_by: str | None = None
+    endpoint_type: EndpointType | None = None
+    supported_endpoint_types: list[EndpointType] | None = None
+    pricing: ModelPricing | None = None
+
+
+class ProfileProvider(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: Identifier
+    name: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    type: ProviderType = "openai"
+    apiHost: NonEmpty
+    apiKey: NonEmpty
+    models: list[NonEmpty | ProfileModel] = Field(default_factory=list)
+    replaceModels: bool = False
+    enabled: bool | None = None
+    notes: str | None = None
+    apiVersion: str | None = None
+    extra_headers: dict[str, str] | None = None
+    apiOptions: ApiOptions | None = None
+    rateLimit: float | None = None
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: Literal[1]
+    providers: Annotated[list[ProfileProvider], Field(min_length=1)]
+    defaultModel: Annotated[str, StringConstraints(pattern=r"^[^/\s]+/.+$")] | None = None
+
+
+# --- naming, the way the app derives it --------------------------------------------------------------
+
+# Providers for which the app treats every one of / - _ : and space as a first-rule delimiter.
+_ALL_DELIMITER_PROVIDERS = frozenset({"aihubmix", "silicon", "ocoolai", "o3", "dmxapi"})
+
+
+def default_group(model_id: str, provider_id: str = "") -> str:
+    """The group the app gives a model id when the user gives none (its getDefaultGroupName).
+
+    Delimiters are tried in a fixed order: the first one present wins, not the first one in the string.
+    """
+    s = model_id.lower()
+    first: tuple[str, ...] = ("/", " ", ":")
+    second: tuple[str, ...] = ("-", "_")
+    if provider_id.lower() in _ALL_DELIMITER_PROVIDERS:
+        first, second = ("/", " ", "-", "_", ":"), ()
+    for d in first:
+        if d in s:
+            return s.split(d)[0]
+    for d in second:
+        if d in s:
+            parts = s.split(d)
+            return f"{parts[0]}-{parts[1]}"
+    return s
+
+
+def model_from_id(model_id: str, provider_id: str) -> dict[str, Any]:
+    """The Model the app's bulk add-model dialog stores for a bare id (name = id, group derived)."""
+    return {
+        "id": model_id,
+        "provider": provider_id,
+        "name": model_id,
+        "group": default_group(model_id, provider_id),
+        "supported_text_delta": True,
+    }

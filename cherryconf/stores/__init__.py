@@ -1,0 +1,63 @@
+"""One interface over Cherry Studio's stores: read providers, write a plan, name the files to back up."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from cherryconf.install import Install
+    from cherryconf.plan import Plan
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What a store holds, in the 1.x Provider/Model format every store maps to."""
+
+    providers: list[dict[str, Any]]
+    default_model: dict[str, Any] | None
+    # Settings that embed a whole Model (default, quick, translate...): name -> that Model.
+    model_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    install: Install
+
+    @property
+    def root(self) -> Path:
+        """The directory whose files make up the store (what a backup copies and a restore replaces)."""
+        ...
+
+    def snapshot(self, dest: Path) -> None:
+        """Copy the store, consistent, into the empty directory `dest` (the caller holds it exclusively)."""
+        ...
+
+    def replace_with(self, source: Path) -> None:
+        """Make the store hold the snapshot in `source`; a crash at any moment leaves the old or the new."""
+        ...
+
+    def recover(self) -> str | None:
+        """Finish or undo a replacement a crash interrupted; what was done, or None."""
+        ...
+
+    def read(self) -> StoreState: ...
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Held around every write: refuses (AppRunning) while the app has the store open."""
+        ...
+
+    def write(self, plan: Plan) -> None:
+        """Make the store hold plan.after and plan.default_model_after; called inside exclusive()."""
+        ...
+
+
+def open_store(install: Install) -> Store:
+    if install.kind == "v2":
+        from cherryconf.stores.v2 import V2Store
+
+        return V2Store(install)
+    from cherryconf.stores.v1 import V1Store
+
+    return V1Store(install)

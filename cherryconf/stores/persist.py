@@ -1,0 +1,80 @@
+"""The redux-persist blob `persist:cherry-studio`: a JSON object whose values are JSON-encoded slice strings.
+
+Only the byte span of one slice's string is ever replaced, so every other slice (and `_persist`) stays byte
+for byte, whatever escapes the app's JSON.stringify chose for it.
+"""
+
+from __future__ import annotations
+
+import json
+from json.decoder import scanstring  # type: ignore[attr-defined]
+from typing import Any
+
+from cherryconf.errors import StoreError
+
+_WS = " \t\n\r"
+
+
+def _skip(text: str, i: int) -> int:
+    while i < len(text) and text[i] in _WS:
+        i += 1
+    return i
+
+
+def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
+    """Top-level key -> (start, end) of its JSON value text in `blob`."""
+    decoder = json.JSONDecoder()
+    spans: dict[str, tuple[int, int]] = {}
+    try:
+        i = _skip(blob, 0)
+        if blob[i] != "{":
+            raise ValueError("not an object")
+        i = _skip(blob, i + 1)
+        if blob[i] == "}":
+            return spans
+        while True:
+            if blob[i] != '"':
+                raise ValueError("expected a key")
+            key, i = scanstring(blob, i + 1)
+            i = _skip(blob, i)
+            if blob[i] != ":":
+                raise ValueError("expected ':'")
+            start = _skip(blob, i + 1)
+            _, end = decoder.raw_decode(blob, start)
+            spans[key] = (start, end)
+            i = _skip(blob, end)
+            if blob[i] == "}":
+                return spans
+            if blob[i] != ",":
+                raise ValueError("expected ',' or '}'")
+            i = _skip(blob, i + 1)
+    except (ValueError, IndexError) as e:
+        raise StoreError(f"Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e})") from None
+
+
+def read_slice(blob: str, name: str) -> dict[str, Any] | None:
+    """The parsed slice `name`, or None when the blob has no such slice."""
+    span = slice_spans(blob).get(name)
+    if span is None:
+        return None
+    try:
+        inner = json.loads(blob[span[0] : span[1]])
+        value = json.loads(inner) if isinstance(inner, str) else inner
+    except ValueError as e:
+        raise StoreError(f"Cherry Studio's saved '{name}' settings are not valid JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise StoreError(f"Cherry Studio's saved '{name}' settings are not a JSON object")
+    return value
+
+
+def stringify(value: Any) -> str:
+    """JSON the way JavaScript's JSON.stringify writes it: no spaces, non-ASCII as is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def replace_slice(blob: str, name: str, value: dict[str, Any]) -> str:
+    """`blob` with only slice `name` re-encoded; StoreError if the blob has no such slice."""
+    span = slice_spans(blob).get(name)
+    if span is None:
+        raise StoreError(f"Cherry Studio's saved state has no '{name}' settings; start the app once, then retry")
+    return blob[: span[0]] + stringify(stringify(value)) + blob[span[1] :]

@@ -1,0 +1,67 @@
+"""Replace a directory's contents with other files so that a crash at any moment leaves the old or the new.
+
+Steps: build `<dir>.cherryconf-new` complete and fsynced; rename `<dir>` to `<dir>.cherryconf-old`; rename the new
+one into place; delete the old one. `recover()` finishes whatever a crash interrupted, judging only by which
+of the three directories exist: the new one is renamed into place only once it is complete.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from cherryconf import faults
+from cherryconf.fsutil import copy_file, fsync_dir
+
+NEW_SUFFIX = ".cherryconf-new"
+OLD_SUFFIX = ".cherryconf-old"
+
+
+def _sibling(target: Path, suffix: str) -> Path:
+    return target.with_name(target.name + suffix)
+
+
+def replace_dir(target: Path, source: Path, files: list[Path]) -> None:
+    """Make `target` hold exactly `files` (paths relative to `source`)."""
+    new, old = _sibling(target, NEW_SUFFIX), _sibling(target, OLD_SUFFIX)
+    shutil.rmtree(new, ignore_errors=True)
+    new.mkdir(mode=target.stat().st_mode & 0o777)
+    for rel in files:
+        (new / rel).parent.mkdir(parents=True, exist_ok=True)
+        copy_file(source / rel, new / rel)
+        faults.step(f"copied {rel}")
+    fsync_dir(new)
+    faults.step("new directory complete")
+    target.rename(old)
+    fsync_dir(target.parent)
+    faults.step("old directory moved aside")
+    new.rename(target)
+    fsync_dir(target.parent)
+    faults.step("new directory in place")
+    shutil.rmtree(old)
+    faults.step("old directory removed")
+
+
+def recover(target: Path) -> str | None:
+    """Finish or undo a swap a crash interrupted; returns what was done, or None when there was nothing."""
+    new, old = _sibling(target, NEW_SUFFIX), _sibling(target, OLD_SUFFIX)
+    if not new.exists() and not old.exists():
+        return None
+    if target.exists():
+        if old.exists():
+            # The new directory was already in place: only the clean-up was missing.
+            shutil.rmtree(old)
+            return f"finished an interrupted restore of {target} (removed the old copy)"
+        # The crash came before the old directory moved: the target still holds the old state.
+        shutil.rmtree(new)
+        return f"undid an interrupted restore of {target} (it still holds the state from before)"
+    if new.exists():
+        # Old moved aside, new complete (it is only renamed once complete): put it in place.
+        new.rename(target)
+        fsync_dir(target.parent)
+        if old.exists():
+            shutil.rmtree(old)
+        return f"finished an interrupted restore of {target}"
+    old.rename(target)
+    fsync_dir(target.parent)
+    return f"undid an interrupted restore of {target} (put the previous state back)"
