@@ -1,0 +1,270 @@
+"""What a Cherry Studio install is: its userData directory, store kind, app version, and whether it runs."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import psutil
+
+from cherryconf.errors import AppRunning, BadInput, StoreError
+from cherryconf.paths import Context
+
+__all__ = [
+    "Install",
+    "StoreKind",
+    "ensure_not_running",
+    "find_installs",
+    "inspect",
+    "resolve",
+    "running_reason",
+]
+
+StoreKind = Literal["v1", "v2"]
+
+_LEVELDB = Path("Local Storage") / "leveldb"
+_SQLITE = Path("Data") / "cherrystudio.sqlite"
+
+# version.log (1.7+, both lines) gets one line per launch whose version or build changed, oldest first:
+# "<version>|<win|mac|linux|unknown>|<prod|dev>|<packaged|unpackaged>|<install|portable>|<ISO time>".
+_VERSION_LINE = re.compile(
+    r"(?P<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)"
+    r"\|(?:win|mac|linux|unknown)\|(?:prod|dev)\|(?:packaged|unpackaged)\|(?:install|portable)\|\S+"
+)
+_VERSION_LOG_TAIL = 64 * 1024  # the file grows by ~70 bytes per upgrade; the newest line is at the end
+
+# SingletonLock is written at start-up; a process that started later than that cannot be its owner
+# (the pid was reused after a crash). Allow for the coarse start times some systems report.
+_START_TIME_SLACK = 2.0
+
+
+@dataclass(frozen=True)
+class Install:
+    data_dir: Path
+    kind: StoreKind
+    app_version: str | None
+    found_by: str
+
+    @property
+    def leveldb_dir(self) -> Path:
+        return self.data_dir / _LEVELDB
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / _SQLITE
+
+    @property
+    def key(self) -> str:
+        """Stable, filesystem-safe id of this install, used to group its backups."""
+        resolved = os.path.normcase(str(self.data_dir.resolve()))
+        digest = hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:8]
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(resolved).name).strip("._") or "install"
+        return f"{name}-{digest}"
+
+
+def inspect(data_dir: Path, found_by: str) -> Install:
+    """Describe the install in data_dir; StoreError if it holds no Cherry Studio store."""
+    data_dir = data_dir.absolute()
+    if not data_dir.is_dir():
+        what = "is not a directory" if data_dir.exists() else "does not exist"
+        raise StoreError(f"{data_dir} ({found_by}) {what}.")
+    kind = _store_kind(data_dir)
+    if kind is None:
+        raise StoreError(
+            f"{data_dir} ({found_by}) holds no Cherry Studio data (no {_LEVELDB.as_posix()}, no {_SQLITE.as_posix()})."
+        )
+    return Install(data_dir=data_dir, kind=kind, app_version=_app_version(data_dir), found_by=found_by)
+
+
+def find_installs(ctx: Context) -> list[Install]:
+    """Every install that exists, deduplicated by resolved path, in the order the app itself prefers them."""
+    installs: list[Install] = []
+    seen: set[str] = set()
+    for data_dir, why in _candidates(ctx):
+        if not data_dir.is_dir() or _store_kind(data_dir) is None:
+            continue
+        identity = os.path.normcase(str(data_dir.resolve()))
+        if identity not in seen:
+            seen.add(identity)
+            installs.append(inspect(data_dir, why))
+    return installs
+
+
+def resolve(ctx: Context, data_dir: Path | None) -> Install:
+    """The install to work on: --data-dir, then CHERRYCONF_DATA_DIR, then the only install found."""
+    if data_dir is not None:
+        return inspect(data_dir, "--data-dir")
+    from_env = ctx.env.get("CHERRYCONF_DATA_DIR", "")
+    if from_env:
+        return inspect(Path(from_env), "CHERRYCONF_DATA_DIR")
+    installs = find_installs(ctx)
+    if len(installs) == 1:
+        return installs[0]
+    if installs:
+        listed = "; ".join(f"{i.data_dir} ({i.found_by})" for i in installs)
+        raise BadInput(f"Found {len(installs)} Cherry Studio installs ({listed}): choose one with --data-dir.")
+    looked = ", ".join(str(path) for path, _ in _candidates(ctx))
+    skipped = "".join(f"; {problem}, skipped" for problem in ctx.custom_dir_problems())
+    raise StoreError(f"No Cherry Studio data found (looked in {looked}{skipped}): name it with --data-dir.")
+
+
+def running_reason(install: Install) -> str | None:
+    """Why we think Cherry Studio is running on this install, or None.
+
+    Call it before cherryconf takes the LevelDB LOCK itself: POSIX record locks belong to the process, so
+    closing our probe's descriptor would also drop a lock this process already holds on that file.
+    """
+    return _leveldb_lock_reason(install) or _singleton_reason(install) or _process_reason(install)
+
+
+def ensure_not_running(install: Install) -> None:
+    """Refuse (AppRunning) to go on while Cherry Studio runs: it would overwrite or undo our write."""
+    reason = running_reason(install)
+    if reason is not None:
+        raise AppRunning(
+            f"Cherry Studio is running ({reason}): quit it, including from the tray icon, then run this again."
+        )
+
+
+def _candidates(ctx: Context) -> list[tuple[Path, str]]:
+    # Custom directories first: the app uses one instead of the default whenever it is configured.
+    return ctx.custom_user_data_dirs() + ctx.default_user_data_dirs()
+
+
+def _store_kind(data_dir: Path) -> StoreKind | None:
+    # A 2.x database wins: after migration the 1.x localStorage stays behind but is no longer read.
+    if (data_dir / _SQLITE).is_file():
+        return "v2"
+    if (data_dir / _LEVELDB).is_dir():
+        return "v1"
+    return None
+
+
+def _app_version(data_dir: Path) -> str | None:
+    """The version of the app's newest launch on this data, from version.log (absent before 1.7)."""
+    try:
+        with (data_dir / "version.log").open("rb") as log:
+            size = log.seek(0, os.SEEK_END)
+            log.seek(max(0, size - _VERSION_LOG_TAIL))
+            tail = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in reversed(tail.splitlines()):
+        match = _VERSION_LINE.fullmatch(line.strip())
+        if match:
+            return match["version"]
+    return None
+
+
+def _leveldb_lock_reason(install: Install) -> str | None:
+    lock = install.leveldb_dir / "LOCK"
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        # On Windows this is a sharing violation: another process has the file open. On POSIX it is
+        # only someone else's file, which says nothing about a lock.
+        return f"{_LEVELDB.as_posix()}/LOCK is open in another process" if sys.platform == "win32" else None
+    try:
+        held = _lock_held(fd)
+    finally:
+        os.close(fd)
+    return f"{_LEVELDB.as_posix()}/LOCK is held" if held else None
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock_held(fd: int) -> bool:
+        # Chromium locks the whole file with LockFileEx, so locking its first byte fails while it is open.
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return True
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return False
+
+else:
+    import fcntl
+
+    def _lock_held(fd: int) -> bool:
+        # LevelDB takes a POSIX record lock (fcntl F_SETLK), which flock() does not see; lockf() does.
+        # Closing the descriptor afterwards releases our probe lock.
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            return exc.errno in (errno.EACCES, errno.EAGAIN)
+        return False
+
+
+def _singleton_reason(install: Install) -> str | None:
+    if sys.platform == "win32":
+        # Chromium keeps <userData>/lockfile open without write sharing (and deletes it on close).
+        try:
+            fd = os.open(install.data_dir / "lockfile", os.O_RDWR)
+        except PermissionError:
+            return "its lockfile is open in another process"
+        except OSError:
+            return None
+        os.close(fd)
+        return None
+    link = install.data_dir / "SingletonLock"
+    try:
+        target = str(link.readlink())
+        written = link.lstat().st_mtime
+    except OSError:
+        return None
+    host, _, pid_text = target.rpartition("-")
+    if not host or not pid_text.isdigit() or host != socket.gethostname():
+        return None
+    pid = int(pid_text)
+    try:
+        started = psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+    if started > written + _START_TIME_SLACK:
+        return None
+    return f"SingletonLock names process {pid}, which is alive"
+
+
+def _is_cherry_executable(name: str) -> bool:
+    # "Cherry Studio(.exe)", "CherryStudio", "Cherry Studio CN", "Cherry Studio Helper (Renderer)",
+    # "cherry-studio-portable.exe"; development builds run as "electron" and are not recognised.
+    return re.sub(r"[\s_-]+", "", name.lower()).startswith("cherrystudio")
+
+
+def _process_reason(install: Install) -> str | None:
+    data_dir = os.path.normcase(str(install.data_dir.resolve()))
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        if proc.pid == os.getpid() or not _is_cherry_executable(proc.info["name"] or ""):
+            continue
+        if _uses_data_dir(proc, proc.info["cmdline"] or [], data_dir):
+            return f"process {proc.pid} ({proc.info['name']}) uses this data directory"
+    return None
+
+
+def _uses_data_dir(proc: psutil.Process, cmdline: list[str], data_dir: str) -> bool:
+    for arg in cmdline:
+        if arg.startswith("--user-data-dir="):
+            return _within(arg.partition("=")[2], data_dir)
+    # Without the switch, the process must have a file of this directory open (the LevelDB log, the database).
+    try:
+        return any(_within(f.path, data_dir) for f in proc.open_files())
+    except psutil.Error:
+        return False
+
+
+def _within(path: str, data_dir: str) -> bool:
+    try:
+        candidate = os.path.normcase(str(Path(path).resolve()))
+    except (OSError, RuntimeError):
+        return False
+    return candidate == data_dir or candidate.startswith(data_dir.rstrip(os.sep) + os.sep)

@@ -1,0 +1,621 @@
+"""Read a closed LevelDB directory, and append one WriteBatch to its log the way LevelDB itself does.
+
+Pure Python over cramjam (snappy) and google_crc32c, covering what Chromium's localStorage uses: the
+bytewise comparator, uncompressed or snappy tables, LevelDB 1.x logs and MANIFEST. Where LevelDB silently
+drops bytes (the incomplete tail a dying writer leaves, zero-filled regions) we drop the same bytes, so we
+see what the app will see; any other damage raises StoreError, because guessing what the app would
+recover is how data gets lost.
+"""
+
+from __future__ import annotations
+
+import bisect
+import errno
+import os
+import re
+import struct
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import cramjam
+import google_crc32c
+
+from cherryconf.errors import AppRunning, StoreError, WriteFailed
+
+__all__ = ["LevelDB", "append_batch", "lock_is_held", "locked"]
+
+_BLOCK = 32768
+_HEADER = 7  # masked crc32c LE32, length LE16, type
+_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
+_TYPE_CRC = [google_crc32c.value(bytes([t])) for t in range(_LAST + 1)]
+_TABLE_MAGIC = 0xDB4775248B80FB57
+_FOOTER = 48
+_BLOCK_TRAILER = 5  # compression byte + masked crc32c
+_NUM_LEVELS = 7
+_MAX_SEQUENCE = (1 << 56) - 1
+_COMPARATOR = b"leveldb.BytewiseComparator"
+_FILE_NAME = re.compile(r"(?:MANIFEST-(\d+)|(\d+)\.(log|ldb|sst|dbtmp))")
+
+_RUNNING = "Cherry Studio is running (its database is locked): quit it, including from the tray, and try again."
+
+
+class _Corrupt(Exception):
+    """Internal: what is wrong inside one file; open() turns it into a StoreError naming the file."""
+
+
+def _mask(crc: int) -> int:
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _varint(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
+    result = 0
+    for shift in range(0, 64, 7):
+        if pos >= end:
+            break
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+    raise _Corrupt("bad varint")
+
+
+def _put_varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+# --- log files (the data logs and the MANIFEST share this format) ---------------------------------------
+
+
+def _read_log(data: bytes) -> tuple[list[bytes], bool]:
+    """The complete records of a log, and whether it ends on a whole record (so appending is safe).
+
+    Follows leveldb::log::Reader: a truncated header or payload in the file's last partial block, and a
+    fragmented record cut off by the end of the file, are a dying writer's tail and are dropped; a
+    zero-length record of type 0 (preallocated space) skips the rest of its block.
+    """
+    records: list[bytes] = []
+    fragments: list[bytes] | None = None
+    fragment_bytes = 0
+    clean = True
+    size = len(data)
+    pos = 0
+    while pos < size:
+        block_start = pos - pos % _BLOCK
+        block_end = min(block_start + _BLOCK, size)
+        last_partial = block_end - block_start < _BLOCK
+        if block_end - pos < _HEADER:
+            if last_partial:
+                return records, False
+            pos = block_end  # the writer's zero trailer
+            continue
+        masked, length, rtype = struct.unpack_from("<IHB", data, pos)
+        end = pos + _HEADER + length
+        if end > block_end:
+            if last_partial:
+                return records, False
+            raise _Corrupt("bad record length")
+        if rtype == 0 and length == 0:
+            if fragments is not None:
+                raise _Corrupt("error in middle of record")
+            pos = block_end
+            clean = False
+            continue
+        if not _FULL <= rtype <= _LAST:
+            raise _Corrupt(f"unknown record type {rtype}")
+        payload = data[pos + _HEADER : end]
+        if _mask(google_crc32c.extend(_TYPE_CRC[rtype], payload)) != masked:
+            raise _Corrupt("checksum mismatch")
+        pos = end
+        if rtype in (_FULL, _FIRST):
+            # LevelDB tolerates an empty FIRST left at a block's end before a new record starts.
+            if fragment_bytes:
+                raise _Corrupt("partial record without end")
+            if rtype == _FULL:
+                records.append(payload)
+                fragments, fragment_bytes, clean = None, 0, True
+            else:
+                fragments, fragment_bytes, clean = [payload], length, False
+        else:
+            if fragments is None:
+                raise _Corrupt("missing start of fragmented record")
+            fragments.append(payload)
+            fragment_bytes += length
+            if rtype == _LAST:
+                records.append(b"".join(fragments))
+                fragments, fragment_bytes, clean = None, 0, True
+    return records, clean and fragments is None
+
+
+def _frame(record: bytes, offset: int) -> bytes:
+    """The bytes leveldb::log::Writer appends for one record to a log that is `offset` bytes long."""
+    parts: list[bytes] = []
+    block_offset = offset % _BLOCK
+    pos = 0
+    left = len(record)
+    begin = True
+    while True:
+        leftover = _BLOCK - block_offset
+        if leftover < _HEADER:
+            parts.append(bytes(leftover))
+            block_offset = 0
+        # With exactly _HEADER bytes left this emits an empty FIRST, as LevelDB's writer does.
+        n = min(left, _BLOCK - block_offset - _HEADER)
+        end = n == left
+        rtype = (_FULL if end else _FIRST) if begin else (_LAST if end else _MIDDLE)
+        fragment = record[pos : pos + n]
+        crc = _mask(google_crc32c.extend(_TYPE_CRC[rtype], fragment))
+        parts.append(struct.pack("<IHB", crc, n, rtype))
+        parts.append(fragment)
+        block_offset += _HEADER + n
+        pos += n
+        left -= n
+        begin = False
+        if end:
+            return b"".join(parts)
+
+
+# --- MANIFEST -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Version:
+    log_number: int
+    prev_log_number: int
+    next_file_number: int
+    last_sequence: int
+    files: dict[tuple[int, int], int]  # (level, file number) -> file size
+
+
+def _read_manifest(data: bytes) -> _Version:
+    """Replay every VersionEdit the way VersionSet::Recover does."""
+    comparator: bytes | None = None
+    numbers: dict[int, int] = {}  # tag -> value for the single-number tags
+    files: dict[tuple[int, int], int] = {}
+    for record in _read_log(data)[0]:
+        deleted: list[tuple[int, int]] = []
+        added: list[tuple[int, int, int]] = []
+        pos, end = 0, len(record)
+        while pos < end:
+            tag, pos = _varint(record, pos, end)
+            if tag == 1:
+                length, pos = _varint(record, pos, end)
+                comparator = record[pos : pos + length]
+                pos += length
+            elif tag in (2, 3, 4, 9):
+                numbers[tag], pos = _varint(record, pos, end)
+            elif tag == 5:
+                _, pos = _level(record, pos, end)
+                length, pos = _varint(record, pos, end)
+                pos += length
+            elif tag == 6:
+                level, pos = _level(record, pos, end)
+                number, pos = _varint(record, pos, end)
+                deleted.append((level, number))
+            elif tag == 7:
+                level, pos = _level(record, pos, end)
+                number, pos = _varint(record, pos, end)
+                file_size, pos = _varint(record, pos, end)
+                for _ in range(2):  # smallest and largest internal keys
+                    length, pos = _varint(record, pos, end)
+                    pos += length
+                added.append((level, number, file_size))
+            else:
+                raise _Corrupt(f"unknown VersionEdit tag {tag}")
+            if pos > end:
+                raise _Corrupt("truncated VersionEdit")
+        # Within one edit LevelDB applies the deletions first.
+        for key in deleted:
+            files.pop(key, None)
+        for level, number, file_size in added:
+            files[level, number] = file_size
+    if comparator is not None and comparator != _COMPARATOR:
+        raise _Corrupt(f"unsupported comparator {comparator.decode('latin-1')}")
+    for tag, what in ((3, "next file number"), (2, "log number"), (4, "last sequence")):
+        if tag not in numbers:
+            raise _Corrupt(f"no {what}")
+    return _Version(
+        log_number=numbers[2],
+        prev_log_number=numbers.get(9, 0),
+        next_file_number=numbers[3],
+        last_sequence=numbers[4],
+        files=files,
+    )
+
+
+def _level(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+    level, pos = _varint(buf, pos, end)
+    if level >= _NUM_LEVELS:
+        raise _Corrupt(f"bad level {level}")
+    return level, pos
+
+
+# --- tables -------------------------------------------------------------------------------------------
+
+_Entries = dict[bytes, tuple[int, memoryview | None]]  # user key -> (sequence, value or None if deleted)
+
+
+def _keep(entries: _Entries, key: bytes, sequence: int, value: memoryview | None) -> None:
+    # ">=": sources are fed oldest first, so on a (never expected) tie the newer source wins, as in LevelDB.
+    old = entries.get(key)
+    if old is None or sequence >= old[0]:
+        entries[key] = (sequence, value)
+
+
+def _read_block(data: bytes, offset: int, size: int, limit: int) -> memoryview:
+    end = offset + size
+    if end + _BLOCK_TRAILER > limit:
+        raise _Corrupt("block handle out of range")
+    stored = data[offset : end + 1]  # contents + compression byte: what the crc covers
+    (masked,) = struct.unpack_from("<I", data, end + 1)
+    if _mask(google_crc32c.value(stored)) != masked:
+        raise _Corrupt("block checksum mismatch")
+    compression = stored[-1]
+    if compression == 0:
+        return memoryview(stored)[:-1]
+    if compression == 1:
+        try:
+            return memoryview(cramjam.snappy.decompress_raw(memoryview(stored)[:-1]))
+        except cramjam.DecompressionError as e:
+            raise _Corrupt("bad snappy block") from e
+    raise _Corrupt(f"unsupported block compression {compression}")
+
+
+def _block_entries(block: memoryview) -> Iterator[tuple[bytes, memoryview]]:
+    size = len(block)
+    if size < 4:
+        raise _Corrupt("bad block contents")
+    restarts = int.from_bytes(block[size - 4 :], "little")
+    if restarts > (size - 4) // 4:
+        raise _Corrupt("bad block contents")
+    limit = size - 4 - 4 * restarts
+    key = b""
+    pos = 0
+    while pos < limit:
+        shared, pos = _varint(block, pos, limit)
+        unshared, pos = _varint(block, pos, limit)
+        value_length, pos = _varint(block, pos, limit)
+        value_start = pos + unshared
+        if shared > len(key) or value_start + value_length > limit:
+            raise _Corrupt("bad block entry")
+        key = key[:shared] + bytes(block[pos:value_start])
+        pos = value_start + value_length
+        yield key, block[value_start:pos]
+
+
+def _read_table(data: bytes, entries: _Entries) -> int:
+    """Feed every entry of one table into `entries`; returns the highest sequence in it."""
+    if len(data) < _FOOTER:
+        raise _Corrupt("file too short")
+    footer = len(data) - _FOOTER
+    (magic,) = struct.unpack_from("<Q", data, len(data) - 8)
+    if magic != _TABLE_MAGIC:
+        raise _Corrupt("not an sstable (bad magic number)")
+    _, pos = _varint(data, footer, footer + 40)  # metaindex offset: the filter is not needed
+    _, pos = _varint(data, pos, footer + 40)
+    index_offset, pos = _varint(data, pos, footer + 40)
+    index_size, pos = _varint(data, pos, footer + 40)
+    max_sequence = 0
+    for _, handle in _block_entries(_read_block(data, index_offset, index_size, footer)):
+        offset, pos = _varint(handle, 0, len(handle))
+        size, pos = _varint(handle, pos, len(handle))
+        for internal_key, value in _block_entries(_read_block(data, offset, size, footer)):
+            if len(internal_key) < 8:
+                raise _Corrupt("bad internal key")
+            tag = int.from_bytes(internal_key[-8:], "little")
+            kind = tag & 0xFF
+            if kind > 1:
+                raise _Corrupt(f"bad value type {kind}")
+            sequence = tag >> 8
+            _keep(entries, internal_key[:-8], sequence, value if kind == 1 else None)
+            max_sequence = max(max_sequence, sequence)
+    return max_sequence
+
+
+def _read_batch(record: bytes, entries: _Entries) -> int:
+    """Feed one WriteBatch into `entries`; returns its last sequence, as DBImpl::RecoverLogFile does."""
+    if len(record) < 12:
+        raise _Corrupt("log record too small")
+    sequence: int
+    count: int
+    sequence, count = struct.unpack_from("<QI", record)
+    view = memoryview(record)
+    end = len(record)
+    pos = 12
+    index = 0
+    while pos < end:
+        kind = record[pos]
+        if kind > 1:
+            raise _Corrupt(f"unknown WriteBatch tag {kind}")
+        key_length, pos = _varint(record, pos + 1, end)
+        key = record[pos : pos + key_length]
+        pos += key_length
+        value = None
+        if kind == 1:
+            value_length, pos = _varint(record, pos, end)
+            value = view[pos : pos + value_length]
+            pos += value_length
+        if pos > end:
+            raise _Corrupt("bad WriteBatch entry")
+        _keep(entries, key, sequence + index, value)
+        index += 1
+    if index != count:
+        raise _Corrupt("WriteBatch has wrong count")
+    return sequence + count - 1
+
+
+# --- the database -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Log:
+    path: Path
+    size: int
+    clean_end: bool
+
+
+def _read_file(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except FileNotFoundError as e:
+        raise StoreError(f"The LevelDB file {file} is missing.") from e
+    except OSError as e:
+        raise StoreError(f"Cannot read the LevelDB file {file}: {e.strerror}.") from e
+
+
+def _damaged(file: Path, problem: _Corrupt) -> StoreError:
+    return StoreError(f"The LevelDB file {file} is damaged or unsupported ({problem}).")
+
+
+class LevelDB:
+    """A read-only snapshot of a closed LevelDB directory: what LevelDB would show right after opening it."""
+
+    def __init__(self, live: dict[bytes, bytes], max_sequence: int, logs: list[_Log], new_log: Path) -> None:
+        self._live = live
+        self._keys = sorted(live)
+        self.max_sequence = max_sequence
+        self._logs = logs  # live logs, oldest first
+        self._new_log = new_log  # the name a new log must take if there is none to append to
+
+    @classmethod
+    def open(cls, path: Path) -> LevelDB:
+        current_file = path / "CURRENT"
+        if not current_file.is_file():
+            raise StoreError(f"{path} is not a LevelDB database: it has no CURRENT file.")
+        current = _read_file(current_file)
+        if not re.fullmatch(rb"MANIFEST-\d+\n", current):
+            raise StoreError(f"The LevelDB file {current_file} is damaged (it names no MANIFEST).")
+        manifest = path / current[:-1].decode("ascii")
+        try:
+            version = _read_manifest(_read_file(manifest))
+        except _Corrupt as e:
+            raise _damaged(manifest, e) from e
+
+        try:
+            names = [child.name for child in path.iterdir()]
+        except OSError as e:
+            raise StoreError(f"Cannot list the LevelDB directory {path}: {e.strerror}.") from e
+        tables: dict[int, str] = {}
+        log_numbers: list[int] = []
+        highest = 0
+        for name in names:
+            match = _FILE_NAME.fullmatch(name)
+            if not match:
+                continue
+            number = int(match[1] or match[2])
+            highest = max(highest, number)
+            if match[3] in ("ldb", "sst"):
+                tables[number] = name
+            elif match[3] == "log" and (number >= version.log_number or number == version.prev_log_number):
+                log_numbers.append(number)
+
+        entries: _Entries = {}
+        max_sequence = version.last_sequence
+        # Oldest first (deepest level, then lower file numbers) so that the newest source wins ties.
+        for (_, number), file_size in sorted(version.files.items(), key=lambda f: (-f[0][0], f[0][1])):
+            if number not in tables:
+                raise StoreError(f"The LevelDB database {path} is damaged (table {number:06d}.ldb is missing).")
+            table = path / tables[number]
+            data = _read_file(table)
+            try:
+                if len(data) != file_size:
+                    raise _Corrupt(f"{len(data)} bytes where the MANIFEST says {file_size}")
+                max_sequence = max(max_sequence, _read_table(data, entries))
+            except _Corrupt as e:
+                raise _damaged(table, e) from e
+
+        logs: list[_Log] = []
+        for number in sorted(log_numbers):
+            log = path / f"{number:06d}.log"
+            data = _read_file(log)
+            try:
+                records, clean_end = _read_log(data)
+                for record in records:
+                    max_sequence = max(max_sequence, _read_batch(record, entries))
+            except _Corrupt as e:
+                raise _damaged(log, e) from e
+            logs.append(_Log(log, len(data), clean_end))
+
+        live = {key: bytes(value) for key, (_, value) in entries.items() if value is not None}
+        # LevelDB marks replayed log numbers as used, so a new log numbered above every file and above the
+        # MANIFEST's counters is replayed and never reused.
+        new_number = max(version.next_file_number, version.log_number + 1, highest + 1)
+        return cls(live, max_sequence, logs, path / f"{new_number:06d}.log")
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._live.get(key)
+
+    def items(self, prefix: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
+        """Live entries whose key starts with `prefix`, in bytewise key order."""
+        for i in range(bisect.bisect_left(self._keys, prefix), len(self._keys)):
+            key = self._keys[i]
+            if not key.startswith(prefix):
+                return
+            yield key, self._live[key]
+
+
+# --- locking ------------------------------------------------------------------------------------------
+
+# POSIX record locks belong to the process and vanish when *any* descriptor of the file is closed, so a
+# nested locked() or a lock_is_held() probe must not open LOCK again while we hold it. LevelDB keeps the
+# same kind of per-process table for the same reason.
+_held: dict[Path, int] = {}
+
+
+def _lock_file(path: Path) -> Path:
+    return (path / "LOCK").resolve()
+
+
+def _try_lock(lock: Path, *, create: bool) -> int | None:
+    """An open descriptor holding the lock, or None if another process holds it."""
+    flags = os.O_RDWR | (os.O_CREAT if create else 0)
+    try:
+        fd = os.open(lock, flags, 0o600)
+    except PermissionError as e:
+        if sys.platform == "win32":  # Chromium opens LOCK without write sharing
+            return None
+        raise StoreError(f"Cannot open the LevelDB lock file {lock}: {e.strerror}.") from e
+    except OSError as e:
+        raise StoreError(f"Cannot open the LevelDB lock file {lock}: {e.strerror}.") from e
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            # lockf is fcntl(F_SETLK), the lock LevelDB and Chromium take; flock would not see it.
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        os.close(fd)
+        if sys.platform == "win32" or e.errno in (errno.EACCES, errno.EAGAIN):
+            return None
+        raise StoreError(f"Cannot lock the LevelDB lock file {lock}: {e.strerror}.") from e
+    return fd
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold LevelDB's own LOCK on the database at `path`; re-entrant within this process."""
+    lock = _lock_file(path)
+    if lock in _held:
+        _held[lock] += 1
+        try:
+            yield
+        finally:
+            _held[lock] -= 1
+        return
+    if not (path / "CURRENT").is_file():
+        raise StoreError(f"{path} is not a LevelDB database: it has no CURRENT file.")
+    fd = _try_lock(lock, create=True)
+    if fd is None:
+        raise AppRunning(_RUNNING)
+    _held[lock] = 1
+    try:
+        yield
+    finally:
+        del _held[lock]
+        os.close(fd)  # closing releases the lock
+
+
+def lock_is_held(path: Path) -> bool:
+    """Whether another process (Cherry Studio) holds the database's LOCK."""
+    lock = _lock_file(path)
+    if lock in _held:
+        return False
+    if not lock.exists():
+        return False  # LevelDB creates LOCK when it opens the database
+    fd = _try_lock(lock, create=False)
+    if fd is None:
+        return True
+    os.close(fd)
+    return False
+
+
+# --- appending ----------------------------------------------------------------------------------------
+
+
+def _encode_batch(sequence: int, puts: Mapping[bytes, bytes], deletes: list[bytes]) -> bytes:
+    parts = [struct.pack("<QI", sequence, len(puts) + len(deletes))]
+    for key, value in puts.items():
+        parts += (b"\x01", _put_varint(len(key)), key, _put_varint(len(value)), value)
+    for key in deletes:
+        parts += (b"\x00", _put_varint(len(key)), key)
+    return b"".join(parts)
+
+
+def append_batch(path: Path, puts: Mapping[bytes, bytes], deletes: Iterable[bytes] = ()) -> None:
+    """Append one WriteBatch (the puts, then the deletes) to the database's newest live log.
+
+    Call it inside `locked(path)`. This is what Chromium itself does when it reopens the database with
+    reuse_logs, so the next open by the app replays the batch like any of its own commits.
+    """
+    if _lock_file(path) not in _held:
+        raise RuntimeError("append_batch() must be called inside locked(path)")
+    deletes = list(deletes)
+    if not puts and not deletes:
+        return
+    db = LevelDB.open(path)
+    sequence = db.max_sequence + 1
+    if sequence + len(puts) + len(deletes) - 1 > _MAX_SEQUENCE:
+        raise StoreError(f"The LevelDB database {path} has run out of sequence numbers.")
+    batch = _encode_batch(sequence, puts, deletes)
+    if not db._logs:
+        _append_record(db._new_log, batch, 0, create=True)
+        return
+    log = db._logs[-1]
+    if not log.clean_end:
+        raise StoreError(f"The LevelDB log {log.path} ends with an incomplete record (an interrupted write).")
+    _append_record(log.path, batch, log.size, create=False)
+
+
+def _append_record(log: Path, record: bytes, size: int, *, create: bool) -> None:
+    """Frame `record` for a log of `size` bytes, write it durably, and undo a partial write on failure."""
+    data = _frame(record, size)
+    flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0)
+    if create:
+        flags |= os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(log, flags, 0o600)  # Chromium's files are private to the user
+    except OSError as e:
+        raise WriteFailed(f"Cannot write the LevelDB log {log}: {e.strerror}.") from e
+    try:
+        if os.fstat(fd).st_size != size:
+            raise StoreError(f"The LevelDB log {log} changed while cherryconf was writing it.")
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except BaseException as e:
+            # A torn tail would make LevelDB drop the app's next commit in that block; cut it back off.
+            if create:
+                log.unlink()
+            else:
+                os.ftruncate(fd, size)
+            if isinstance(e, OSError):
+                raise WriteFailed(f"Cannot write the LevelDB log {log}: {e.strerror}.") from e
+            raise
+    finally:
+        os.close(fd)
+    if create:
+        _fsync_directory(log.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    if sys.platform == "win32":  # Windows cannot open a directory to flush it; NTFS journals the entry
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
