@@ -94,6 +94,7 @@ def create(ctx: Context, install: Install, store: Store, reason: str, keep: int 
     private_dir(ctx.backups_dir)
     work = parent / (backup_id + _PARTIAL)
     shutil.rmtree(work, ignore_errors=True)
+    private_dir(work)
     private_dir(work / FILES)
     try:
         store.snapshot(work / FILES)
@@ -102,9 +103,7 @@ def create(ctx: Context, install: Install, store: Store, reason: str, keep: int 
             full = work / FILES / rel
             full.chmod(PRIVATE_FILE)
             entries.append(FileEntry(path=rel.as_posix(), size=full.stat().st_size, sha256=_sha256(full)))
-        providers = [
-            ProviderEntry(id=str(p.get("id", "")), name=str(p.get("name", ""))) for p in store.read().providers
-        ]
+        providers = _providers(store)
         manifest = Manifest(
             cherryconf_version=__version__,
             created_at=now,
@@ -128,6 +127,15 @@ def create(ctx: Context, install: Install, store: Store, reason: str, keep: int 
         raise StoreError(f"could not write a backup to {parent} ({e.strerror}); nothing was changed") from None
     prune(ctx, install, keep, protect=backup_id)
     return Backup(id=backup_id, path=final, manifest=manifest)
+
+
+def _providers(store: Store) -> list[ProviderEntry]:
+    """The providers a store holds, for the manifest; a damaged store is still backed up, with none listed."""
+    try:
+        held = store.read().providers
+    except StoreError:
+        return []
+    return [ProviderEntry(id=str(p.get("id", "")), name=str(p.get("name", ""))) for p in held]
 
 
 def _load(path: Path) -> Backup | None:
@@ -176,15 +184,22 @@ def find(ctx: Context, install: Install, backup_id: str | None) -> Backup:
     return matches[0]
 
 
+def matches(backup: Backup, root: Path) -> str | None:
+    """Which listed file of `root` differs from the backup's manifest, or None when all match."""
+    for entry in backup.manifest.files:
+        path = root / entry.path
+        if not path.is_file() or path.stat().st_size != entry.size or _sha256(path) != entry.sha256:
+            return entry.path
+    return None
+
+
 def verify(backup: Backup) -> None:
     """StoreError unless every file the manifest lists is there with its size and sha256, and no other."""
     listed = {f.path for f in backup.manifest.files}
-    for entry in backup.manifest.files:
-        path = backup.files_dir / entry.path
-        if not path.is_file():
-            raise StoreError(f"backup {backup.id} is damaged: {entry.path} is missing")
-        if path.stat().st_size != entry.size or _sha256(path) != entry.sha256:
-            raise StoreError(f"backup {backup.id} is damaged: {entry.path} does not match its checksum")
+    bad = matches(backup, backup.files_dir)
+    if bad is not None:
+        state = "is missing" if not (backup.files_dir / bad).is_file() else "does not match its checksum"
+        raise StoreError(f"backup {backup.id} is damaged: {bad} {state}")
     extra = [p for p in backup.files_dir.rglob("*") if p.is_file()
              and p.relative_to(backup.files_dir).as_posix() not in listed]
     if extra:

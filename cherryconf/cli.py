@@ -47,6 +47,17 @@ class Options:
 pass_options = click.make_pass_decorator(Options)
 
 
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    opts = ctx.find_object(Options)
+    if value and opts is not None:
+        opts.json = True
+
+
+# `--json` works before the command (global) and after it, where people tend to type it.
+json_option = click.option("--json", is_flag=True, expose_value=False, callback=_set_json,
+                           help="Print one JSON document on stdout and nothing else there.")
+
+
 def emit(opts: Options, document: dict[str, Any], text: str) -> None:
     """Print the command's result: one JSON document with --json, else the human text."""
     if opts.json:
@@ -83,6 +94,7 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -
 
 
 @cli.command()
+@json_option
 @click.argument("which", type=click.Choice(["provider", "profile"]), default="profile")
 def schema(which: str) -> None:
     """Print a JSON Schema: the 1.x Provider format, or the profile format."""
@@ -92,7 +104,8 @@ def schema(which: str) -> None:
 
 
 @cli.command()
-@click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+@click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
 @click.option("--open", "open_it", is_flag=True, help="Hand the link to the operating system (opens the app).")
 @pass_options
 def link(opts: Options, profile_path: Path, open_it: bool) -> None:
@@ -114,6 +127,7 @@ def link(opts: Options, profile_path: Path, open_it: bool) -> None:
 
 
 @cli.command()
+@json_option
 @pass_options
 def locate(opts: Options) -> None:
     """Show the Cherry Studio installs found: data dir, store kind, app version, running or not."""
@@ -141,6 +155,7 @@ def locate(opts: Options) -> None:
 
 
 @cli.command()
+@json_option
 @pass_options
 def providers(opts: Options) -> None:
     """List the providers in the store: id, name, type, the URL chats go to, models, key (masked)."""
@@ -192,7 +207,8 @@ def _written_json(w: Written, prepared: Prepared | None = None, dry_run: bool = 
 
 
 @cli.command()
-@click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+@click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the plan and the diff; write nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--via", type=click.Choice(["store", "link"]), default="store", show_default=True,
@@ -226,6 +242,63 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, yes: bool, via:
     confirm(f"Write these changes to {inst.data_dir}?", yes)
     written = apply_mod.write(opts.context(), prepared, "apply", keep)
     emit(opts, _written_json(written), _written_text(written, with_changes=False))
+
+
+@cli.command()
+@json_option
+@pass_options
+def backups(opts: Options) -> None:
+    """List backups: id, local time, install, reason, size, providers (all installs unless --data-dir)."""
+    from cherryconf import backup, render
+
+    ctx = opts.context()
+    found = backup.list_backups(ctx, opts.install() if opts.data_dir else None)
+    items = [{
+        "id": b.id, "time": b.manifest.created_at.isoformat(), "install": b.manifest.install,
+        "store": b.manifest.store_kind, "reason": b.manifest.reason, "size": b.size,
+        "providers": len(b.manifest.providers), "path": str(b.path),
+    } for b in found]
+    rows = [[b.id, f"{b.manifest.created_at.astimezone():%Y-%m-%d %H:%M:%S}", b.manifest.install,
+             b.manifest.reason, render.size(b.size), str(len(b.manifest.providers))] for b in found]
+    emit(opts, {"backups_dir": str(ctx.backups_dir), "backups": items},
+         render.table(["ID", "TIME", "INSTALL", "REASON", "SIZE", "PROVIDERS"], rows)
+         or f"no backups in {ctx.backups_dir}")
+
+
+@cli.command()
+@json_option
+@click.argument("backup_id", metavar="[ID]", required=False)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Restore a backup taken from another install.")
+@click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help="Backups to keep.")
+@pass_options
+def restore(opts: Options, backup_id: str | None, dry_run: bool, yes: bool, force: bool, keep: int) -> None:
+    """Put a backup back (default: the newest), after backing up the present state."""
+    from cherryconf import render
+    from cherryconf import restore as restore_mod
+
+    ctx = opts.context()
+    rp = restore_mod.prepare(ctx, opts.install(), backup_id, force)
+    preview = render.changes_text(rp.changes, rp.restored) or "providers: no differences (other settings may differ)"
+    if not rp.current_readable:
+        preview = "the current store cannot be read; restoring replaces it whole\n" + preview
+    document: dict[str, Any] = {
+        "backup": rp.backup.id, "install": str(rp.install.data_dir), "dry_run": dry_run,
+        "changes": [render.change_json(c) for c in rp.changes], "warning": rp.warning, "pre_restore_backup": None,
+    }
+    if rp.warning and not opts.json:
+        click.echo(f"warning: {rp.warning}", err=True)
+    if dry_run:
+        emit(opts, document, f"restoring {rp.backup.id} would change:\n{preview}\n(dry run: nothing written)")
+        return
+    if not opts.json:
+        click.echo(f"restoring {rp.backup.id}:\n{preview}")
+    confirm(f"Replace the store in {rp.install.data_dir} with backup {rp.backup.id}?", yes)
+    done = restore_mod.execute(ctx, rp, keep)
+    document["pre_restore_backup"] = str(done.pre_restore.path)
+    emit(opts, document, f"restored {rp.backup.id}; restart Cherry Studio to see it\n"
+                         f"the state from before is in backup: {done.pre_restore.path}")
 
 
 def _fail(opts: Options | None, message: str, code: int) -> NoReturn:

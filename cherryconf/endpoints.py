@@ -46,7 +46,10 @@ def check_url(raw: str) -> str:
         raise BadInput("the base URL is empty")
     if any(c.isspace() for c in text) or any(ord(c) < 0x20 for c in text):
         raise BadInput(f"the base URL {text!r} contains spaces or control characters")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 address)
+        raise BadInput(f"the base URL {text!r} is not a valid URL") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise BadInput(f"the base URL {text!r} must start with http:// or https://")
     if not parts.hostname:
@@ -104,7 +107,8 @@ def base_url(api_host: str, app_version: AppVersion | None = None) -> str:
             for ep in _KNOWN_HASH_ENDPOINTS:
                 if stripped.endswith("/" + ep):
                     return stripped[: -len(ep) - 1]
-        return stripped
+        # "<base>/#": the app's request builder drops the slash before adding "/chat/completions".
+        return stripped[:-1] if stripped.endswith("/") else stripped
     path = host[len(urlsplit(host).scheme) + 3 + len(urlsplit(host).netloc) :]
     if _VERSION_SEGMENT.search(path):
         return host

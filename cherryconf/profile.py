@@ -87,15 +87,39 @@ def _read_yaml(path: Path) -> Any:
     return parse_yaml(text, where)
 
 
+MAX_VALUES = 100_000  # strings, numbers, lists and mappings after YAML aliases are expanded
+
+
+def _check_size(data: Any, where: str) -> None:
+    """Refuse a document whose aliases expand it beyond any real profile ("billion laughs")."""
+    stack, count = [data], 0
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise BadInput(f"{where}: more than {MAX_VALUES} values once YAML aliases are expanded; not a profile")
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
 def parse_yaml(text: str, where: str) -> Any:
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except RecursionError:
+        raise BadInput(f"{where}: nested too deeply to be a profile") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise BadInput(f"{where}: {at}{e.problem or e.context or 'invalid YAML'}") from None
+        problem = ", ".join(part for part in (e.context, e.problem) if part) or "invalid YAML"
+        if "'\\t'" in problem:
+            problem = "a tab character; YAML is indented with spaces, never tabs"
+        raise BadInput(f"{where}: {at}{problem}") from None
     except yaml.YAMLError as e:
         raise BadInput(f"{where}: invalid YAML ({e})") from None
+    _check_size(data, where)
+    return data
 
 
 def expand_env(value: Any, env: Mapping[str, str], loc: list[str | int], where: str) -> Any:
@@ -107,6 +131,8 @@ def expand_env(value: Any, env: Mapping[str, str], loc: list[str | int], where: 
                 raise BadInput(
                     f"{where}: {schema.format_location(loc)}: environment variable {name} is not set"
                 )
+            if not env[name].strip():
+                raise BadInput(f"{where}: {schema.format_location(loc)}: environment variable {name} is empty")
             return env[name]
 
         return _ENV_REF.sub(sub, value)
@@ -121,24 +147,41 @@ _PYDANTIC_MESSAGES = {
     "missing": "required",
     "extra_forbidden": "unknown field",
     "string_too_short": "must not be empty",
+    "too_short": "must not be empty",
+    "model_type": "must be a mapping of fields",
+    "dict_type": "must be a mapping",
 }
+# Messages that depend on the field as well as the kind of error.
+_FIELD_MESSAGES = {
+    ("version", "literal_error"): "must be 1, the only profile format there is so far",
+    ("defaultModel", "string_pattern_mismatch"): "must be <provider id>/<model id>, like gw/gpt-4.1",
+    ("id", "string_pattern_mismatch"): "must not contain spaces",
+}
+_UNION_BRANCHES = ("str", "ProfileModel")
 
 
 def _pydantic_error(e: ValidationError, where: str) -> BadInput:
     def clean(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
         # Union branches show up in the location ("str", "ProfileModel"); users think in document paths.
-        return tuple(p for p in loc if not (isinstance(p, str) and (
-            p in ("str", "ProfileModel") or p.startswith("constrained-str"))))
+        return tuple(p for p in loc if not is_branch(p))
+
+    def is_branch(p: str | int) -> bool:
+        return isinstance(p, str) and (p in _UNION_BRANCHES or p.startswith("constrained-str"))
 
     errs = e.errors()
     if not errs:
         return BadInput(f"{where}: invalid profile")
     # Of a union's per-branch errors, the deepest location is the one that says what is wrong.
     first = max(errs, key=lambda err: len(err["loc"]))
-    others = {clean(err["loc"]) for err in errs} - {clean(first["loc"])}
+    at = clean(first["loc"])
+    # Other union branches fail at an enclosing location (models[2]: "not a string"); they are not more problems.
+    others = {loc for loc in (clean(err["loc"]) for err in errs) if loc != at[: len(loc)]}
     message = _PYDANTIC_MESSAGES.get(first["type"], first["msg"][:1].lower() + first["msg"][1:])
+    message = _FIELD_MESSAGES.get((str(at[-1]) if at else "", first["type"]), message)
+    if first["type"] in ("string_type", "model_type") and first["loc"] and is_branch(first["loc"][-1]):
+        message = "a model is a model id or a mapping with an id"  # neither branch of `id | {id: ...}` fits
     more = f" (and {len(others)} more)" if others else ""
-    loc = schema.format_location(list(clean(first["loc"])))
+    loc = schema.format_location(list(at))
     return BadInput(f"{where}: {loc or '(top level)'}: {message}{more}")
 
 
@@ -181,14 +224,21 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
             api_host = normalise_api_host(p.apiHost, app_version)
         except BadInput as e:
             raise BadInput(f"{where}: {loc}.apiHost: {e.message}") from None
+        key = p.apiKey.strip()
+        if not key:
+            raise BadInput(f"{where}: {loc}.apiKey: must not be empty")
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+            raise BadInput(f"{where}: {loc}.apiKey: contains a line break or another control character")
         models, model_updates = _expand_models(p)
-        ids = [m["id"] for m in models]
-        dup = next((m for m in ids if ids.count(m) > 1), None)
-        if dup is not None:
-            raise BadInput(f"{where}: {loc}.models: model {dup!r} is listed twice")
+        first_at: dict[str, int] = {}
+        for j, m in enumerate(models):
+            if m["id"] in first_at:
+                raise BadInput(f"{where}: {loc}.models[{j}].id: model {m['id']!r} is listed twice "
+                               f"(also models[{first_at[m['id']]}])")
+            first_at[m["id"]] = j
         fields = p.model_dump(include=set(_PROVIDER_FIELDS) & p.model_fields_set, exclude_none=True)
         fields["apiHost"] = api_host
-        fields["apiKey"] = p.apiKey.strip()
+        fields["apiKey"] = key
         new_provider: dict[str, Any] = {
             "id": p.id,
             "name": p.name or p.id,
@@ -200,7 +250,12 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
             "isSystem": False,
         }
         new_provider.update({k: v for k, v in fields.items() if k not in new_provider})
-        schema.validate("provider", new_provider, where=f"{where}: {loc}")
+        problems = schema.errors("provider", new_provider)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            first = problems[0]
+            at = f"{loc}: {first.removeprefix('(top level): ')}" if first.startswith("(top") else f"{loc}.{first}"
+            raise BadInput(f"{where}: {at}{more}")
         patches.append(ProviderPatch(p.id, fields, models, model_updates, p.replaceModels, new_provider))
 
     default_model = None
@@ -215,9 +270,13 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
     return LoadedProfile(where, patches, default_model, profile)
 
 
+_YAML_KINDS: dict[type, str] = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
 def parse(data: Any, where: str, env: Mapping[str, str], app_version: AppVersion | None = None) -> LoadedProfile:
     if not isinstance(data, dict):
-        raise BadInput(f"{where}: a profile is a mapping with 'version' and 'providers', not {type(data).__name__}")
+        found = "an empty file" if data is None else f"a {_YAML_KINDS.get(type(data), type(data).__name__)}"
+        raise BadInput(f"{where}: a profile is a mapping with 'version' and 'providers', not {found}")
     data = expand_env(data, env, [], where)
     try:
         profile = Profile.model_validate(data)

@@ -23,6 +23,16 @@ def mask(key: str) -> str:
     return f"{k[:5]}…{k[-4:]}"
 
 
+def size(n: int) -> str:
+    """Bytes for people: 512 B, 4.7 MB."""
+    value = float(n)
+    for unit in ("B", "kB", "MB"):
+        if value < 1000:
+            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
 def dumps(document: Any) -> str:
     """The one JSON form cherryconf prints: indented, non-ASCII as is, stable key order."""
     return json.dumps(document, ensure_ascii=False, indent=2, default=str)
@@ -56,12 +66,7 @@ def show_value(field: str, value: Any) -> str:
 
 def masked_provider(provider: dict[str, Any]) -> dict[str, Any]:
     """A provider safe to print as JSON: apiKey and header values masked."""
-    out = dict(provider)
-    if isinstance(out.get("apiKey"), str):
-        out["apiKey"] = mask(out["apiKey"])
-    if isinstance(out.get("extra_headers"), dict):
-        out["extra_headers"] = {k: mask(str(v)) for k, v in out["extra_headers"].items()}
-    return out
+    return {k: _json_value(k, v) for k, v in provider.items()}
 
 
 def _models_summary(c: ProviderChange) -> str:

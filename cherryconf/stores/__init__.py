@@ -53,11 +53,12 @@ class Store(Protocol):
         ...
 
 
-def open_store(install: Install) -> Store:
+def open_store(install: Install, root: Path | None = None) -> Store:
+    """The install's store; `root` reads a copy of its files elsewhere instead (a backup's snapshot)."""
     if install.kind == "v2":
         from cherryconf.stores.v2 import V2Store
 
-        return V2Store(install)
+        return V2Store(install, root)
     from cherryconf.stores.v1 import V1Store
 
-    return V1Store(install)
+    return V1Store(install, root)

@@ -21,12 +21,13 @@ MODEL_REFS = ("defaultModel", "topicNamingModel", "quickModel", "translateModel"
 
 
 class V1Store:
-    def __init__(self, install: Install) -> None:
+    def __init__(self, install: Install, root: Path | None = None) -> None:
         self.install = install
+        self._root = root or install.leveldb_dir
 
     @property
     def root(self) -> Path:
-        return self.install.leveldb_dir
+        return self._root
 
     def _files(self, root: Path) -> list[Path]:
         # LevelDB keeps everything flat in one directory; LOCK is recreated by whoever opens it.

@@ -1,0 +1,67 @@
+"""Put a backup back: verify it, show what changes, back up the present, swap the files in, check them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cherryconf import backup, plan
+from cherryconf.errors import BadInput, StoreError
+from cherryconf.install import ensure_not_running
+from cherryconf.stores import open_store
+
+if TYPE_CHECKING:
+    from cherryconf.install import Install
+    from cherryconf.paths import Context
+    from cherryconf.stores import Store
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    install: Install
+    store: Store
+    backup: backup.Backup
+    changes: list[plan.ProviderChange]
+    restored: list[dict[str, Any]]
+    current_readable: bool
+    warning: str | None  # set when --force overrode an install mismatch
+
+
+@dataclass(frozen=True)
+class Restored:
+    plan: RestorePlan
+    pre_restore: backup.Backup
+
+
+def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool = False) -> RestorePlan:
+    """Find and verify the backup and work out what restoring it changes; nothing is written."""
+    chosen = backup.find(ctx, install, backup_id)
+    backup.verify(chosen)
+    why = backup.check_compatible(chosen, install)
+    if why and chosen.manifest.store_kind != install.kind:
+        raise BadInput(f"{why}, so it cannot be restored there, not even with --force")
+    if why and not force:
+        raise BadInput(f"{why}; add --force to restore it there anyway")
+    store = open_store(install)
+    restored = open_store(install, chosen.files_dir).read().providers
+    try:
+        current = store.read().providers
+        readable = True
+    except StoreError:
+        current, readable = [], False
+    return RestorePlan(install, store, chosen, plan.diff(current, restored), restored, readable, why)
+
+
+def execute(ctx: Context, rp: RestorePlan, keep: int = backup.DEFAULT_KEEP) -> Restored:
+    """Back up the present state (reason pre-restore), swap the backup in, and check it against its manifest."""
+    ensure_not_running(rp.install)
+    with rp.store.exclusive():
+        pre = backup.create(ctx, rp.install, rp.store, "pre-restore", keep=max(keep, 2))
+        rp.store.replace_with(rp.backup.files_dir)
+    bad = backup.matches(rp.backup, rp.store.root)
+    if bad is not None:
+        raise StoreError(
+            f"after restoring, {bad} does not match backup {rp.backup.id}; "
+            f"the state from before is in backup {pre.id}"
+        )
+    return Restored(rp, pre)
