@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import click
 
@@ -89,6 +89,9 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -
     """Set up and repair Cherry Studio's LLM providers (OpenAI-compatible gateways on chat/completions)."""
     ctx.obj = Options(data_dir, as_json, debug)
     if ctx.invoked_subcommand is None:
+        if sys.stdin.isatty() and sys.stdout.isatty() and not as_json:
+            ctx.invoke(wizard)
+            return
         click.echo(ctx.get_help(), err=True)
         ctx.exit(ExitCode.BAD_INPUT)
 
@@ -180,12 +183,127 @@ def providers(opts: Options) -> None:
          render.table(["ID", "NAME", "TYPE", "CHAT URL", "MODELS", "KEY"], rows))
 
 
+def _verify_target(opts: Options, profile_path: Path | None, provider_id: str | None
+                   ) -> tuple[dict[str, Any], tuple[int, ...] | None]:
+    """The provider to probe (from the profile, or from the store) and the app version whose URLs to use."""
+    from cherryconf import install as install_mod
+    from cherryconf import profile
+    from cherryconf.endpoints import parse_version
+    from cherryconf.stores import open_store
+
+    if profile_path is None:
+        if provider_id is None:
+            raise BadInput("name a PROFILE to verify, or a provider in the store with --provider ID")
+        inst = opts.install()
+        providers = open_store(inst).read().providers
+        found = next((p for p in providers if p.get("id") == provider_id), None)
+        if found is None:
+            raise BadInput(f"the store has no provider {provider_id!r}: `cherryconf providers` lists them")
+        return found, parse_version(inst.app_version)
+    try:
+        # The URLs depend on the installed app's version; with no install found, the newest rules apply.
+        version = parse_version(install_mod.resolve(opts.context(), opts.data_dir).app_version)
+    except CherryconfError:
+        version = None
+    loaded = profile.load(profile_path, app_version=version)
+    patches = loaded.providers
+    if provider_id is not None:
+        patches = [p for p in patches if p.id == provider_id]
+        if not patches:
+            raise BadInput(f"{loaded.source}: no provider {provider_id!r} in this profile")
+    if len(patches) > 1:
+        ids = ", ".join(p.id for p in patches)
+        raise BadInput(f"{loaded.source} has several providers ({ids}): choose one with --provider ID")
+    return patches[0].new_provider, version
+
+
+@cli.command()
+@json_option
+@click.argument("profile_path", metavar="[PROFILE]", required=False,
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--provider", "provider_id", metavar="ID",
+              help="The provider to probe: from the profile, or from the store when no PROFILE is named.")
+@click.option("--model", "models", metavar="M", multiple=True, help="A model to probe (repeatable; default: all).")
+@click.option("--endpoint", type=click.Choice(["chat", "responses", "both"]), default="both", show_default=True,
+              help="Which endpoint to probe: chat/completions, responses, or both.")
+@click.option("--concurrency", type=click.IntRange(1, 16), default=4, show_default=True,
+              help="Requests in flight at once (kept low: gateways rate-limit bursts).")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0, show_default=True,
+              help="Seconds to wait for each answer.")
+@click.pass_context
+def verify(ctx: click.Context, profile_path: Path | None, provider_id: str | None, models: tuple[str, ...],
+           endpoint: Literal["chat", "responses", "both"], concurrency: int, timeout: float) -> None:
+    """Probe a gateway: which models answer on chat/completions, which on responses (exit 5 when the one in
+    use fails)."""
+    from cherryconf import probe, render_verify
+
+    opts: Options = ctx.obj
+    provider, version = _verify_target(opts, profile_path, provider_id)
+    stderr = click.get_text_stream("stderr")
+    live = stderr.isatty()
+    done = 0
+    expected = len(set(models) or provider.get("models", [])) * (2 if endpoint == "both" else 1)
+
+    def progress(result: probe.ProbeResult) -> None:
+        nonlocal done
+        done += 1
+        # \r and erase-line keep the progress on one line; it is cleared before the report prints.
+        stderr.write(f"\r\x1b[K{render_verify.progress_line(done, expected, result)}")
+        stderr.flush()
+
+    if live:
+        stderr.write(f"probing 0/{expected}: listing the gateway's models")
+        stderr.flush()
+    try:
+        report = probe.verify(provider, models=list(models) or None, endpoints=endpoint, concurrency=concurrency,
+                              timeout=timeout, app_version=version, on_result=progress if live else None)
+    finally:
+        if live:
+            stderr.write("\r\x1b[K")
+            stderr.flush()
+    emit(opts, render_verify.report_json(report), render_verify.report_text(report))
+    if report.failing_on_configured_endpoint():
+        ctx.exit(ExitCode.PROBLEMS_FOUND)
+
+
+@cli.command()
+@click.option("--preset", help="A preset from templates/ (apiyi, openrouter, deepseek, siliconflow, newapi, custom).")
+@click.option("--name", help="Provider name shown in Cherry Studio.")
+@click.option("--id", "provider_id", help="Provider id (default: the preset's, or derived from the name).")
+@click.option("--base-url", help="The gateway's base URL, in any pasted form.")
+@click.option("--api-key-env", metavar="VAR", help="Read the API key from this environment variable.")
+@click.option("--model", "models", multiple=True, metavar="ID", help="A model id to add (repeatable).")
+@click.option("--default-model", metavar="ID", help="Also make this model Cherry Studio's default.")
+@click.option("--check/--no-check", default=None, help="Test the chosen models on chat/completions first.")
+@click.option("--save-profile", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also save the set-up as a profile to apply elsewhere.")
+@click.option("--yes", "-y", is_flag=True, help="Write without asking for confirmation.")
+@pass_options
+def wizard(opts: Options, preset: str | None = None, name: str | None = None, provider_id: str | None = None,
+           base_url: str | None = None, api_key_env: str | None = None, models: tuple[str, ...] = (),
+           default_model: str | None = None, check: bool | None = None, save_profile: Path | None = None,
+           yes: bool = False) -> None:
+    """Interactive set-up: preset, name, base URL, key, models -> preview -> backup and write."""
+    import os
+
+    from cherryconf import wizard as wizard_mod
+
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    flags = wizard_mod.Flags(preset, name, provider_id, base_url, api_key_env, models, default_model, check,
+                             save_profile, yes)
+    w = wizard_mod.Wizard(opts.context(), wizard_mod.questionary_ask, click.echo, interactive,
+                          wizard_mod.gateway_models, wizard_mod.gateway_check,
+                          spinner=wizard_mod.terminal_spinner if interactive else wizard_mod.no_spinner,
+                          env=dict(os.environ))
+    w.run(opts.data_dir, flags)
+
+
 def _written_text(w: Written, with_changes: bool = True) -> str:
     from cherryconf import render
 
     if w.backup is None:
         return "no changes: the store already holds this profile"
-    lines = [render.changes_text(w.plan.changes, w.plan.after)] if with_changes else []
+    lines = [render.plan_text(w.plan)] if with_changes else []
     lines.append(f"wrote {w.install.data_dir} ({len(w.plan.changed_ids)} provider(s) changed)")
     lines.append("restart Cherry Studio to see the change")
     lines.append(f"backup: {w.backup.path}")
@@ -231,14 +349,11 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, yes: bool, via:
     p = prepared.plan
     if not p.changed or dry_run:
         nothing = apply_mod.Written(inst, p, None)
-        text = render.changes_text(p.changes, p.after) if p.changed else ""
-        if p.changed and p.default_model_after != p.default_model_before:
-            text += f"\n~ default model -> {p.default_model_after and p.default_model_after.get('id')}"
-        text = (text + "\n(dry run: nothing written)") if p.changed else _written_text(nothing)
-        emit(opts, _written_json(nothing, prepared, dry_run), text.strip())
+        text = render.plan_text(p) + "\n(dry run: nothing written)" if p.changed else _written_text(nothing)
+        emit(opts, _written_json(nothing, prepared, dry_run), text)
         return
     if not opts.json:
-        click.echo(render.changes_text(p.changes, p.after))
+        click.echo(render.plan_text(p))
     confirm(f"Write these changes to {inst.data_dir}?", yes)
     written = apply_mod.write(opts.context(), prepared, "apply", keep)
     emit(opts, _written_json(written), _written_text(written, with_changes=False))

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cherryconf.plan import ProviderChange
+    from cherryconf.plan import Plan, ProviderChange
 
 
 def mask(key: str) -> str:
@@ -97,6 +97,17 @@ def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]]) -> 
         if summary:
             lines.append(f"    {summary}")
     return "\n".join(lines)
+
+
+def plan_text(plan: Plan) -> str:
+    """The whole preview of a plan: provider changes, then the default model if it changes."""
+    text = changes_text(plan.changes, plan.after)
+    after = plan.default_model_after
+    if after is not None and after != plan.default_model_before:
+        before = plan.default_model_before
+        was = f"{before.get('provider')}/{before.get('id')}" if before else "(none)"
+        text += f"\n~ default model: {was} -> {after.get('provider')}/{after.get('id')}"
+    return text
 
 
 def change_json(c: ProviderChange) -> dict[str, Any]:

@@ -1,0 +1,129 @@
+"""Human text and --json for `verify`: the model x endpoint table, the verdict, and how to fix what fails."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from cherryconf.probe import ENDPOINT_PATH, ProbeEndpoint, ProbeResult, Reason, VerifyReport
+from cherryconf.render import table
+
+REASON_TEXT: dict[Reason, str] = {
+    "ok": "ok",
+    "bad_key": "key refused",
+    "unknown_model": "unknown model",
+    "endpoint_not_served": "endpoint not served",
+    "no_channel": "no channel for the group",
+    "quota_or_rate_limit": "quota or rate limit",
+    "timeout": "timeout",
+    "network": "network error",
+    "html_not_json": "HTML, not JSON",
+    "redirect": "redirected",
+    "http_error": "HTTP error",
+    "no_output": "no output",
+}
+
+# What to do about models that fail for each reason on the endpoint the provider uses.
+_REMEDY: dict[Reason, str] = {
+    "bad_key": "the gateway refuses the API key: check it (and that it may use these models)",
+    "unknown_model": "the gateway does not know these model ids: check their spelling, or remove them",
+    "endpoint_not_served": "the gateway does not serve this endpoint for these models",
+    "no_channel": "the key's group has no channel for these models: ask the gateway's admin, or remove them",
+    "quota_or_rate_limit": "the account is out of quota or rate limited: top up, or wait and run again",
+    "html_not_json": "the base URL answers with a web page: check the provider's apiHost",
+    "redirect": "the base URL redirects: put the address it redirects to in apiHost",
+    "http_error": "the gateway answered with an error: see the details above",
+    "no_output": "the gateway answered without any output: see the details above",
+}
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} ms"
+
+
+def cell(r: ProbeResult) -> str:
+    """One table cell: `pass 520 ms (first token 310 ms)`, `fail: no channel for the group (503)`."""
+    if r.outcome == "pass":
+        first = f" (first token {_ms(r.ttft_ms)})" if r.ttft_ms is not None else ""
+        return f"pass {_ms(r.total_ms)}{first}"
+    status = f" ({r.status})" if r.status is not None else ""
+    return f"{r.outcome}: {REASON_TEXT[r.reason]}{status}"
+
+
+def report_text(report: VerifyReport) -> str:
+    """The table, the gateway's messages for what did not pass, the /models notes, the verdict and the fix."""
+    endpoints = [e for e in ENDPOINT_PATH if report.on(e)]
+    headers = ["MODEL", "LISTED"]
+    for e in endpoints:
+        headers.append(ENDPOINT_PATH[e].upper() + (" (in use)" if e == report.configured_endpoint else ""))
+    by_key = {(r.model, r.endpoint): r for r in report.results}
+    rows = []
+    for model in report.models:
+        listed = "?" if report.listed_models is None else ("no" if model in report.unlisted else "yes")
+        rows.append([model, listed, *(cell(by_key[(model, e)]) for e in endpoints)])
+    lines = [f"provider {report.provider_id} (type {report.provider_type})"]
+    lines += [f"  {ENDPOINT_PATH[e]}: {report.url_chat if e == 'chat' else report.url_responses}" for e in endpoints]
+    lines += ["", table(headers, rows)]
+    problems = [r for r in report.results if r.outcome != "pass"]
+    if problems:
+        lines += ["", "details:"]
+        lines += [f"  {r.model} on {ENDPOINT_PATH[r.endpoint]}: {r.detail}" for r in problems]
+    if report.listed_models is None:
+        lines += ["", f"note: {report.models_detail}; the LISTED column is unknown"]
+    elif report.unlisted:
+        lines += ["", f"note: the gateway's /models does not list {', '.join(report.unlisted)}"]
+    if report.skipped:
+        lines += ["", f"not probed (not chat models): {', '.join(report.skipped)}; name them with --model to probe"]
+    hints = _hint_lines(report)
+    if hints:
+        lines += ["", *hints]
+    lines += ["", report.verdict()]
+    todo = fixes(report)
+    if todo:
+        where = ENDPOINT_PATH[report.configured_endpoint]
+        lines += ["", f"to fix ({len(report.failing_on_configured_endpoint())} model(s) fail on {where}, "
+                      "the endpoint in use):"]
+        lines += [f"  {line}" for line in todo]
+    return "\n".join(lines)
+
+
+def _hint_lines(report: VerifyReport) -> list[str]:
+    """The gateway's own endpoint hints for models that did not pass everywhere (a hint: the probe decides)."""
+    unsure = {r.model for r in report.results if r.outcome != "pass"}
+    return [f"hint: the gateway's /models says {model} supports: {', '.join(types) or 'nothing'}"
+            for model, types in report.endpoint_hints.items() if model in unsure]
+
+
+def fixes(report: VerifyReport) -> list[str]:
+    """How to fix the models that fail on the endpoint the provider uses, one line per remedy; [] when none fail."""
+    failing = report.failing_on_configured_endpoint()
+    if not failing:
+        return []
+    configured = report.configured_endpoint
+    other: ProbeEndpoint = "chat" if configured == "responses" else "responses"
+    answer_elsewhere = {r.model for r in report.on(other) if r.outcome == "pass"}
+    if configured == "responses" and {r.model for r in failing} <= answer_elsewhere:
+        return ["these models answer on chat/completions: run `cherryconf doctor --fix`, or change the provider's "
+                f"type to openai (Cherry Studio: Settings > Model Provider > {report.provider_id})"]
+    lines = []
+    for reason in dict.fromkeys(r.reason for r in failing):
+        models = ", ".join(r.model for r in failing if r.reason == reason)
+        remedy = _REMEDY.get(reason, "see the details above")
+        if reason == "endpoint_not_served" and configured == "responses":
+            remedy = "the gateway does not serve responses for these: run `cherryconf doctor --fix` (type openai)"
+        lines.append(f"{models}: {remedy}")
+    return lines
+
+
+def progress_line(done: int, total: int, r: ProbeResult) -> str:
+    return f"probing {done}/{total}: {r.model} on {ENDPOINT_PATH[r.endpoint]}: {r.outcome}"
+
+
+def report_json(report: VerifyReport) -> dict[str, Any]:
+    """The --json document: the report's data, the endpoint in use, the verdict and what fails there."""
+    document = asdict(report)
+    document["configured_endpoint"] = report.configured_endpoint
+    document["verdict"] = report.verdict()
+    document["failing_on_configured_endpoint"] = [r.model for r in report.failing_on_configured_endpoint()]
+    document["fix"] = fixes(report)
+    return document
