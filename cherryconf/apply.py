@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cherryconf import backup, faults, plan
 from cherryconf.errors import StoreError, WriteFailed
@@ -38,6 +38,8 @@ def prepare(install: Install, loaded: LoadedProfile) -> Prepared:
     store = open_store(install)
     state = store.read()
     p = plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs)
+    if p.changed:
+        store.check(p)
     return Prepared(install, store, p)
 
 
@@ -57,13 +59,18 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
             faults.step("store written")
             after = store.read()
             if after.providers != p.after or (
-                p.default_model_after is not None and after.default_model != p.default_model_after
+                p.default_model_after is not None and _ref(after.default_model) != _ref(p.default_model_after)
             ):
                 raise StoreError("what cherryconf wrote did not read back the same")
         except BaseException as e:
             _put_back(store, snap, e)
             raise
     return Written(install, p, snap)
+
+
+def _ref(model: dict[str, Any] | None) -> tuple[Any, Any] | None:
+    # 2.x keeps only "provider::model" for the default model, so which model it is is what can be compared.
+    return None if model is None else (model.get("provider"), model.get("id"))
 
 
 def _put_back(store: Store, snap: backup.Backup, cause: BaseException) -> None:

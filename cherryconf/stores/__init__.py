@@ -48,6 +48,10 @@ class Store(Protocol):
         """Held around every write: refuses (AppRunning) while the app has the store open."""
         ...
 
+    def check(self, plan: Plan) -> None:
+        """Refuse (BadInput) a plan the store cannot hold exactly, before anything is backed up or written."""
+        ...
+
     def write(self, plan: Plan) -> None:
         """Make the store hold plan.after and plan.default_model_after; called inside exclusive()."""
         ...

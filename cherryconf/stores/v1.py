@@ -67,6 +67,10 @@ class V1Store:
     def exclusive(self) -> AbstractContextManager[None]:
         return leveldb.locked(self.root)
 
+    def check(self, plan: Plan) -> None:
+        # Any 1.x Provider round-trips through the JSON blob: nothing to refuse.
+        pass
+
     def write(self, plan: Plan) -> None:
         blob = self._blob()
         llm: dict[str, Any] | None = persist.read_slice(blob, "llm")

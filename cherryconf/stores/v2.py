@@ -1,0 +1,771 @@
+"""Cherry Studio 2.x: providers as rows of `user_provider` and `user_model` in `<userData>/Data/cherrystudio.sqlite`.
+
+Every row maps to and from the 1.x Provider/Model format the way the app's own 1.x -> 2.x migration maps it
+(`ProviderModelMappings.ts`). Writing touches only the rows of the providers a plan changed, and within those
+only the columns whose 1.x field changed: the app keeps registry-owned and user-owned details in the same JSON
+columns, and they must survive. Before anything is written, each changed provider is mapped to rows and back;
+a field the 2.x database cannot hold as given (a capability 2.x has no name for, `owned_by`...) is refused
+with BadInput instead of being lost or read back differently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import fractional_indexing
+
+from cherryconf import faults
+from cherryconf.errors import AppRunning, BadInput, StoreError
+from cherryconf.fsutil import PRIVATE_FILE, copy_file, fsync_dir
+from cherryconf.spec import default_group
+from cherryconf.stores import StoreState
+
+if TYPE_CHECKING:
+    from cherryconf.install import Install
+    from cherryconf.plan import Plan
+
+Row = dict[str, Any]
+
+DB_NAME = "cherrystudio.sqlite"
+NEW_SUFFIX = ".cherryconf-new"
+BUSY_TIMEOUT_S = 5.0
+NOT_MIGRATED = (
+    "Cherry Studio has not finished upgrading its data to 2.x: start it once and let it finish, then retry"
+)
+
+CHAT = "openai-chat-completions"
+RESPONSES = "openai-responses"
+ANTHROPIC = "anthropic-messages"
+
+# 1.x provider type -> the endpoint the migration makes its default (ENDPOINT_MAP). Types whose 2.x form needs
+# credentials or settings cherryconf does not handle (azure-openai, vertexai, aws-bedrock...) are left out.
+_ENDPOINT_OF_TYPE = {
+    "openai": CHAT,
+    "openai-response": RESPONSES,
+    "anthropic": ANTHROPIC,
+    "gemini": "google-generate-content",
+    "ollama": "ollama-chat",
+    "new-api": CHAT,
+    "gateway": CHAT,
+}
+# Relay types share the chat endpoint and are told apart by the adapter family the migration records.
+_ADAPTER_OF_TYPE = {"new-api": "newapi", "gateway": "gateway"}
+_TYPE_OF_ADAPTER = {family: ptype for ptype, family in _ADAPTER_OF_TYPE.items()}
+_TYPE_OF_ENDPOINT = {endpoint: ptype for ptype, endpoint in _ENDPOINT_OF_TYPE.items() if endpoint != CHAT}
+# Azure, Vertex and Bedrock reuse other vendors' endpoints; only their auth config tells them apart.
+_TYPE_OF_AUTH = {"iam-azure": "azure-openai", "iam-gcp": "vertexai", "iam-aws": "aws-bedrock",
+                 "api-key-aws": "aws-bedrock"}
+# Where to look when a row names no default endpoint (a preset row left at its registry default).
+_ENDPOINT_FALLBACK = (CHAT, RESPONSES, ANTHROPIC, "google-generate-content", "ollama-chat")
+
+_CAPABILITY = {
+    "function_calling": "function-call",
+    "vision": "image-recognition",
+    "reasoning": "reasoning",
+    "embedding": "embedding",
+    "rerank": "rerank",
+    "web_search": "web-search",
+}
+_CAPABILITY_V1 = {v2: v1 for v1, v2 in _CAPABILITY.items()}
+_MODEL_ENDPOINT = {
+    "openai": CHAT,
+    "openai-response": RESPONSES,
+    "anthropic": ANTHROPIC,
+    "gemini": "google-generate-content",
+    "image-generation": "openai-image-generation",
+    "jina-rerank": "jina-rerank",
+}
+_MODEL_ENDPOINT_V1 = {v2: v1 for v1, v2 in _MODEL_ENDPOINT.items()}
+# 1.x apiOptions flag -> (2.x api_features key, whether the meaning is inverted).
+_API_OPTIONS = {
+    "isNotSupportArrayContent": ("arrayContent", True),
+    "isNotSupportStreamOptions": ("streamOptions", True),
+    "isSupportDeveloperRole": ("developerRole", False),
+    "isSupportServiceTier": ("serviceTier", False),
+    "isNotSupportVerbosity": ("verbosity", True),
+}
+# 1.x provider field -> its key in provider_settings.
+_SETTINGS = {"notes": "notes", "rateLimit": "rateLimit", "extra_headers": "extraHeaders",
+             "serviceTier": "serviceTier", "verbosity": "verbosity"}
+# The 1.x llm settings that embed a Model -> the preference holding that model's "provider::model" id.
+_MODEL_PREFERENCES = {
+    "defaultModel": "chat.default_model_id",
+    "topicNamingModel": "topic.naming.model_id",
+    "quickModel": "feature.quick_assistant.model_id",
+    "translateModel": "feature.translate.model_id",
+}
+# Ids the migration treats as built-in providers (SYSTEM_PROVIDER_IDS) plus the seeded CherryAI: a custom
+# provider must never take one, even where this database has no row for it yet.
+_PRESET_IDS = frozenset({
+    "cherryai", "cherryin", "silicon", "aihubmix", "ocoolai", "deepseek", "ppio", "alayanew", "qiniu", "dmxapi",
+    "burncloud", "302ai", "lanyun", "ph8", "openrouter", "ollama", "ovms", "new-api", "lmstudio", "anthropic",
+    "openai", "azure-openai", "gemini", "vertexai", "github", "copilot", "zhipu", "yi", "moonshot", "baichuan",
+    "dashscope", "stepfun", "doubao", "infini", "minimax", "groq", "together", "fireworks", "nvidia", "grok",
+    "hyperbolic", "mistral", "jina", "perplexity", "modelscope", "xirang", "hunyuan", "tencent-cloud-ti",
+    "baidu-cloud", "gpustack", "voyageai", "aws-bedrock", "poe", "aionly", "longcat", "huggingface", "sophnet",
+    "gateway", "cerebras", "mimo", "gitee-ai", "minimax-global", "zai", "opencode",
+})
+
+_PROVIDER_JSON = frozenset({"endpoint_configs", "api_keys", "auth_config", "api_features", "provider_settings"})
+_MODEL_JSON = frozenset({"capabilities", "input_modalities", "output_modalities", "endpoint_types", "reasoning",
+                         "parameters", "pricing"})
+_REQUIRED = {
+    "user_provider": frozenset({"provider_id", "preset_provider_id", "name", "endpoint_configs",
+                                "default_chat_endpoint", "api_keys", "auth_config", "provider_settings",
+                                "is_enabled", "order_key", "created_at", "updated_at"}),
+    "user_model": frozenset({"id", "provider_id", "model_id", "preset_model_id", "name", "description", "group",
+                             "capabilities", "input_modalities", "endpoint_types", "supports_streaming", "pricing",
+                             "order_key", "created_at", "updated_at"}),
+    "app_state": frozenset({"key", "value"}),
+}
+# Columns cherryconf knows; an unknown NOT NULL column without a default would make its inserts fail.
+_KNOWN = {
+    "user_provider": _REQUIRED["user_provider"] | {"logo_key", "api_features"},
+    "user_model": _REQUIRED["user_model"] | {
+        "input_modalities_explicit", "output_modalities", "context_window", "max_input_tokens", "max_output_tokens",
+        "reasoning", "parameters", "is_enabled", "is_hidden", "is_deprecated", "notes"},
+    "app_state": _REQUIRED["app_state"] | {"description", "created_at", "updated_at"},
+}
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class _Schema:
+    provider: frozenset[str]
+    model: frozenset[str]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _json(value: Any) -> str:
+    # What JSON.stringify writes: compact, non-ASCII as is.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> dict[str, sqlite3.Row]:
+    return {r["name"]: r for r in conn.execute(f'PRAGMA table_info("{table}")')}
+
+
+def _check_schema(conn: sqlite3.Connection) -> _Schema:
+    found: dict[str, frozenset[str]] = {}
+    for table, required in _REQUIRED.items():
+        cols = _columns(conn, table)
+        if not cols:
+            raise StoreError(f"Cherry Studio's database has no {table} table: not a 2.x layout cherryconf knows")
+        missing = sorted(required - cols.keys())
+        if missing:
+            raise StoreError(
+                f"Cherry Studio's {table} table lacks {', '.join(missing)}: a layout cherryconf does not know, "
+                "so it changes nothing"
+            )
+        unknown = sorted(name for name, c in cols.items()
+                         if c["notnull"] and c["dflt_value"] is None and name not in _KNOWN[table])
+        if unknown:
+            raise StoreError(
+                f"Cherry Studio's {table} table requires {', '.join(unknown)}, which cherryconf does not know how "
+                "to fill, so it changes nothing"
+            )
+        found[table] = frozenset(cols)
+    return _Schema(found["user_provider"], found["user_model"])
+
+
+def _loads(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _check_migrated(conn: sqlite3.Connection) -> None:
+    row = conn.execute("SELECT value FROM app_state WHERE key = 'migration_v2_status'").fetchone()
+    status = _loads(row["value"]) if row else None
+    if isinstance(status, dict):
+        status = status.get("status")
+    if status != "completed":
+        raise StoreError(NOT_MIGRATED)
+
+
+def _decode(row: sqlite3.Row, json_columns: frozenset[str], table: str) -> Row:
+    out: Row = dict(row)
+    for col in json_columns & out.keys():
+        value = out[col]
+        if isinstance(value, str):
+            try:
+                out[col] = json.loads(value)
+            except ValueError:
+                raise StoreError(f"Cherry Studio's {table}.{col} holds text that is not JSON; cherryconf "
+                                 "leaves a damaged database alone") from None
+    return out
+
+
+def _provider_rows(conn: sqlite3.Connection) -> list[Row]:
+    rows = conn.execute("SELECT * FROM user_provider ORDER BY order_key, provider_id")
+    return [_decode(r, _PROVIDER_JSON, "user_provider") for r in rows]
+
+
+def _model_rows(conn: sqlite3.Connection) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = {}
+    for r in conn.execute("SELECT * FROM user_model ORDER BY provider_id, order_key, id"):
+        out.setdefault(r["provider_id"], []).append(_decode(r, _MODEL_JSON, "user_model"))
+    return out
+
+
+def _preferences(conn: sqlite3.Connection, keys: list[str]) -> dict[str, Any]:
+    cols = _columns(conn, "preference")
+    if not {"key", "value"} <= cols.keys():
+        return {}
+    scoped = " AND scope = 'default'" if "scope" in cols else ""
+    marks = ",".join("?" * len(keys))
+    rows = conn.execute(f"SELECT key, value FROM preference WHERE key IN ({marks}){scoped}", keys)
+    return {r["key"]: _loads(r["value"]) for r in rows}
+
+
+# --- rows -> the 1.x format -----------------------------------------------------------------------------------
+
+
+def _endpoint_of(row: Row) -> str | None:
+    if row.get("default_chat_endpoint"):
+        return str(row["default_chat_endpoint"])
+    configs = row.get("endpoint_configs") or {}
+    return next((e for e in _ENDPOINT_FALLBACK if e in configs), next(iter(configs), None))
+
+
+def _type_of(row: Row, endpoint: str | None) -> str:
+    auth = row.get("auth_config")
+    if isinstance(auth, dict) and auth.get("type") in _TYPE_OF_AUTH:
+        return _TYPE_OF_AUTH[auth["type"]]
+    if endpoint == CHAT:
+        family = ((row.get("endpoint_configs") or {}).get(CHAT) or {}).get("adapterFamily")
+        return _TYPE_OF_ADAPTER.get(str(family), "openai")
+    return _TYPE_OF_ENDPOINT.get(endpoint or "", "openai")
+
+
+def _provider_v1(row: Row, models: list[dict[str, Any]]) -> dict[str, Any]:
+    endpoint = _endpoint_of(row)
+    configs = row.get("endpoint_configs") or {}
+    ptype = _type_of(row, endpoint)
+    keys = row.get("api_keys") or []
+    p: dict[str, Any] = {
+        "id": row["provider_id"],
+        "name": row["name"],
+        "type": ptype,
+        "apiKey": ",".join(str(k.get("key", "")) for k in keys if k.get("isEnabled", True)),
+        "apiHost": str((configs.get(endpoint) or {}).get("baseUrl", "")) if endpoint else "",
+        "models": models,
+        "enabled": bool(row["is_enabled"]),
+        "isSystem": row["preset_provider_id"] is not None,
+    }
+    anthropic_host = (configs.get(ANTHROPIC) or {}).get("baseUrl")
+    if anthropic_host and endpoint != ANTHROPIC:
+        p["anthropicApiHost"] = anthropic_host
+    settings = row.get("provider_settings") or {}
+    p.update({v1: settings[v2] for v1, v2 in _SETTINGS.items() if settings.get(v2) is not None})
+    features = row.get("api_features")
+    if isinstance(features, dict):
+        options = {opt: (not features[key]) if inverted else features[key]
+                   for opt, (key, inverted) in _API_OPTIONS.items() if isinstance(features.get(key), bool)}
+        if options:
+            p["apiOptions"] = options
+    auth = row.get("auth_config")
+    if ptype == "azure-openai" and isinstance(auth, dict) and "apiVersion" in auth:
+        p["apiVersion"] = auth["apiVersion"]
+    return p
+
+
+def _pricing_v1(pricing: Any) -> dict[str, Any] | None:
+    try:
+        currency = pricing["input"]["currency"]
+        out = {"input_per_million_tokens": pricing["input"]["perMillionTokens"],
+               "output_per_million_tokens": pricing["output"]["perMillionTokens"]}
+    except (KeyError, TypeError):
+        return None
+    if currency != pricing["output"].get("currency") or currency not in ("USD", "CNY"):
+        return None
+    if currency == "CNY":
+        out["currencySymbol"] = "¥"
+    return out
+
+
+def _model_v1(row: Row) -> dict[str, Any]:
+    mid, pid = row["model_id"], row["provider_id"]
+    m: dict[str, Any] = {
+        "id": mid,
+        "provider": pid,
+        # A preset-backed row leaves name and group to the registry (NULL); show what the app would derive.
+        "name": row["name"] if row["name"] is not None else mid,
+        "group": row["group"] if row["group"] is not None else default_group(mid, pid),
+    }
+    types = list(dict.fromkeys(_CAPABILITY_V1[c] for c in row.get("capabilities") or [] if c in _CAPABILITY_V1))
+    if types:
+        m["capabilities"] = [{"type": t, "isUserSelected": True} for t in types]
+    if row.get("supports_streaming") is not None:
+        m["supported_text_delta"] = bool(row["supports_streaming"])
+    if row.get("description") is not None:
+        m["description"] = row["description"]
+    endpoints = [_MODEL_ENDPOINT_V1[e] for e in row.get("endpoint_types") or [] if e in _MODEL_ENDPOINT_V1]
+    if len(endpoints) == 1:
+        m["endpoint_type"] = endpoints[0]
+    elif endpoints:
+        m["supported_endpoint_types"] = endpoints
+    pricing = _pricing_v1(row.get("pricing"))
+    if pricing is not None:
+        m["pricing"] = pricing
+    return m
+
+
+# --- the 1.x format -> rows -----------------------------------------------------------------------------------
+
+
+def _api_keys(existing: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
+    """Enabled entries for the wanted keys, reusing an entry (its id, its label) when the key is unchanged."""
+    keys = list(dict.fromkeys(k.strip() for k in wanted.split(",") if k.strip()))
+    by_key = {e.get("key"): e for e in existing}
+    out = [{**by_key[k], "isEnabled": True} if k in by_key else {"id": str(uuid.uuid4()), "key": k, "isEnabled": True}
+           for k in keys]
+    # Keys the user switched off in the app are not part of apiKey; keep them switched off.
+    return out + [e for e in existing if e.get("key") not in keys and not e.get("isEnabled", True)]
+
+
+def _pricing_v2(pricing: Any) -> dict[str, Any] | None:
+    if not isinstance(pricing, dict):
+        return None
+    currency = "CNY" if pricing.get("currencySymbol") in ("¥", "￥") else "USD"
+    return {"input": {"perMillionTokens": pricing.get("input_per_million_tokens"), "currency": currency},
+            "output": {"perMillionTokens": pricing.get("output_per_million_tokens"), "currency": currency}}
+
+
+def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, now: int) -> Row:
+    row: Row = dict(old) if old else {
+        "provider_id": want.get("id"), "preset_provider_id": None, "name": "", "logo_key": None,
+        "endpoint_configs": None, "default_chat_endpoint": None, "api_keys": [],
+        "auth_config": {"type": "api-key"}, "api_features": None, "provider_settings": None, "is_enabled": 1,
+        "order_key": order_key, "created_at": now, "updated_at": now,
+    }
+    cur = _provider_v1(old, []) if old else {}
+
+    def differs(*fields: str) -> bool:
+        return old is None or any(cur.get(f, _MISSING) != want.get(f, _MISSING) for f in fields)
+
+    if differs("name"):
+        row["name"] = want.get("name")
+    if differs("enabled"):
+        row["is_enabled"] = 1 if want.get("enabled", True) else 0
+    if differs("apiKey"):
+        row["api_keys"] = _api_keys(row.get("api_keys") or [], str(want.get("apiKey", "")))
+    configs = copy.deepcopy(row.get("endpoint_configs") or {})
+    if differs("type", "apiHost", "anthropicApiHost"):
+        row["endpoint_configs"] = configs
+    if differs("type", "apiHost"):
+        ptype = want.get("type", "openai")
+        endpoint = _endpoint_of(row) if not differs("type") else None
+        if endpoint is None:
+            if ptype not in _ENDPOINT_OF_TYPE:
+                raise BadInput(
+                    f"provider {want.get('id')!r}: cherryconf cannot set type {ptype!r} in Cherry Studio 2.x "
+                    f"(it can set {', '.join(_ENDPOINT_OF_TYPE)}); configure that provider in the app instead"
+                )
+            endpoint = _ENDPOINT_OF_TYPE[ptype]
+            row["default_chat_endpoint"] = endpoint
+        entry = {**(configs.get(endpoint) or {}), "baseUrl": want.get("apiHost", "")}
+        if endpoint == CHAT and entry.get("adapterFamily") in _TYPE_OF_ADAPTER:
+            del entry["adapterFamily"]  # a relay hint left from an earlier type
+        if endpoint == CHAT and ptype in _ADAPTER_OF_TYPE:
+            entry["adapterFamily"] = _ADAPTER_OF_TYPE[ptype]
+        configs[endpoint] = entry
+    if differs("anthropicApiHost") and "anthropicApiHost" in want:
+        configs[ANTHROPIC] = {**(configs.get(ANTHROPIC) or {}), "baseUrl": want["anthropicApiHost"]}
+    if differs(*_SETTINGS):
+        settings = dict(row.get("provider_settings") or {})
+        for v1, v2 in _SETTINGS.items():
+            if v1 in want:
+                settings[v2] = want[v1]
+            elif settings.get(v2) is not None:
+                del settings[v2]
+        row["provider_settings"] = settings or None
+    if differs("apiOptions"):
+        features = dict(row.get("api_features") or {})
+        options = want.get("apiOptions") or {}
+        for opt, (key, inverted) in _API_OPTIONS.items():
+            if opt in options:
+                features[key] = (not options[opt]) if inverted else options[opt]
+            else:
+                features.pop(key, None)
+        row["api_features"] = features or None
+    auth = row.get("auth_config")
+    if differs("apiVersion") and "apiVersion" in want and isinstance(auth, dict) and auth.get("type") == "iam-azure":
+        row["auth_config"] = {**auth, "apiVersion": want["apiVersion"]}
+    return row
+
+
+def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_key: str | None, now: int) -> Row:
+    mid = want.get("id")
+    row: Row = dict(old) if old else {
+        "id": f"{provider_id}::{mid}", "provider_id": provider_id, "model_id": mid, "preset_model_id": None,
+        "name": None, "description": None, "group": None, "capabilities": [], "input_modalities": None,
+        "input_modalities_explicit": 1, "output_modalities": None, "endpoint_types": None,
+        "supports_streaming": 1, "pricing": None, "is_enabled": 1, "is_hidden": 0, "is_deprecated": 0,
+        "order_key": order_key, "notes": None, "created_at": now, "updated_at": now,
+    }
+    cur = _model_v1(old) if old else {}
+
+    def differs(*fields: str) -> bool:
+        return old is None or any(cur.get(f, _MISSING) != want.get(f, _MISSING) for f in fields)
+
+    for field in ("name", "group", "description"):
+        if differs(field):
+            row[field] = want.get(field)
+    if differs("capabilities"):
+        names = list(dict.fromkeys(_CAPABILITY[c["type"]] for c in want.get("capabilities") or []
+                                   if isinstance(c, dict) and c.get("type") in _CAPABILITY))
+        # Capabilities 1.x has no name for (image-generation...) are not cherryconf's to drop.
+        row["capabilities"] = names + [c for c in row.get("capabilities") or [] if c not in _CAPABILITY_V1]
+    if differs("supported_text_delta"):
+        row["supports_streaming"] = 1 if want.get("supported_text_delta", True) else 0
+    if differs("endpoint_type", "supported_endpoint_types"):
+        given = want.get("supported_endpoint_types") or ([want["endpoint_type"]] if want.get("endpoint_type") else [])
+        row["endpoint_types"] = list(dict.fromkeys(_MODEL_ENDPOINT[e] for e in given if e in _MODEL_ENDPOINT)) or None
+    if differs("pricing"):
+        row["pricing"] = _pricing_v2(want.get("pricing"))
+    if old is None:
+        # The app's add-model form stores ["text"]; a model marked as seeing images gets "image" too, so that
+        # its capabilities and its input modalities agree.
+        seeing = "image-recognition" in row["capabilities"]
+        row["input_modalities"] = ["text", "image"] if seeing else ["text"]
+    return row
+
+
+def _describe(path: str, value: Any) -> str:
+    if value is _MISSING:
+        return "nothing"
+    return "(hidden)" if path.split(".")[0] in ("apiKey", "extra_headers") else repr(value)
+
+
+def _difference(want: Any, got: Any, path: str) -> tuple[str, Any, Any] | None:
+    if isinstance(want, dict) and isinstance(got, dict):
+        for key in dict.fromkeys([*want, *got]):
+            found = _difference(want.get(key, _MISSING), got.get(key, _MISSING), f"{path}.{key}" if path else key)
+            if found:
+                return found
+        return None
+    if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
+        for i, (w, g) in enumerate(zip(want, got, strict=True)):
+            found = _difference(w, g, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if want == got else (path, want, got)
+
+
+def _check_round_trip(want: dict[str, Any], row: Row, models: list[Row]) -> None:
+    """BadInput unless the rows read back as exactly the wanted provider."""
+    got = _provider_v1(row, [_model_v1(m) for m in models])
+    pid = want.get("id")
+    where = f"provider {pid!r}"
+    found = _difference({**want, "models": None}, {**got, "models": None}, "")
+    for w, g in zip(want.get("models") or [], got["models"], strict=True):
+        if found:
+            break
+        found = _difference(w, g, "")
+        where = f"provider {pid!r}, model {w.get('id')!r}"
+    if found:
+        path, w, g = found
+        raise BadInput(
+            f"{where}: {path} {_describe(path, w)} cannot be stored in Cherry Studio 2.x as given (it would read "
+            f"back as {_describe(path, g)}); change or remove it in the profile"
+        )
+
+
+def _keys_between(low: str | None, high: str | None, n: int) -> list[str]:
+    try:
+        return list(fractional_indexing.generate_n_keys_between(low, high, n))
+    except (fractional_indexing.FIError, IndexError):
+        raise StoreError(
+            f"Cherry Studio's database holds an order key cherryconf cannot place a row beside ({low!r}, {high!r})"
+        ) from None
+
+
+def _encode(value: Any, is_json: bool) -> Any:
+    if is_json and value is not None:
+        return _json(value)
+    return int(value) if isinstance(value, bool) else value
+
+
+def _insert(conn: sqlite3.Connection, table: str, row: Row, json_columns: frozenset[str]) -> None:
+    names = ",".join(f'"{c}"' for c in row)
+    marks = ",".join("?" * len(row))
+    conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                 [_encode(v, c in json_columns) for c, v in row.items()])
+
+
+def _update(conn: sqlite3.Connection, table: str, key: str, old: Row, new: Row, json_columns: frozenset[str],
+            now: int) -> None:
+    changed = [c for c in new if new[c] != old.get(c)]
+    if not changed:
+        return
+    values = {c: new[c] for c in changed} | {"updated_at": now}
+    sets = ",".join(f'"{c}" = ?' for c in values)
+    conn.execute(f'UPDATE {table} SET {sets} WHERE "{key}" = ?',
+                 [*(_encode(v, c in json_columns) for c, v in values.items()), old[key]])
+
+
+def _delete_model(conn: sqlite3.Connection, uid: str) -> None:
+    conn.execute("DELETE FROM user_model WHERE id = ?", (uid,))
+
+
+# One row change, run inside the write transaction.
+Operation = Callable[[sqlite3.Connection], Any]
+
+
+class V2Store:
+    def __init__(self, install: Install, root: Path | None = None) -> None:
+        self.install = install
+        self._root = root or install.sqlite_path.parent
+        # A snapshot elsewhere is read as an immutable file: opening it must not create -wal/-shm beside it.
+        self._live = self._root.resolve() == install.sqlite_path.parent.resolve()
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
+    def _db(self) -> Path:
+        return self._root / DB_NAME
+
+    @property
+    def _new(self) -> Path:
+        return self._root / (DB_NAME + NEW_SUFFIX)
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self._db.is_file():
+            raise StoreError(f"{self._db} does not exist: there is no Cherry Studio 2.x database to work on")
+        mode = "mode=rw" if self._live else "mode=ro&immutable=1"
+        try:
+            conn = sqlite3.connect(f"{self._db.absolute().as_uri()}?{mode}", uri=True, isolation_level=None,
+                                   timeout=BUSY_TIMEOUT_S)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open {self._db} ({e})") from None
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            if write:
+                conn.execute("PRAGMA foreign_keys = ON")  # has no effect once a transaction is open
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.OperationalError as e:
+                if "locked" in str(e) or "busy" in str(e):
+                    raise AppRunning(f"{self._db} is locked by another program (is Cherry Studio running?); "
+                                     "quit it, including from the tray icon, then run this again") from None
+                raise
+            try:
+                yield conn
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"Cherry Studio's database {self._db} failed ({e}); nothing was changed") from None
+        finally:
+            conn.close()
+
+    # --- reading ----------------------------------------------------------------------------------------------
+
+    def read(self) -> StoreState:
+        with self._transaction() as conn:
+            _check_schema(conn)
+            _check_migrated(conn)
+            rows = _provider_rows(conn)
+            models = _model_rows(conn)
+            prefs = _preferences(conn, list(_MODEL_PREFERENCES.values()))
+        providers = [_provider_v1(r, [_model_v1(m) for m in models.get(r["provider_id"], [])]) for r in rows]
+        by_uid = {f"{m['provider']}::{m['id']}": m for p in providers for m in p["models"]}
+        refs = {name: copy.deepcopy(by_uid[prefs[key]]) for name, key in _MODEL_PREFERENCES.items()
+                if isinstance(prefs.get(key), str) and prefs[key] in by_uid}
+        return StoreState(providers, copy.deepcopy(refs.get("defaultModel")), refs)
+
+    # --- writing ----------------------------------------------------------------------------------------------
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        return self._exclusive()
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        # 2.x holds no lock on its idle database; a write lock we can take and give back says nobody is writing.
+        with self._transaction(write=True):
+            pass
+        yield
+
+    def check(self, plan: Plan) -> None:
+        """Refuse, before any backup or write, a plan this database cannot hold exactly (BadInput)."""
+        with self._transaction() as conn:
+            self._operations(conn, plan, _now_ms())
+
+    def write(self, plan: Plan) -> None:
+        now = _now_ms()
+        with self._transaction(write=True) as conn:
+            for operation in self._operations(conn, plan, now):
+                operation(conn)
+            default = plan.default_model_after
+            if default is not None and default != plan.default_model_before:
+                self._write_default(conn, f"{default.get('provider')}::{default.get('id')}", now)
+
+    def _operations(self, conn: sqlite3.Connection, plan: Plan, now: int) -> list[Operation]:
+        """Every row change the plan needs, checked (presets, round trip) but not yet executed."""
+        after = {p["id"]: p for p in plan.after}
+        planned = {p.get("id") for p in plan.before}
+        schema = _check_schema(conn)
+        _check_migrated(conn)
+        rows = {r["provider_id"]: r for r in _provider_rows(conn)}
+        models = _model_rows(conn)
+        presets = _PRESET_IDS | {r["preset_provider_id"] for r in rows.values() if r["preset_provider_id"]}
+        for pid in plan.changed_ids:
+            if pid not in planned and pid in presets:
+                raise BadInput(f"provider id {pid!r} is Cherry Studio's built-in provider of that name; "
+                               "choose another id for your own provider")
+            if (pid in planned) != (pid in rows):
+                raise StoreError("the store changed while cherryconf was planning; run the command again")
+        added = [p["id"] for p in plan.after if p["id"] not in rows and p["id"] in plan.changed_ids]
+        first = min((r["order_key"] for r in rows.values()), default=None)
+        # New providers go to the top, in the plan's order: where the app puts a provider it enables.
+        new_keys = dict(zip(added, _keys_between(None, first, len(added)), strict=True))
+        operations: list[Operation] = []
+        for pid in plan.changed_ids:
+            operations += self._provider_operations(schema, rows.get(pid), models.get(pid, []), after[pid],
+                                                    new_keys.get(pid), now)
+        return operations
+
+    def _provider_operations(self, schema: _Schema, old: Row | None, old_models: list[Row],
+                             want: dict[str, Any], order_key: str | None, now: int) -> list[Operation]:
+        pid = str(want["id"])
+        new = {c: v for c, v in _provider_row(old, want, order_key, now).items() if c in schema.provider}
+        by_id = {m["model_id"]: m for m in old_models}
+        wanted = want.get("models") or []
+        wanted_ids = {w.get("id") for w in wanted}
+        kept = [m for m in old_models if m["model_id"] in wanted_ids]
+        fresh = [w for w in wanted if w.get("id") not in by_id]
+        # New models go after the ones kept, in the plan's order, as the app appends a model it adds.
+        keys = iter(_keys_between(kept[-1]["order_key"] if kept else None, None, len(fresh)))
+        pairs: list[tuple[Row | None, Row]] = []
+        for w in wanted:
+            old_model = by_id.get(w.get("id"))
+            row = _model_row(old_model, w, pid, None if old_model else next(keys), now)
+            pairs.append((old_model, {c: v for c, v in row.items() if c in schema.model}))
+        _check_round_trip(want, new, [row for _, row in pairs])
+        ops: list[Operation] = []
+        if old is None:
+            ops.append(partial(_insert, table="user_provider", row=new, json_columns=_PROVIDER_JSON))
+        else:
+            ops.append(partial(_update, table="user_provider", key="provider_id", old=old, new=new,
+                               json_columns=_PROVIDER_JSON, now=now))
+        for m in old_models:
+            if m["model_id"] not in wanted_ids:  # replaceModels dropped it
+                ops.append(partial(_delete_model, uid=m["id"]))
+        for old_model, row in pairs:
+            if old_model is None:
+                ops.append(partial(_insert, table="user_model", row=row, json_columns=_MODEL_JSON))
+            else:
+                ops.append(partial(_update, table="user_model", key="id", old=old_model, new=row,
+                                   json_columns=_MODEL_JSON, now=now))
+        return ops
+
+    def _write_default(self, conn: sqlite3.Connection, uid: str, now: int) -> None:
+        if conn.execute("SELECT 1 FROM user_model WHERE id = ?", (uid,)).fetchone() is None:
+            raise BadInput(f"the default model {uid!r} is not among the models cherryconf wrote")
+        cols = _columns(conn, "preference")
+        if not {"key", "value"} <= cols.keys():
+            raise StoreError("Cherry Studio's database has no preference table to hold the default model")
+        scope = {"scope": "default"} if "scope" in cols else {}
+        where = " AND ".join(f'"{c}" = ?' for c in ["key", *scope])
+        values = {"value": _json(uid)} | ({"updated_at": now} if "updated_at" in cols else {})
+        sets = ",".join(f'"{c}" = ?' for c in values)
+        cur = conn.execute(f"UPDATE preference SET {sets} WHERE {where}",
+                           [*values.values(), "chat.default_model_id", *scope.values()])
+        if cur.rowcount == 0:
+            stamps: Row = {c: now for c in ("created_at", "updated_at") if c in cols}
+            _insert(conn, "preference", {"key": "chat.default_model_id", **scope, **values, **stamps}, frozenset())
+
+    # --- backup and restore -----------------------------------------------------------------------------------
+
+    def snapshot(self, dest: Path) -> None:
+        target = dest / DB_NAME
+        source = self._connect()
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))  # private from the start
+            copy_to = sqlite3.connect(target)
+            try:
+                # The backup API copies a consistent state, WAL content included, while the app may read on.
+                source.backup(copy_to)
+            finally:
+                copy_to.close()
+        except sqlite3.Error as e:
+            raise StoreError(f"could not copy {self._db} ({e})") from None
+        finally:
+            source.close()
+        with target.open("rb") as f:
+            os.fsync(f.fileno())
+
+    def replace_with(self, source: Path) -> None:
+        new = self._new
+        new.unlink(missing_ok=True)
+        copy_file(source / DB_NAME, new)
+        fsync_dir(self._root)
+        faults.step("new database copied")
+        try:
+            self._retire_wal()
+        except BaseException:
+            new.unlink(missing_ok=True)
+            raise
+        new.replace(self._db)
+        fsync_dir(self._root)
+        faults.step("new database in place")
+
+    def _retire_wal(self) -> None:
+        """Fold the live WAL into the old file and remove it, so no old WAL can ever meet the new file."""
+        if self._db.exists():
+            conn = self._connect()
+            try:
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.Error as e:
+                raise StoreError(f"cannot fold the log into {self._db} ({e}); nothing was replaced") from None
+            finally:
+                conn.close()
+            if busy:
+                raise AppRunning(f"{self._db} is in use by another program (is Cherry Studio running?); "
+                                 "quit it, including from the tray icon, then run this again")
+        faults.step("old database checkpointed")
+        wal = self._db.with_name(DB_NAME + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise AppRunning(f"another program wrote to {self._db} while cherryconf was replacing it; "
+                             "quit Cherry Studio, including from the tray icon, then run this again")
+        for suffix in ("-wal", "-shm"):
+            self._db.with_name(DB_NAME + suffix).unlink(missing_ok=True)
+        fsync_dir(self._root)
+        faults.step("old WAL removed")
+
+    def recover(self) -> str | None:
+        if not self._new.exists():
+            return None
+        # The copy is only renamed into place whole: while it is still here, the database was not replaced.
+        self._new.unlink()
+        fsync_dir(self._root)
+        return f"removed {self._new.name}, left by an interrupted restore; {self._db} was not replaced"

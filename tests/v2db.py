@@ -1,0 +1,272 @@
+"""Cherry Studio 2.x databases for tests, built from the app's own DDL and seeded the way the app seeds them.
+
+DDL: the app's squashed drizzle migration (`migrations/sqlite-drizzle/0000_*.sql`, CherryHQ/cherry-studio) for the
+tables a provider write touches or is constrained by: `app_state`, `preference`, `user_provider`, `user_model`, and
+`assistant` (its `model_id` references `user_model` ON DELETE SET NULL). Two shapes:
+
+- "release" (2.0.0 to 2.0.8): `user_provider.api_features`; `preference` keyed by `key` alone.
+- "later" (later 2.0.x): no `api_features`; `user_model.input_modalities_explicit`; `preference` keyed by
+  (`scope`, `key`), as the migration that added `input_modalities_explicit` also made it.
+
+Seeding follows `PresetProviderSeeder` (registry providers, then CherryAI, one `insertManyWithOrderKey` batch at
+the end of the order: disabled, keyless, `preset_provider_id` = id; CherryAI enabled) and the CherryAI default-model
+seeder (its model and the model preferences). `add_migrated_provider` adds a provider the way the 1.x -> 2.x
+migration writes one. Registry details (base URLs, adapter families) are trimmed to what the store reads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Literal
+
+import fractional_indexing
+
+from cherryconf.install import Install
+
+Shape = Literal["release", "later"]
+SHAPES: tuple[Shape, ...] = ("release", "later")
+NOW = 1_790_000_000_000  # a fixed "seeded at" time in ms, so tests can tell untouched rows
+
+APP_STATE = """
+CREATE TABLE `app_state` (
+	`key` text PRIMARY KEY NOT NULL,
+	`value` text NOT NULL,
+	`description` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+"""
+PREFERENCE = {
+    "release": """
+CREATE TABLE `preference` (
+	`key` text PRIMARY KEY NOT NULL,
+	`value` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+""",
+    "later": """
+CREATE TABLE `preference` (
+	`scope` text DEFAULT 'default' NOT NULL,
+	`key` text NOT NULL,
+	`value` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	PRIMARY KEY(`scope`, `key`)
+);
+""",
+}
+ASSISTANT = """
+CREATE TABLE `assistant` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`prompt` text DEFAULT '' NOT NULL,
+	`emoji` text NOT NULL,
+	`description` text DEFAULT '' NOT NULL,
+	`model_id` text,
+	`settings` text NOT NULL,
+	`order_key` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`deleted_at` integer,
+	FOREIGN KEY (`model_id`) REFERENCES `user_model`(`id`) ON UPDATE no action ON DELETE set null
+);
+CREATE INDEX `assistant_created_at_idx` ON `assistant` (`created_at`);
+CREATE INDEX `assistant_order_key_idx` ON `assistant` (`order_key`);
+"""
+USER_MODEL = """
+CREATE TABLE `user_model` (
+	`id` text PRIMARY KEY NOT NULL,
+	`provider_id` text NOT NULL,
+	`model_id` text NOT NULL,
+	`preset_model_id` text,
+	`name` text,
+	`description` text,
+	`group` text,
+	`capabilities` text,
+	`input_modalities` text,{explicit}
+	`output_modalities` text,
+	`endpoint_types` text,
+	`context_window` integer,
+	`max_input_tokens` integer,
+	`max_output_tokens` integer,
+	`supports_streaming` integer,
+	`reasoning` text,
+	`parameters` text,
+	`pricing` text,
+	`is_enabled` integer DEFAULT true NOT NULL,
+	`is_hidden` integer DEFAULT false NOT NULL,
+	`is_deprecated` integer DEFAULT false NOT NULL,
+	`order_key` text NOT NULL,
+	`notes` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`provider_id`) REFERENCES `user_provider`(`provider_id`) ON UPDATE no action ON DELETE cascade,
+	CONSTRAINT "user_model_custom_config_check" CHECK("user_model"."preset_model_id" IS NOT NULL OR ("user_model"."name" IS NOT NULL AND "user_model"."capabilities" IS NOT NULL AND "user_model"."supports_streaming" IS NOT NULL))
+);
+CREATE INDEX `user_model_preset_idx` ON `user_model` (`preset_model_id`);
+CREATE INDEX `user_model_provider_enabled_idx` ON `user_model` (`provider_id`,`is_enabled`);
+CREATE INDEX `user_model_provider_id_order_key_idx` ON `user_model` (`provider_id`,`order_key`);
+CREATE UNIQUE INDEX `user_model_provider_model_unique` ON `user_model` (`provider_id`,`model_id`);
+"""  # noqa: E501  (the app's DDL, verbatim)
+USER_PROVIDER = """
+CREATE TABLE `user_provider` (
+	`provider_id` text PRIMARY KEY NOT NULL,
+	`preset_provider_id` text,
+	`name` text NOT NULL,
+	`logo_key` text,
+	`endpoint_configs` text,
+	`default_chat_endpoint` text,
+	`api_keys` text DEFAULT '[]',
+	`auth_config` text,{api_features}
+	`provider_settings` text,
+	`is_enabled` integer DEFAULT false NOT NULL,
+	`order_key` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+CREATE INDEX `user_provider_preset_idx` ON `user_provider` (`preset_provider_id`);
+CREATE INDEX `user_provider_enabled_idx` ON `user_provider` (`is_enabled`);
+CREATE INDEX `user_provider_order_key_idx` ON `user_provider` (`order_key`);
+"""
+
+
+def ddl(shape: Shape) -> str:
+    later = shape == "later"
+    return "".join([
+        APP_STATE,
+        PREFERENCE[shape],
+        ASSISTANT,
+        USER_MODEL.format(explicit="\n\t`input_modalities_explicit` integer DEFAULT false NOT NULL," if later else ""),
+        USER_PROVIDER.format(api_features="" if later else "\n\t`api_features` text,"),
+    ])
+
+
+def _chat(base_url: str, family: str = "openai-compatible") -> dict[str, Any]:
+    return {"openai-chat-completions": {"adapterFamily": family, "baseUrl": base_url}}
+
+
+# (id, name, default endpoint, endpoint configs, auth config, api features): registry order, trimmed.
+PRESETS: list[tuple[str, str, str | None, dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]] = [
+    ("silicon", "Silicon", "openai-chat-completions",
+     {**_chat("https://api.siliconflow.cn/v1"),
+      "anthropic-messages": {"adapterFamily": "anthropic", "baseUrl": "https://api.siliconflow.cn"}}, None, None),
+    ("deepseek", "deepseek", "openai-chat-completions", _chat("https://api.deepseek.com", "deepseek"), None, None),
+    ("anthropic", "Anthropic", "anthropic-messages",
+     {"anthropic-messages": {"adapterFamily": "anthropic", "baseUrl": "https://api.anthropic.com"}}, None, None),
+    ("openai", "OpenAI", "openai-responses",
+     {"openai-responses": {"adapterFamily": "openai", "baseUrl": "https://api.openai.com"}}, None,
+     {"developerRole": True, "serviceTier": True}),
+    ("azure-openai", "Azure OpenAI", "openai-chat-completions",
+     {"openai-chat-completions": {"adapterFamily": "azure"}}, {"type": "iam-azure", "apiVersion": ""}, None),
+    ("gemini", "Gemini", "google-generate-content",
+     {"google-generate-content": {"adapterFamily": "google", "baseUrl": "https://generativelanguage.googleapis.com"}},
+     None, None),
+]
+CHERRYAI_MODEL = "cherryai::cherry-default"  # the seeded default model (its model id here is illustrative)
+MODEL_PREFERENCES = ("chat.default_model_id", "topic.naming.model_id", "feature.quick_assistant.model_id",
+                     "feature.translate.model_id")
+
+
+def _j(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
+    cols = [c for c in row if c in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}]
+    conn.execute(f"INSERT INTO {table} ({','.join(f'`{c}`' for c in cols)}) VALUES ({','.join('?' * len(cols))})",
+                 [row[c] for c in cols])
+
+
+def seed(conn: sqlite3.Connection, migration_status: str | None = "completed") -> None:
+    keys = fractional_indexing.generate_n_keys_between(None, None, len(PRESETS) + 1)
+    for (pid, name, endpoint, configs, auth, features), key in zip(PRESETS, keys, strict=False):
+        _insert(conn, "user_provider", {
+            "provider_id": pid, "preset_provider_id": pid, "name": name, "endpoint_configs": _j(configs),
+            "default_chat_endpoint": endpoint, "auth_config": _j(auth), "api_features": _j(features),
+            "is_enabled": 0, "order_key": key, "created_at": NOW, "updated_at": NOW,
+        })
+    _insert(conn, "user_provider", {
+        "provider_id": "cherryai", "preset_provider_id": "cherryai", "name": "CherryAI",
+        "endpoint_configs": _j({"openai-chat-completions": {"baseUrl": "https://api.cherry-ai.com"}}),
+        "default_chat_endpoint": "openai-chat-completions", "is_enabled": 1, "order_key": keys[-1],
+        "created_at": NOW, "updated_at": NOW,
+    })
+    _insert(conn, "user_model", {
+        "id": CHERRYAI_MODEL, "provider_id": "cherryai", "model_id": CHERRYAI_MODEL.split("::")[1],
+        "name": "Cherry Default", "group": "Cherry", "capabilities": "[]", "supports_streaming": 1,
+        "order_key": "a0", "created_at": NOW, "updated_at": NOW,
+    })
+    for key in MODEL_PREFERENCES:
+        _insert(conn, "preference", {"key": key, "value": _j(CHERRYAI_MODEL), "created_at": NOW, "updated_at": NOW})
+    if migration_status is not None:
+        value = _j({"status": migration_status, "completedAt": NOW, "error": None})
+        _insert(conn, "app_state", {"key": "migration_v2_status", "value": value, "created_at": NOW,
+                                    "updated_at": NOW})
+
+
+def add_migrated_provider(conn: sqlite3.Connection) -> None:
+    """A 1.x custom gateway as the migration writes it: two keys (one switched off later), three models."""
+    _insert(conn, "user_provider", {
+        "provider_id": "relay", "preset_provider_id": None, "name": "My Relay",
+        "endpoint_configs": _j(_chat("https://relay.example")), "default_chat_endpoint": "openai-chat-completions",
+        "api_keys": _j([{"id": "6f1c9a52-3f55-4a42-9a8e-0c2b8f1f6a01", "key": "sk-on", "isEnabled": True},
+                        {"id": "0b7e2c44-8d1a-4c3e-b5f0-7a9d6e2c1b02", "key": "sk-off", "isEnabled": False}]),
+        "auth_config": _j({"type": "api-key"}), "api_features": _j({"streamOptions": False}),
+        "provider_settings": _j({"notes": "from 1.x", "rateLimit": 5}), "is_enabled": 1,
+        # The migration appends after the last seeded provider.
+        "order_key": fractional_indexing.generate_key_between(
+            conn.execute("SELECT max(order_key) FROM user_provider").fetchone()[0], None),
+        "created_at": NOW, "updated_at": NOW,
+    })
+    models = [
+        ("gpt-4o", "GPT-4o", "gpt-4o", ["function-call", "image-recognition", "image-generation"], None),
+        ("text-embedding-3-small", "Embedding", "text-embedding-3", ["embedding"], ["openai"]),
+        ("o3", "o3", "o3", [], None),
+    ]
+    keys = fractional_indexing.generate_n_keys_between(None, None, len(models))
+    for (mid, name, group, caps, endpoints), key in zip(models, keys, strict=True):
+        _insert(conn, "user_model", {
+            "id": f"relay::{mid}", "provider_id": "relay", "model_id": mid, "name": name, "group": group,
+            "capabilities": _j(caps), "endpoint_types": _j(["openai-chat-completions"] if endpoints else None),
+            "supports_streaming": 1, "is_enabled": 1, "order_key": key, "created_at": NOW, "updated_at": NOW,
+        })
+    _insert(conn, "assistant", {"id": "asst-1", "name": "Helper", "emoji": "🙂", "model_id": "relay::o3",
+                                "settings": "{}", "order_key": "a0", "created_at": NOW, "updated_at": NOW})
+
+
+def build(data_dir: Path, shape: Shape = "release", *, migration_status: str | None = "completed",
+          migrated_provider: bool = True, extra_sql: str = "") -> Install:
+    """A userData directory holding a seeded 2.x database in WAL mode, as the app leaves it."""
+    db = data_dir / "Data" / "cherrystudio.sqlite"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(ddl(shape) + extra_sql)
+        conn.execute("BEGIN")
+        seed(conn, migration_status)
+        if migrated_provider:
+            add_migrated_provider(conn)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return Install(data_dir=data_dir, kind="v2", app_version="2.0.7", found_by="test")
+
+
+def connect(install: Install) -> sqlite3.Connection:
+    conn = sqlite3.connect(install.sqlite_path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def dump(install: Install) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, for "nothing else changed" comparisons."""
+    conn = connect(install)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: sorted((dict(r) for r in conn.execute(f"SELECT * FROM `{t}`")), key=repr) for t in tables}
+    finally:
+        conn.close()
