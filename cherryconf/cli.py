@@ -291,11 +291,93 @@ def wizard(opts: Options, preset: str | None = None, name: str | None = None, pr
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     flags = wizard_mod.Flags(preset, name, provider_id, base_url, api_key_env, models, default_model, check,
                              save_profile, yes)
+    if not interactive and flags == wizard_mod.Flags():
+        # Nothing to go on and nobody to ask: one sentence, before the wizard looks for installs or says anything.
+        raise BadInput("not a terminal, so the wizard cannot ask its questions: use `cherryconf apply PROFILE` "
+                       "(or give every answer by flag, see `cherryconf wizard --help`)")
     w = wizard_mod.Wizard(opts.context(), wizard_mod.questionary_ask, click.echo, interactive,
                           wizard_mod.gateway_models, wizard_mod.gateway_check,
                           spinner=wizard_mod.terminal_spinner if interactive else wizard_mod.no_spinner,
                           env=dict(os.environ))
     w.run(opts.data_dir, flags)
+
+
+@cli.command()
+@json_option
+@click.option("--fix", is_flag=True, help="Repair what can be repaired (backs up first).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help="Backups to keep.")
+@pass_options
+def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
+    """Find broken providers (responses type on a gateway, an apiHost the app misreads, ...); exit 5 if any."""
+    from cherryconf import apply as apply_mod
+    from cherryconf import doctor as doctor_mod
+    from cherryconf import render
+    from cherryconf.endpoints import parse_version
+    from cherryconf.stores import open_store
+
+    inst = opts.install()
+    store = open_store(inst)
+    version = parse_version(inst.app_version)
+    found = doctor_mod.diagnose(store.read(), version)
+    document: dict[str, Any] = {"install": str(inst.data_dir), "findings": [render.finding_json(f) for f in
+                                                                            found.findings],
+                                "fixed": [], "backup": None}
+    if not found.findings:
+        emit(opts, document, "no problems found")
+        return
+    text = render.findings_text(found.findings)
+    if not fix:
+        hint = "\nrun `cherryconf doctor --fix` to repair them" if found.fixable else ""
+        emit(opts, document, text + hint)
+        ctx = click.get_current_context()
+        ctx.exit(ExitCode.PROBLEMS_FOUND)
+    if found.plan.changed:
+        if not opts.json:
+            click.echo(text + "\n\nThe fix changes:\n" + render.plan_text(found.plan))
+        confirm(f"Repair {len(found.fixable)} problem(s) in {inst.data_dir}?", yes)
+        written = apply_mod.write(opts.context(), apply_mod.Prepared(inst, store, found.plan), "doctor", keep)
+        document["fixed"] = [render.finding_json(f) for f in found.fixable]
+        document["backup"] = str(written.backup.path) if written.backup else None
+    remaining = doctor_mod.diagnose(store.read(), version).findings
+    document["remaining"] = [render.finding_json(f) for f in remaining]
+    lines = [f"repaired {len(found.fixable)} problem(s); backup: {document['backup']}"] if found.fixable else []
+    if remaining:
+        lines.append("still to fix by hand:\n" + render.findings_text(remaining))
+    emit(opts, document, "\n".join(lines))
+    if remaining:
+        click.get_current_context().exit(ExitCode.PROBLEMS_FOUND)
+
+
+@cli.command()
+@json_option
+@click.option("--provider", "provider_ids", multiple=True, metavar="ID", help="Export only this provider (repeatable).")
+@click.option("--with-keys", is_flag=True, help="Write the keys themselves instead of ${VAR} references.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@pass_options
+def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None) -> None:
+    """Write the store's providers as a profile (keys as ${VAR} references unless --with-keys)."""
+    import yaml
+
+    from cherryconf import export as export_mod
+    from cherryconf.fsutil import atomic_write
+    from cherryconf.stores import open_store
+
+    if with_keys and output is None:
+        raise BadInput("--with-keys writes keys only into a private file, never to the screen: add -o FILE")
+    state = open_store(opts.install()).read()
+    document, notes = export_mod.to_profile(state.providers, list(provider_ids), with_keys)
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    if output is not None:
+        atomic_write(output, text.encode("utf-8"))  # mode 0600: it may hold keys
+        notes.append(f"profile written to {output}")
+    if opts.json:
+        emit(opts, {"profile": None if with_keys else document, "output": str(output) if output else None,
+                    "notes": notes}, "")
+    elif output is None:
+        click.echo(text, nl=False)
+    for note in notes if not opts.json else []:
+        click.echo(note, err=True)
 
 
 def _written_text(w: Written, with_changes: bool = True) -> str:

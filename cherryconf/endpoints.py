@@ -16,7 +16,6 @@ from cherryconf.errors import BadInput
 Endpoint = Literal["chat/completions", "responses", "models"]
 
 _VERSION_SEGMENT = re.compile(r"/v\d+(?:alpha|beta)?(?:/|$)", re.IGNORECASE)
-_TRAILING_VERSION = re.compile(r"/v\d+(?:alpha|beta)?$", re.IGNORECASE)
 # Endpoint paths people paste along with the base URL; stripped before anything else.
 _ENDPOINT_SUFFIXES = ("/chat/completions", "/responses", "/completions", "/models", "/messages")
 _KNOWN_HASH_ENDPOINTS = ("chat/completions", "responses", "messages", "completions")
@@ -70,8 +69,9 @@ def normalise_api_host(raw: str, app_version: AppVersion | None = None) -> str:
 
     `https://h`, `https://h/`, `https://h/v1`, `https://h/v1/`, `https://h/v1/chat/completions` (with or without
     `#`) all give `https://h`: the portable form every app version turns into `/v1/chat/completions`. A base
-    with another version segment (`/api/paas/v4`) keeps it with a trailing `/`, which both eras use as is. A
-    base whose path must not get `/v1` (written with `#`) needs `#` on 1.6+ and a trailing `/` before.
+    whose path holds another version segment (`/api/paas/v4`, `/v1beta/openai`) keeps it, with a trailing `/`
+    which both eras use as is. A base whose path must not get `/v1` (written with `#`) needs `#` on 1.6+ and a
+    trailing `/` before.
     """
     text = check_url(raw)
     no_append = text.endswith("#")
@@ -83,9 +83,9 @@ def normalise_api_host(raw: str, app_version: AppVersion | None = None) -> str:
             break
     scheme_host_len = len(urlsplit(text).scheme) + 3 + len(urlsplit(text).netloc)
     path = text[scheme_host_len:]
-    if re.search(r"/v1$", path, re.IGNORECASE):
+    if path.endswith("/v1"):  # exactly "/v1": URL paths are case-sensitive, so "/V1" is kept as written
         return text[: -len("/v1")]
-    if _TRAILING_VERSION.search(path):
+    if _VERSION_SEGMENT.search(path):  # "/api/paas/v4", "/v1beta/openai": a trailing "/" both eras use as is
         return text + "/"
     if no_append:
         return text + "/" if _old_era(app_version) else text + "#"
@@ -119,9 +119,11 @@ def endpoint_for_type(provider_type: str) -> Endpoint:
     """Which endpoint a provider of this type calls for chat."""
     if provider_type == "openai-response":
         return "responses"
-    if provider_type in ("openai", "new-api", "gateway", "azure-openai", "ollama", "mistral", "qwenlm"):
+    # Only plain `openai` follows the apiHost rules above; azure, ollama, new-api (per-model endpoint) and the
+    # vendor types format their URLs in their own ways, so no URL is claimed for them.
+    if provider_type == "openai":
         return "chat/completions"
-    raise BadInput(f"provider type {provider_type!r} does not use an OpenAI-compatible endpoint")
+    raise BadInput(f"provider type {provider_type!r} does not use the OpenAI-compatible endpoint rules")
 
 
 def request_url(

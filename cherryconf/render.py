@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cherryconf.doctor import Finding
     from cherryconf.plan import Plan, ProviderChange
 
 
@@ -129,3 +130,18 @@ def _json_value(field: str, value: Any) -> Any:
     if field == "extra_headers" and isinstance(value, dict):
         return {k: mask(str(v)) for k, v in value.items()}
     return value
+
+
+def findings_text(findings: list[Finding]) -> str:
+    lines = []
+    for f in findings:
+        mark = "✗" if f.severity == "error" else "!"
+        who = f"{f.provider_id} ({f.provider_name})" if f.provider_name else f.provider_id
+        lines.append(f"{mark} {who}: {f.message}")
+        lines.append(f"    fix: {f.fix}" if f.fix else "    fix by hand in Cherry Studio's settings")
+    return "\n".join(lines)
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {"provider": f.provider_id, "name": f.provider_name, "code": f.code, "severity": f.severity,
+            "message": f.message, "fix": f.fix}

@@ -1,0 +1,98 @@
+"""Write the providers a store holds as a profile, so the same set-up can be applied elsewhere.
+
+Keys become `${<ID>_API_KEY}` references unless asked for; models are written in the shortest form that
+loads back to the same Model (a bare id when name and group are what the app would derive).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cherryconf.errors import BadInput
+from cherryconf.spec import default_group
+
+_PROFILE_FIELDS = ("enabled", "notes", "apiVersion", "extra_headers", "apiOptions", "rateLimit")
+_MODEL_FIELDS = ("description", "owned_by", "endpoint_type", "supported_endpoint_types", "pricing")
+
+
+def env_name(provider_id: str) -> str:
+    """The environment variable an exported key reference names: `my-gw` -> `MY_GW_API_KEY`."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", provider_id).strip("_").upper() or "PROVIDER"
+    if stem[0].isdigit():
+        stem = "P_" + stem
+    return f"{stem}_API_KEY"
+
+
+def _model(m: dict[str, Any], provider_id: str) -> str | dict[str, Any]:
+    mid = str(m.get("id"))
+    out: dict[str, Any] = {"id": mid}
+    if m.get("name") and m.get("name") != mid:
+        out["name"] = m["name"]
+    if m.get("group") and m.get("group") != default_group(mid, provider_id):
+        out["group"] = m["group"]
+    caps = [c.get("type") for c in m.get("capabilities") or [] if isinstance(c, dict) and c.get("type")]
+    if caps:
+        out["capabilities"] = caps
+    out.update({k: m[k] for k in _MODEL_FIELDS if m.get(k) is not None})
+    return mid if len(out) == 1 else out
+
+
+def _exportable(p: dict[str, Any]) -> bool:
+    # The app ships dozens of built-in providers with default models that nobody configured: a built-in one
+    # counts once it has a key; a custom one once it has a host.
+    if not str(p.get("apiHost") or "").strip():
+        return False
+    return bool(str(p.get("apiKey") or "").strip()) or not p.get("isSystem")
+
+
+def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, with_keys: bool = False,
+               ) -> tuple[dict[str, Any], list[str]]:
+    """(profile document, notes for the user) for the chosen providers (default: every configured one)."""
+    if ids:
+        known = {str(p.get("id")) for p in providers}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise BadInput(f"the store has no provider {missing[0]!r}; `cherryconf providers` lists them")
+        chosen = [p for p in providers if str(p.get("id")) in ids]
+    else:
+        chosen = [p for p in providers if _exportable(p)]
+    if not chosen:
+        raise BadInput("the store holds no configured provider to export")
+    notes: list[str] = []
+    out = []
+    for p in chosen:
+        pid = str(p.get("id"))
+        key = str(p.get("apiKey") or "")
+        entry: dict[str, Any] = {"id": pid}
+        name = str(p.get("name") or pid)
+        if len(name) > 32:
+            notes.append(f"{pid}: name shortened to 32 characters (the app's limit for names it is given)")
+            name = name[:32]
+        entry["name"] = name
+        entry["type"] = p.get("type", "openai")
+        entry["apiHost"] = p.get("apiHost")
+        entry["apiKey"] = key if with_keys and key else "${" + env_name(pid) + "}"
+        if not key:
+            notes.append(f"{pid}: no key in the store; set {env_name(pid)} before applying")
+        entry["models"] = [_model(m, pid) for m in p.get("models", []) if isinstance(m, dict) and m.get("id")]
+        entry.update({k: p[k] for k in _PROFILE_FIELDS if p.get(k) is not None})
+        out.append(entry)
+    if not with_keys:
+        refs = ", ".join(env_name(str(p.get("id"))) for p in chosen if str(p.get("apiKey") or ""))
+        if refs:
+            notes.append(f"keys are written as references: set {refs} where you apply it (or use --with-keys)")
+    document = {"version": 1, "providers": out}
+    _check_loads(document)
+    return document, notes
+
+
+def _check_loads(document: dict[str, Any]) -> None:
+    """An export that `apply` would refuse is no export: load it as apply would, with every reference set."""
+    from cherryconf import profile
+
+    refs = {env_name(str(p["id"])): "placeholder" for p in document["providers"]}
+    try:
+        profile.parse(document, "export", env=refs)
+    except BadInput as e:
+        raise BadInput(f"cannot export this store as a profile: {e.message.removeprefix('export: ')}") from None

@@ -1,0 +1,176 @@
+"""One suite, every store: the real CLI on a 1.x LevelDB (written by plyvel) and on both 2.x database shapes.
+
+Same merge rules, idempotence, dry run, doctor, export and restore, whatever the store: what users rely on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+import v2db
+from v1state import make_userdata
+
+KEY = "sk-shared-suite-0123456789"
+STORES = ["v1", "v2-release", "v2-later"]
+
+PROFILE = """\
+version: 1
+providers:
+  - id: gw
+    name: 网关 Gateway
+    apiHost: https://gw.example.com/v1/chat/completions
+    apiKey: ${GW_KEY}
+    models:
+      - gpt-4.1
+      - id: deepseek-r1
+        name: DeepSeek R1
+defaultModel: gw/deepseek-r1
+"""
+
+
+@pytest.fixture(params=STORES)
+def data_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    kind: str = request.param
+    if kind == "v1":
+        return make_userdata(tmp_path)
+    shape = "release" if kind == "v2-release" else "later"
+    return v2db.build(tmp_path / "CherryStudio", shape).data_dir
+
+
+def store_bytes(data_dir: Path) -> dict[str, str]:
+    """A fingerprint of every store file (LOCK excluded: opening the store may create it)."""
+    root = data_dir / "Data" if (data_dir / "Data").is_dir() else data_dir / "Local Storage" / "leveldb"
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.iterdir())
+            if p.is_file() and p.name != "LOCK"}
+
+
+def providers(run_cli: Any, data_dir: Path) -> list[dict[str, Any]]:
+    result = run_cli("--data-dir", str(data_dir), "providers", "--json")
+    assert result.code == 0, result.err
+    listed: list[dict[str, Any]] = json.loads(result.out)["providers"]
+    return listed
+
+
+def write_profile(tmp_path: Path, text: str = PROFILE, name: str = "profile.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def apply(run_cli: Any, data_dir: Path, profile: Path, *args: str) -> Any:
+    return run_cli("--data-dir", str(data_dir), "apply", str(profile), *args, env={"GW_KEY": KEY})
+
+
+def test_apply_adds_the_provider_and_a_second_apply_changes_nothing(
+        run_cli: Any, data_dir: Path, tmp_path: Path) -> None:
+    before = providers(run_cli, data_dir)
+    profile = write_profile(tmp_path)
+
+    dry = apply(run_cli, data_dir, profile, "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "+ gw" in dry.out and "dry run" in dry.out and KEY not in dry.out
+    assert providers(run_cli, data_dir) == before
+
+    done = apply(run_cli, data_dir, profile, "--yes")
+    assert done.code == 0, done.err
+    assert KEY not in done.out + done.err
+    after = providers(run_cli, data_dir)
+    assert after[0]["id"] == "gw" and after[0]["type"] == "openai"
+    assert after[0]["url"] == "https://gw.example.com/v1/chat/completions"
+    assert after[0]["models"] == ["gpt-4.1", "deepseek-r1"]
+    assert after[0]["apiKey"] != KEY and after[0]["apiKey"].startswith("sk-")
+    assert after[1:] == before
+
+    fingerprint = store_bytes(data_dir)
+    again = apply(run_cli, data_dir, profile, "--yes")
+    assert again.code == 0 and "no changes" in again.out
+    assert store_bytes(data_dir) == fingerprint
+
+
+def test_update_merges_by_id(run_cli: Any, data_dir: Path, tmp_path: Path) -> None:
+    assert apply(run_cli, data_dir, write_profile(tmp_path), "--yes").code == 0
+    second = write_profile(tmp_path, PROFILE.replace("      - gpt-4.1\n", "      - o3\n"), "second.yaml")
+    result = run_cli("--data-dir", str(data_dir), "apply", str(second), "--yes", "--json",
+                     env={"GW_KEY": "sk-rotated-key-9876543210"})
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    change = report["changes"][0]
+    assert change["action"] == "update" and change["models_added"] == ["o3"]
+    assert set(change["fields"]) == {"apiKey"}
+    assert "sk-rotated-key-9876543210" not in result.out
+    gw = providers(run_cli, data_dir)[0]
+    assert gw["models"] == ["gpt-4.1", "deepseek-r1", "o3"]  # merged: nothing dropped without replaceModels
+
+
+def test_bad_profile_and_running_app_write_nothing(run_cli: Any, data_dir: Path, tmp_path: Path) -> None:
+    fingerprint = store_bytes(data_dir)
+    bad = write_profile(tmp_path, PROFILE.replace("https://gw.example.com", "ftp://gw.example.com"), "bad.yaml")
+    result = apply(run_cli, data_dir, bad, "--yes")
+    assert result.code == 2 and result.err.startswith("cherryconf: ") and result.err.count("\n") == 1
+    assert "providers[0].apiHost" in result.err
+
+    (data_dir / "SingletonLock").symlink_to(f"{socket.gethostname()}-{os.getpid()}")
+    running = apply(run_cli, data_dir, write_profile(tmp_path), "--yes")
+    assert running.code == 3, running.err
+    assert "quit" in running.err and "Traceback" not in running.err
+    assert store_bytes(data_dir) == fingerprint
+    assert not list((tmp_path / "_cherryconf_home").glob("backups/*/*"))
+
+
+def test_doctor_finds_and_fixes_a_responses_provider_on_a_gateway(
+        run_cli: Any, data_dir: Path, tmp_path: Path) -> None:
+    broken = write_profile(tmp_path, PROFILE.replace("    apiHost:", "    type: openai-response\n    apiHost:"),
+                           "broken.yaml")
+    assert apply(run_cli, data_dir, broken, "--yes").code == 0
+    found = run_cli("--data-dir", str(data_dir), "doctor", "--json")
+    assert found.code == 5
+    codes = {(f["provider"], f["code"]) for f in json.loads(found.out)["findings"]}
+    assert ("gw", "responses-on-gateway") in codes
+
+    fixed = run_cli("--data-dir", str(data_dir), "doctor", "--fix", "--yes")
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert "backup:" in fixed.out
+    gw = providers(run_cli, data_dir)[0]
+    assert gw["type"] == "openai" and gw["url"] == "https://gw.example.com/v1/chat/completions"
+    assert run_cli("--data-dir", str(data_dir), "doctor").code == 0
+
+
+def test_export_applies_back_without_changing_where_chats_go(run_cli: Any, data_dir: Path, tmp_path: Path) -> None:
+    assert apply(run_cli, data_dir, write_profile(tmp_path), "--yes").code == 0
+    before = providers(run_cli, data_dir)
+    exported = tmp_path / "exported.yaml"
+    result = run_cli("--data-dir", str(data_dir), "export", "-o", str(exported))
+    assert result.code == 0, result.err
+    assert KEY not in exported.read_text(encoding="utf-8")
+    assert "${GW_API_KEY}" in exported.read_text(encoding="utf-8")
+    assert (exported.stat().st_mode & 0o777) == 0o600
+    refs = set(re.findall(r"\$\{(\w+)\}", exported.read_text(encoding="utf-8")))
+    env = dict.fromkeys(refs, "sk-other-key") | {"GW_API_KEY": KEY}
+    back = run_cli("--data-dir", str(data_dir), "apply", str(exported), "--yes", env=env)
+    assert back.code == 0, back.err
+    after = {p["id"]: p for p in providers(run_cli, data_dir)}
+    for p in before:
+        assert after[p["id"]]["url"] == p["url"]
+        assert after[p["id"]]["models"] == p["models"]
+
+    refused = run_cli("--data-dir", str(data_dir), "export", "--with-keys")
+    assert refused.code == 2 and "-o FILE" in refused.err
+
+
+def test_restore_puts_the_providers_back(run_cli: Any, data_dir: Path, tmp_path: Path) -> None:
+    before = providers(run_cli, data_dir)
+    assert apply(run_cli, data_dir, write_profile(tmp_path), "--yes").code == 0
+    preview = run_cli("--data-dir", str(data_dir), "restore", "--dry-run")
+    assert preview.code == 0 and "- gw" in preview.out
+    result = run_cli("--data-dir", str(data_dir), "restore", "--yes")
+    assert result.code == 0, result.err
+    assert providers(run_cli, data_dir) == before
+    listed = json.loads(run_cli("--data-dir", str(data_dir), "backups", "--json").out)["backups"]
+    assert [b["reason"] for b in listed] == ["pre-restore", "apply"]
