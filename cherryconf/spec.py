@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 ProviderType = Literal[
     "openai",
@@ -32,20 +33,43 @@ NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
 
 
-class ModelCapability(BaseModel):
+class _Strict(BaseModel):
+    """Validates what the JSON Schemas say: no coercion ("true" is not a boolean), a field that is present
+    holds a value (the schemas have no null: an optional field is left out), and numbers are finite."""
+
+    # JSON has no inf or NaN; patterns run on Python's re, as jsonschema runs them (Rust's regex reads `$` and `\s`
+    # differently), so a pattern means the same thing here and in schemas/.
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, regex_engine="python-re")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _present_means_set(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("null", "has no value: give it one or leave the field out")
+        return value
+
+
+def _not_bool(value: Any) -> Any:
+    # Literal[1] would take True (True == 1 in Python); the schema's const 1 does not.
+    if isinstance(value, bool):
+        raise PydanticCustomError("literal_error", "Input should be 1")
+    return value
+
+
+class ModelCapability(_Strict):
     model_config = ConfigDict(extra="allow")
     type: ModelType
     isUserSelected: bool | None = None
 
 
-class ModelPricing(BaseModel):
+class ModelPricing(_Strict):
     model_config = ConfigDict(extra="allow")
     input_per_million_tokens: float
     output_per_million_tokens: float
     currencySymbol: str | None = None
 
 
-class Model(BaseModel):
+class Model(_Strict):
     """A 1.x Model exactly as the app stores it inside a provider."""
 
     model_config = ConfigDict(extra="allow")
@@ -63,7 +87,7 @@ class Model(BaseModel):
     supported_text_delta: bool | None = None
 
 
-class ApiOptions(BaseModel):
+class ApiOptions(_Strict):
     model_config = ConfigDict(extra="allow")
     isNotSupportArrayContent: bool | None = None
     isNotSupportStreamOptions: bool | None = None
@@ -72,9 +96,10 @@ class ApiOptions(BaseModel):
     isNotSupportEnableThinking: bool | None = None
     isNotSupportAPIVersion: bool | None = None
     isNotSupportVerbosity: bool | None = None
+    __pydantic_extra__: dict[str, bool] = Field(init=False)  # the schema: every other option is a boolean too
 
 
-class Provider(BaseModel):
+class Provider(_Strict):
     """A 1.x Provider exactly as the app stores it in `llm.providers`."""
 
     model_config = ConfigDict(extra="allow")
@@ -102,7 +127,7 @@ class Provider(BaseModel):
 # --- the profile: what users write -------------------------------------------------------------------
 
 
-class ProfileModel(BaseModel):
+class ProfileModel(_Strict):
     model_config = ConfigDict(extra="forbid")
     id: NonEmpty
     name: NonEmpty | None = None
@@ -115,7 +140,7 @@ class ProfileModel(BaseModel):
     pricing: ModelPricing | None = None
 
 
-class ProfileProvider(BaseModel):
+class ProfileProvider(_Strict):
     model_config = ConfigDict(extra="forbid")
     id: Identifier
     name: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
@@ -132,9 +157,9 @@ class ProfileProvider(BaseModel):
     rateLimit: float | None = None
 
 
-class Profile(BaseModel):
+class Profile(_Strict):
     model_config = ConfigDict(extra="forbid")
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_not_bool)]
     providers: Annotated[list[ProfileProvider], Field(min_length=1)]
     defaultModel: Annotated[str, StringConstraints(pattern=r"^[^/\s]+/.+$")] | None = None
 

@@ -1,0 +1,124 @@
+"""Shared test set-up: every test runs in a fake home, and `run_cli` runs the real command line.
+
+Isolation (autouse, nothing to ask for): `HOME` (and Windows' `USERPROFILE`) and `CHERRYCONF_HOME` point into the
+test's own tmp dir; `CHERRYCONF_DATA_DIR` and every `XDG_*` variable are unset. A subprocess started by
+`run_cli` inherits this environment, so neither the test nor the CLI it runs can reach the real home, the real
+Cherry Studio or the real backups.
+
+`run_cli` runs `python -m cherryconf ARGS...` in a subprocess, exactly as a user would:
+
+    def test_version(run_cli):
+        code, out, err = run_cli("--version")
+        assert code == 0
+
+    result = run_cli("link", str(profile), env={"APIYI_API_KEY": "sk-test", "HTTP_PROXY": None})
+    result.code, result.out, result.err   # a CliResult also unpacks as (code, out, err)
+
+`env` adds variables to the (isolated) environment; a value of None removes one. `input` is fed to stdin
+(default: empty, so the CLI sees no terminal). `cwd` defaults to the test's tmp dir.
+
+Outside a test function (a module-scoped fixture running many commands at once), use the plain functions:
+`cli(*args, base_env=isolated_environ(root, os.environ), cwd=root)`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+import pytest
+
+import cherryconf
+
+# The directory holding the `cherryconf` package this test run imports (the checkout, or site-packages when it
+# is installed): the subprocess gets it first on PYTHONPATH, so it runs the very code the tests import.
+PACKAGE_ROOT = Path(cherryconf.__file__).resolve().parent.parent
+
+
+def isolated_environ(root: Path, base: Mapping[str, str]) -> dict[str, str]:
+    """`base` with the home-like variables pointed under `root` and those naming real directories removed."""
+    env = {k: v for k, v in base.items() if k != "CHERRYCONF_DATA_DIR" and not k.startswith("XDG_")}
+    env["HOME"] = env["USERPROFILE"] = str(root / "_home")
+    env["CHERRYCONF_HOME"] = str(root / "_cherryconf_home")
+    (root / "_home").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Apply `isolated_environ(tmp_path)` to this process for the length of the test; returns the fake HOME."""
+    wanted = isolated_environ(tmp_path, os.environ)
+    for name in set(os.environ) - set(wanted):
+        monkeypatch.delenv(name)
+    for name, value in wanted.items():
+        if os.environ.get(name) != value:
+            monkeypatch.setenv(name, value)
+    return tmp_path / "_home"
+
+
+class CliResult(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+def cli(
+    *args: str,
+    env: Mapping[str, str | None] | None = None,
+    input: str = "",
+    cwd: Path | None = None,
+    timeout: float = 60,
+    base_env: Mapping[str, str] | None = None,
+) -> CliResult:
+    """Run `python -m cherryconf ARGS` with `base_env` (default: this process's) plus `env`; None unsets."""
+    child_env = dict(os.environ if base_env is None else base_env)
+    child_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), child_env.get("PYTHONPATH", "")) if p)
+    child_env["PYTHONIOENCODING"] = "utf-8"
+    for name, value in (env or {}).items():
+        if value is None:
+            child_env.pop(name, None)
+        else:
+            child_env[name] = value
+    proc = subprocess.run(
+        [sys.executable, "-m", "cherryconf", *args],
+        env=child_env,
+        input=input,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+class RunCli(Protocol):
+    def __call__(
+        self,
+        *args: str,
+        env: Mapping[str, str | None] | None = None,
+        input: str = "",
+        cwd: Path | None = None,
+        timeout: float = 60,
+    ) -> CliResult: ...
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> RunCli:
+    """`run_cli(*args, env=None, input="", cwd=None, timeout=60) -> CliResult(code, out, err)`."""
+
+    def run(
+        *args: str,
+        env: Mapping[str, str | None] | None = None,
+        input: str = "",
+        cwd: Path | None = None,
+        timeout: float = 60,
+    ) -> CliResult:
+        return cli(*args, env=env, input=input, cwd=cwd or tmp_path, timeout=timeout)
+
+    return run

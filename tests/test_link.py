@@ -1,0 +1,227 @@
+"""`cherryconf link`: the app's own import link, decoded the way Cherry Studio decodes it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+from conftest import RunCli
+
+import cherryconf
+from cherryconf import profile
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = sorted((REPO_ROOT / "templates").glob("*.yaml"))
+PREFIX = "cherrystudio://providers/api-keys?v=1&data="
+
+
+def app_decode(link: str) -> dict[str, Any]:
+    """What Cherry Studio 1.x does with the link: percent-decode `data`, map `_`->`+` and `-`->`/`, base64-decode,
+    delete every `'`, `(` and `)`, parse the JSON."""
+    assert link.startswith(PREFIX)
+    query = urlsplit(link).query
+    params = dict(part.split("=", 1) for part in query.split("&"))
+    assert params["v"] == "1"
+    data = unquote(params["data"]).replace("_", "+").replace("-", "/")
+    text = base64.b64decode(data, validate=True).decode("utf-8")
+    for c in "'()":
+        text = text.replace(c, "")
+    decoded = json.loads(text)
+    assert isinstance(decoded, dict)
+    return decoded
+
+
+def template_env(path: Path) -> dict[str, str]:
+    return {name: f"sk-test-{name.lower()}-0123456789" for name in re.findall(r"\$\{([A-Z0-9_]+)\}",
+                                                                               path.read_text("utf-8"))}
+
+
+def write_profile(tmp_path: Path, *providers: dict[str, Any], name: str = "profile.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump({"version": 1, "providers": list(providers)}, allow_unicode=True), "utf-8")
+    return path
+
+
+def gw(**fields: Any) -> dict[str, Any]:
+    return {"id": "gw", "apiHost": "https://gw.example.com/v1", "apiKey": "sk-gw-0123456789", **fields}
+
+
+# --- the templates -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_template_link_decodes_to_what_the_app_requires(path: Path, run_cli: RunCli) -> None:
+    env = template_env(path)
+    code, out, err = run_cli("link", str(path), env=env)
+    assert code == 0, err
+    expected = profile.load(path, env=env).providers
+    links = out.splitlines()
+    assert len(links) == len(expected) >= 1
+    for link, p in zip(links, expected, strict=True):
+        decoded = app_decode(link)
+        assert decoded == {
+            "id": p.id,
+            "baseUrl": p.new_provider["apiHost"],
+            "apiKey": next(iter(env.values())),
+            "name": p.new_provider["name"],
+            "type": "openai",
+        }
+        assert all(decoded[k] for k in ("id", "baseUrl", "apiKey"))  # the app refuses an empty one
+        assert decoded["baseUrl"].startswith(("http://", "https://"))  # 2.x requires http(s)
+        assert len(unquote(link[len(PREFIX):])) <= 64 * 1024
+    assert "no models" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_template_link_without_its_variable_is_refused(run_cli: RunCli) -> None:
+    path = REPO_ROOT / "templates" / "apiyi.yaml"
+    code, out, err = run_cli("link", str(path), env={"APIYI_API_KEY": None})
+    assert (code, out) == (2, "")
+    assert err == "cherryconf: apiyi.yaml: providers[0].apiKey: environment variable APIYI_API_KEY is not set\n"
+
+
+# --- what the link carries -----------------------------------------------------------------------------------
+
+
+def test_one_link_per_provider_in_order(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(
+        tmp_path,
+        gw(name="API易", models=["gpt-4.1"]),
+        {"id": "second", "apiHost": "http://localhost:3000/v1/chat/completions", "apiKey": "k2", "type": "new-api"},
+    )
+    code, out, err = run_cli("link", str(path))
+    assert code == 0, err
+    first, second = (app_decode(line) for line in out.splitlines())
+    assert first == {"id": "gw", "baseUrl": "https://gw.example.com", "apiKey": "sk-gw-0123456789",
+                     "name": "API易", "type": "openai"}
+    assert second == {"id": "second", "baseUrl": "http://localhost:3000", "apiKey": "k2", "name": "second",
+                      "type": "new-api"}
+
+
+def test_link_uses_standard_base64_which_the_app_maps_back(tmp_path: Path, run_cli: RunCli) -> None:
+    """base64url's `-` and `_` would survive the app's mapping unchanged only by luck; `+` and `/` must be sent
+    percent-encoded, so the app's `_`->`+`, `-`->`/` mapping has nothing to break."""
+    path = write_profile(tmp_path, gw(apiKey="sk-~~~???"))
+    code, out, _ = run_cli("link", str(path))
+    assert code == 0
+    data = out.strip()[len(PREFIX):]
+    assert "%2B" in data and "%2F" in data  # the payload's base64 holds both + and /
+    assert not set(data) - set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789%")
+    assert app_decode(out.strip())["apiKey"] == "sk-~~~???"
+
+
+def test_several_keys_travel_as_one_comma_separated_string(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(tmp_path, gw(apiKey="sk-one,sk-two"))
+    code, out, _ = run_cli("link", str(path))
+    assert code == 0
+    assert app_decode(out.strip())["apiKey"] == "sk-one,sk-two"
+
+
+@pytest.mark.parametrize(("field", "value", "shown"), [
+    ("name", "API易 (beta)", "( )"),
+    ("apiKey", "sk-it's", "'"),
+    ("apiKey", "sk-(x", "("),
+    ("id", "gw)", ")"),
+    ("apiHost", "https://gw.example.com/team(1)", "( )"),
+])
+def test_values_the_app_would_mangle_are_refused(tmp_path: Path, run_cli: RunCli, field: str, value: str,
+                                                 shown: str) -> None:
+    path = write_profile(tmp_path, gw(**{field: value}), name="mangled.yaml")
+    code, out, err = run_cli("link", str(path))
+    assert (code, out) == (2, "")
+    assert "Traceback" not in err
+    (line,) = err.splitlines()
+    target = "baseUrl" if field == "apiHost" else field
+    assert line.startswith("cherryconf: provider ")
+    assert f"{target} contains {shown}, which Cherry Studio deletes from import links" in line
+    assert "cherryconf apply" in line  # and says what to do instead
+
+
+def test_data_over_64_kib_is_refused(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(tmp_path, gw(apiKey="k" * 50_000))
+    code, out, err = run_cli("link", str(path))
+    assert (code, out) == (2, "")
+    (line,) = err.splitlines()
+    assert line.startswith("cherryconf: provider 'gw': the import link data is ")
+    assert "over the app's 64 KiB limit" in line
+
+
+def test_data_just_under_64_kib_passes(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(tmp_path, gw(apiKey="k" * 48_000))
+    code, out, _ = run_cli("link", str(path))
+    assert code == 0
+    assert len(out.strip()[len(PREFIX):]) <= 64 * 1024
+    assert app_decode(out.strip())["apiKey"] == "k" * 48_000
+
+
+# --- output forms ----------------------------------------------------------------------------------------------
+
+
+def test_json_prints_one_document(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(tmp_path, gw(), {"id": "b", "apiHost": "https://b.example.com", "apiKey": "kb"})
+    code, out, err = run_cli("--json", "link", str(path))
+    assert (code, err) == (0, "")
+    document = json.loads(out)  # the whole of stdout is one JSON document
+    assert [item["id"] for item in document["links"]] == ["gw", "b"]
+    assert app_decode(document["links"][1]["link"])["baseUrl"] == "https://b.example.com"
+    assert "no models" in document["note"]
+
+
+def test_json_error_is_one_document_too(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(tmp_path, gw(apiKey=""), name="bad.yaml")
+    code, out, err = run_cli("--json", "link", str(path))
+    assert code == 2
+    assert json.loads(out) == {"error": "bad.yaml: providers[0].apiKey: must not be empty", "exit_code": 2}
+    assert err == "cherryconf: bad.yaml: providers[0].apiKey: must not be empty\n"
+
+
+def test_the_no_models_note_goes_to_stderr_only(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(tmp_path, gw(models=["gpt-4.1"]))
+    code, out, err = run_cli("link", str(path))
+    assert code == 0
+    assert out.startswith(PREFIX) and out.count("\n") == 1
+    assert "carry no models" in err
+    assert "cherryconf apply" in err
+
+
+def test_link_never_touches_the_home(tmp_path: Path, run_cli: RunCli, isolated_home: Path) -> None:
+    path = write_profile(tmp_path, gw())
+    assert run_cli("link", str(path)).code == 0
+    assert list(isolated_home.iterdir()) == []
+    assert not (tmp_path / "_cherryconf_home").exists()
+
+
+# --- the basics ------------------------------------------------------------------------------------------------
+
+
+def test_version(run_cli: RunCli) -> None:
+    code, out, err = run_cli("--version")
+    assert (code, err) == (0, "")
+    assert out == f"cherryconf, version {cherryconf.__version__}\n"
+
+
+@pytest.mark.parametrize("args", [("--help",), ("-h",), ("link", "--help"), ("schema", "--help")])
+def test_help(run_cli: RunCli, args: tuple[str, ...]) -> None:
+    code, out, err = run_cli(*args)
+    assert (code, err) == (0, "")
+    assert out.startswith("Usage: cherryconf")
+
+
+def test_no_command_without_a_terminal_prints_help_and_exits_2(run_cli: RunCli) -> None:
+    code, out, err = run_cli()
+    assert code == 2
+    assert out == ""
+    assert "Usage: cherryconf" in err
+
+
+def test_link_without_a_profile_is_a_usage_error(run_cli: RunCli) -> None:
+    code, _, err = run_cli("link")
+    assert code == 2
+    assert "Missing argument 'PROFILE'" in err
+    assert "Traceback" not in err
