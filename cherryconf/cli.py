@@ -34,13 +34,17 @@ class Options:
 
     def install(self) -> Install:
         """The install the command works on, after finishing any restore a crash interrupted."""
+        from cherryconf import backup
         from cherryconf import install as install_mod
         from cherryconf.stores import open_store
 
-        inst = install_mod.resolve(self.context(), self.data_dir)
+        ctx = self.context()
+        inst = install_mod.resolve(ctx, self.data_dir)
         note = open_store(inst).recover()
         if note:
             click.echo(f"cherryconf: {note}", err=True)
+        for name in backup.discard_partial(ctx, inst):
+            click.echo(f"cherryconf: removed {name}, an unfinished backup an interrupted run left", err=True)
         return inst
 
 

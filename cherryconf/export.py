@@ -6,22 +6,14 @@ loads back to the same Model (a bare id when name and group are what the app wou
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from cherryconf.errors import BadInput
+from cherryconf.profile import key_env_name
 from cherryconf.spec import default_group
 
 _PROFILE_FIELDS = ("enabled", "notes", "apiVersion", "extra_headers", "apiOptions", "rateLimit")
 _MODEL_FIELDS = ("description", "owned_by", "endpoint_type", "supported_endpoint_types", "pricing")
-
-
-def env_name(provider_id: str) -> str:
-    """The environment variable an exported key reference names: `my-gw` -> `MY_GW_API_KEY`."""
-    stem = re.sub(r"[^A-Za-z0-9]+", "_", provider_id).strip("_").upper() or "PROVIDER"
-    if stem[0].isdigit():
-        stem = "P_" + stem
-    return f"{stem}_API_KEY"
 
 
 def _model(m: dict[str, Any], provider_id: str) -> str | dict[str, Any]:
@@ -72,14 +64,14 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         entry["name"] = name
         entry["type"] = p.get("type", "openai")
         entry["apiHost"] = p.get("apiHost")
-        entry["apiKey"] = key if with_keys and key else "${" + env_name(pid) + "}"
+        entry["apiKey"] = key if with_keys and key else "${" + key_env_name(pid) + "}"
         if not key:
-            notes.append(f"{pid}: no key in the store; set {env_name(pid)} before applying")
+            notes.append(f"{pid}: no key in the store; set {key_env_name(pid)} before applying")
         entry["models"] = [_model(m, pid) for m in p.get("models", []) if isinstance(m, dict) and m.get("id")]
         entry.update({k: p[k] for k in _PROFILE_FIELDS if p.get(k) is not None})
         out.append(entry)
     if not with_keys:
-        refs = ", ".join(env_name(str(p.get("id"))) for p in chosen if str(p.get("apiKey") or ""))
+        refs = ", ".join(key_env_name(str(p.get("id"))) for p in chosen if str(p.get("apiKey") or ""))
         if refs:
             notes.append(f"keys are written as references: set {refs} where you apply it (or use --with-keys)")
     document = {"version": 1, "providers": out}
@@ -91,7 +83,7 @@ def _check_loads(document: dict[str, Any]) -> None:
     """An export that `apply` would refuse is no export: load it as apply would, with every reference set."""
     from cherryconf import profile
 
-    refs = {env_name(str(p["id"])): "placeholder" for p in document["providers"]}
+    refs = {key_env_name(str(p["id"])): "placeholder" for p in document["providers"]}
     try:
         profile.parse(document, "export", env=refs)
     except BadInput as e:

@@ -20,6 +20,7 @@ import httpx
 
 from cherryconf.endpoints import AppVersion, endpoint_for_type, request_url
 from cherryconf.errors import BadInput
+from cherryconf.render import scrub
 
 Outcome = Literal["pass", "fail", "inconclusive"]
 Reason = Literal[
@@ -376,14 +377,10 @@ class _Prober:
         return "http_error", detail
 
     def scrub(self, text: str) -> str:
-        """The text with any part of the key (or a header value) replaced by ***."""
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        # Gateways echo a prefix or suffix of a bad key ("sk-abcd...wxyz"); any long run found in a secret goes.
-        return _TOKEN.sub(lambda m: "***" if any(m.group(0) in s for s in self.secrets) else m.group(0), text)
+        """The text with any part of the key (or a header value) replaced."""
+        return scrub(text, self.secrets)
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9_\-]{6,}")
 _UNKNOWN_MODEL = re.compile(
     r"model[^.\n]{0,80}?(not found|does not exist|not exist|unknown|no such|not available|invalid|not supported)"
     r"|(unknown|invalid|unsupported) model|模型[^。\n]{0,40}?(不存在|不支持|未找到)",

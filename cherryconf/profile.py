@@ -47,6 +47,12 @@ class LoadedProfile:
     raw: Profile | None = field(default=None, compare=False)
 
 
+def key_env_name(provider_id: str) -> str:
+    """The environment variable a profile names for this provider's key: `my-gw` -> `MY_GW_API_KEY`."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", provider_id).strip("_").upper() or "PROVIDER"
+    return f"{'P_' if stem[0].isdigit() else ''}{stem}_API_KEY"
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses a mapping with the same key twice (PyYAML silently keeps the last one)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,6 +33,21 @@ def size(n: int) -> str:
             return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
+
+
+def scrub(text: str, secrets: list[str], shortest: int = 6) -> str:
+    """`text` with every piece of a secret `shortest` characters or longer replaced by `***`.
+
+    Gateways echo a bad key's prefix, suffix or both ("sk-abcd…wxyz") in their errors; removing only the
+    whole key would still print parts of it. 6 is longer than the 4 characters `mask` shows.
+    """
+    for secret in secrets:
+        for n in range(len(secret), shortest - 1, -1):
+            for start in range(len(secret) - n + 1):
+                piece = secret[start : start + n]
+                if piece in text:
+                    text = text.replace(piece, "***")
+    return re.sub(r"(?:\*\*\*)+", "***", text)
 
 
 def dumps(document: Any) -> str:

@@ -164,6 +164,19 @@ class Profile(_Strict):
     defaultModel: Annotated[str, StringConstraints(pattern=r"^[^/\s]+/.+$")] | None = None
 
 
+# The ids of the providers the app ships (2.x registry, a superset of 1.x's system providers): a custom
+# provider must not take one, or it would overwrite (1.x) or be refused as (2.x) the app's own.
+BUILT_IN_PROVIDER_IDS = frozenset({
+    "cherryai", "cherryin", "silicon", "aihubmix", "ocoolai", "deepseek", "ppio", "alayanew", "qiniu", "dmxapi",
+    "burncloud", "302ai", "lanyun", "ph8", "openrouter", "ollama", "ovms", "new-api", "lmstudio", "anthropic",
+    "openai", "azure-openai", "gemini", "vertexai", "github", "copilot", "zhipu", "yi", "moonshot", "baichuan",
+    "dashscope", "stepfun", "doubao", "infini", "minimax", "groq", "together", "fireworks", "nvidia", "grok",
+    "hyperbolic", "mistral", "jina", "perplexity", "modelscope", "xirang", "hunyuan", "tencent-cloud-ti",
+    "baidu-cloud", "gpustack", "voyageai", "aws-bedrock", "poe", "aionly", "longcat", "huggingface", "sophnet",
+    "gateway", "cerebras", "mimo", "gitee-ai", "minimax-global", "zai", "opencode",
+})
+
+
 # --- naming, the way the app derives it --------------------------------------------------------------
 
 # Providers for which the app treats every one of / - _ : and space as a first-rule delimiter.

@@ -29,7 +29,7 @@ import fractional_indexing
 from cherryconf import faults
 from cherryconf.errors import AppRunning, BadInput, StoreError
 from cherryconf.fsutil import PRIVATE_FILE, copy_file, fsync_dir
-from cherryconf.spec import default_group
+from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
 from cherryconf.stores import StoreState
 
 if TYPE_CHECKING:
@@ -108,15 +108,6 @@ _MODEL_PREFERENCES = {
 }
 # Ids the migration treats as built-in providers (SYSTEM_PROVIDER_IDS) plus the seeded CherryAI: a custom
 # provider must never take one, even where this database has no row for it yet.
-_PRESET_IDS = frozenset({
-    "cherryai", "cherryin", "silicon", "aihubmix", "ocoolai", "deepseek", "ppio", "alayanew", "qiniu", "dmxapi",
-    "burncloud", "302ai", "lanyun", "ph8", "openrouter", "ollama", "ovms", "new-api", "lmstudio", "anthropic",
-    "openai", "azure-openai", "gemini", "vertexai", "github", "copilot", "zhipu", "yi", "moonshot", "baichuan",
-    "dashscope", "stepfun", "doubao", "infini", "minimax", "groq", "together", "fireworks", "nvidia", "grok",
-    "hyperbolic", "mistral", "jina", "perplexity", "modelscope", "xirang", "hunyuan", "tencent-cloud-ti",
-    "baidu-cloud", "gpustack", "voyageai", "aws-bedrock", "poe", "aionly", "longcat", "huggingface", "sophnet",
-    "gateway", "cerebras", "mimo", "gitee-ai", "minimax-global", "zai", "opencode",
-})
 
 _PROVIDER_JSON = frozenset({"endpoint_configs", "api_keys", "auth_config", "api_features", "provider_settings"})
 _MODEL_JSON = frozenset({"capabilities", "input_modalities", "output_modalities", "endpoint_types", "reasoning",
@@ -637,7 +628,7 @@ class V2Store:
         _check_migrated(conn)
         rows = {r["provider_id"]: r for r in _provider_rows(conn)}
         models = _model_rows(conn)
-        presets = _PRESET_IDS | {r["preset_provider_id"] for r in rows.values() if r["preset_provider_id"]}
+        presets = BUILT_IN_PROVIDER_IDS | {r["preset_provider_id"] for r in rows.values() if r["preset_provider_id"]}
         for pid in plan.changed_ids:
             if pid not in planned and pid in presets:
                 raise BadInput(f"provider id {pid!r} is Cherry Studio's built-in provider of that name; "
@@ -727,15 +718,16 @@ class V2Store:
     def replace_with(self, source: Path) -> None:
         new = self._new
         new.unlink(missing_ok=True)
-        copy_file(source / DB_NAME, new)
-        fsync_dir(self._root)
-        faults.step("new database copied")
         try:
+            # A failed copy (a full disk) must not leave a half file for the next run to find.
+            copy_file(source / DB_NAME, new)
+            fsync_dir(self._root)
+            faults.step("new database copied")
             self._retire_wal()
+            new.replace(self._db)
         except BaseException:
             new.unlink(missing_ok=True)
             raise
-        new.replace(self._db)
         fsync_dir(self._root)
         faults.step("new database in place")
 
