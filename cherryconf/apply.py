@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cherryconf import backup, faults, plan
-from cherryconf.errors import StoreError, WriteFailed
+from cherryconf.errors import CherryconfError, StoreError, WriteFailed
 from cherryconf.install import ensure_not_running
 
 if TYPE_CHECKING:
@@ -54,8 +54,10 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
             raise StoreError("the store changed while cherryconf was planning; run the command again")
         snap = backup.create(ctx, install, store, reason, keep)
         faults.step("backup done")
+        written = False
         try:
             store.write(p)
+            written = True
             faults.step("store written")
             after = store.read()
             if after.providers != p.after or (
@@ -63,8 +65,11 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
             ):
                 raise StoreError("what cherryconf wrote did not read back the same")
         except BaseException as e:
-            _put_back(store, snap, e)
+            # A store that reports its own failure (CherryconfError) has undone it: SQLite rolled the transaction
+            # back, the LevelDB log was cut back to where it was.
+            _put_back(store, snap, p.before, e, undone=not written and isinstance(e, CherryconfError))
             raise
+        faults.step("store checked")
     return Written(install, p, snap)
 
 
@@ -73,17 +78,31 @@ def _ref(model: dict[str, Any] | None) -> tuple[Any, Any] | None:
     return None if model is None else (model.get("provider"), model.get("id"))
 
 
-def _put_back(store: Store, snap: backup.Backup, cause: BaseException) -> None:
-    """Undo a failed write from the backup just taken; if even that fails, say where the backup is."""
+def _reads_as(store: Store, providers: list[dict[str, Any]]) -> bool:
     try:
-        store.replace_with(snap.files_dir)
-    except OSError as e:
-        raise StoreError(
-            f"writing failed and so did putting the backup back ({e.strerror}); "
-            f"run `cherryconf restore {snap.id}` once the problem is fixed"
-        ) from cause
+        return store.read().providers == providers
+    except CherryconfError:
+        return False
+
+
+def _put_back(store: Store, snap: backup.Backup, before: list[dict[str, Any]], cause: BaseException,
+              undone: bool) -> None:
+    """Undo a failed write from the backup just taken; if even that fails, say where the backup is."""
+    # Files still byte for byte those of the backup mean the failed write left no trace (the LevelDB log was
+    # cut back): swapping them in again would only add a way to fail, on a full disk above all.
+    if backup.matches(snap, store.root) is not None:
+        try:
+            store.replace_with(snap.files_dir)
+        except (OSError, CherryconfError) as e:
+            # When the write was undone, or the store still reads as before, the write's own error is the one to
+            # report, not a put-back that could not run (on the same full disk, typically) and changed nothing.
+            if not undone and not _reads_as(store, before):
+                why = e.strerror if isinstance(e, OSError) else e.message
+                raise StoreError(
+                    f"writing failed and so did putting the backup back ({why}); "
+                    f"run `cherryconf restore {snap.id}` once the problem is fixed"
+                ) from cause
     if isinstance(cause, OSError):
         raise WriteFailed(
             f"could not write {store.root} ({cause.strerror}); the store was left as it was"
         ) from cause
-

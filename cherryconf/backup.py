@@ -3,18 +3,20 @@
 Layout: `<CHERRYCONF_HOME>/backups/<install key>/<UTC time>-<reason>/` holding `manifest.json` and `files/`
 (the store's files as they were). Directories 0700, files 0600: the store holds the user's API keys.
 A backup is built under a `.partial` name and renamed when complete, so a crash never leaves a half backup
-that looks whole.
+that looks whole; the next run removes what a killed run left (`discard_partial`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import psutil
 from pydantic import BaseModel, ValidationError
 
 from cherryconf import __version__, faults
@@ -84,25 +86,31 @@ def install_dir(ctx: Context, install: Install) -> Path:
     return ctx.backups_dir / install.key
 
 
-def create(ctx: Context, install: Install, store: Store, reason: str, keep: int = DEFAULT_KEEP) -> Backup:
-    """Copy the whole store into a new backup; the caller holds the store exclusively."""
+def create(ctx: Context, install: Install, store: Store, reason: str, keep: int = DEFAULT_KEEP,
+           protect: tuple[str, ...] = ()) -> Backup:
+    """Copy the whole store into a new backup; the caller holds the store exclusively.
+
+    Pruning afterwards never deletes the new backup nor those in `protect` (the one a restore is about to use).
+    """
     if not _REASON.match(reason):
         raise ValueError(f"bad backup reason {reason!r}")
     now = datetime.now(UTC)
     backup_id = f"{now:%Y%m%dT%H%M%S.%fZ}-{reason}"
     parent = private_dir(install_dir(ctx, install))
     private_dir(ctx.backups_dir)
-    work = parent / (backup_id + _PARTIAL)
+    # The pid in the name tells discard_partial() whether the run building it is still alive.
+    work = parent / f"{backup_id}.{os.getpid()}{_PARTIAL}"
     shutil.rmtree(work, ignore_errors=True)
-    private_dir(work)
-    private_dir(work / FILES)
     try:
+        private_dir(work)
+        private_dir(work / FILES)
         store.snapshot(work / FILES)
         entries = []
         for rel in sorted(p.relative_to(work / FILES) for p in (work / FILES).rglob("*") if p.is_file()):
             full = work / FILES / rel
             full.chmod(PRIVATE_FILE)
             entries.append(FileEntry(path=rel.as_posix(), size=full.stat().st_size, sha256=_sha256(full)))
+        faults.step("backup files copied")
         providers = _providers(store)
         manifest = Manifest(
             cherryconf_version=__version__,
@@ -122,11 +130,30 @@ def create(ctx: Context, install: Install, store: Store, reason: str, keep: int 
         work.rename(final)
         fsync_dir(parent)
         faults.step("backup in place")
-    except OSError as e:
+    except BaseException as e:
+        # Whatever stopped it (a full disk, a store the snapshot could not read, Ctrl-C), no half backup stays.
         shutil.rmtree(work, ignore_errors=True)
-        raise StoreError(f"could not write a backup to {parent} ({e.strerror}); nothing was changed") from None
-    prune(ctx, install, keep, protect=backup_id)
+        if isinstance(e, OSError):
+            raise StoreError(
+                f"could not write a backup to {parent} ({e.strerror}); nothing was changed") from None
+        raise
+    prune(ctx, install, keep, protect=(backup_id, *protect))
     return Backup(id=backup_id, path=final, manifest=manifest)
+
+
+def discard_partial(ctx: Context, install: Install) -> list[str]:
+    """Remove the unfinished backups of this install that runs killed mid-way left; returns their names."""
+    parent = install_dir(ctx, install)
+    if not parent.is_dir():
+        return []
+    removed = []
+    for d in sorted(parent.glob(f"*{_PARTIAL}")):
+        pid = d.name[: -len(_PARTIAL)].rpartition(".")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and psutil.pid_exists(int(pid)):
+            continue  # another cherryconf is still building it
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(d.name)
+    return removed
 
 
 def _providers(store: Store) -> list[ProviderEntry]:
@@ -168,6 +195,14 @@ def find(ctx: Context, install: Install, backup_id: str | None) -> Backup:
     """The named backup of this install (a unique prefix will do), or the newest; any install's with an id."""
     candidates = list_backups(ctx, install)
     if backup_id is None:
+        # Ids start with the UTC time, so names sort by age; a damaged newest one must not be skipped silently.
+        parent = install_dir(ctx, install)
+        newest_damaged = max((d.name for d in parent.iterdir() if d.is_dir() and not d.name.endswith(_PARTIAL)
+                              and _load(d) is None), default=None) if parent.is_dir() else None
+        if newest_damaged is not None and (not candidates or newest_damaged > candidates[0].id):
+            raise StoreError(f"the newest backup of {install.data_dir}, {newest_damaged}, is damaged: its "
+                             "manifest.json is missing or unreadable; name another one (`cherryconf backups` lists "
+                             "them)")
         if not candidates:
             raise BadInput(f"there is no backup of {install.data_dir} in {ctx.backups_dir}")
         return candidates[0]
@@ -175,7 +210,7 @@ def find(ctx: Context, install: Install, backup_id: str | None) -> Backup:
     exact = [b for b in everything if b.id == backup_id]
     matches = exact or [b for b in everything if b.id.startswith(backup_id)]
     if not matches:
-        damaged = [d for d in ctx.backups_dir.glob(f"*/{backup_id}*") if d.is_dir()]
+        damaged = [d for d in ctx.backups_dir.glob(f"*/{backup_id}*") if d.is_dir() and not d.name.endswith(_PARTIAL)]
         if damaged:
             raise StoreError(f"backup {damaged[0].name} is damaged: its manifest.json is missing or unreadable")
         raise BadInput(f"no backup with id {backup_id!r}; `cherryconf backups` lists them")
@@ -206,13 +241,13 @@ def verify(backup: Backup) -> None:
         raise StoreError(f"backup {backup.id} is damaged: {extra[0].name} is not in its manifest")
 
 
-def prune(ctx: Context, install: Install, keep: int, protect: str) -> list[str]:
-    """Delete all but the newest `keep` backups of this install, never `protect`; returns the ids removed."""
+def prune(ctx: Context, install: Install, keep: int, protect: tuple[str, ...] = ()) -> list[str]:
+    """Delete all but the newest `keep` backups of this install, never those in `protect`; returns the ids removed."""
     if keep < 1:
         raise BadInput("--keep must be at least 1")
     removed = []
     for b in list_backups(ctx, install)[keep:]:
-        if b.id != protect:
+        if b.id not in protect:
             shutil.rmtree(b.path)
             removed.append(b.id)
     return removed

@@ -44,7 +44,7 @@ class Options:
         if note:
             click.echo(f"cherryconf: {note}", err=True)
         for name in backup.discard_partial(ctx, inst):
-            click.echo(f"cherryconf: removed {name}, an unfinished backup an interrupted run left", err=True)
+            click.echo(f"cherryconf: removed the unfinished backup {name} that an interrupted run left", err=True)
         return inst
 
 

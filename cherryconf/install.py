@@ -16,6 +16,7 @@ import psutil
 
 from cherryconf.errors import AppRunning, BadInput, StoreError
 from cherryconf.paths import Context
+from cherryconf.swap import NEW_SUFFIX, OLD_SUFFIX
 
 __all__ = [
     "Install",
@@ -31,6 +32,7 @@ StoreKind = Literal["v1", "v2"]
 
 _LEVELDB = Path("Local Storage") / "leveldb"
 _SQLITE = Path("Data") / "cherrystudio.sqlite"
+_SWAP_SUFFIXES = (NEW_SUFFIX, OLD_SUFFIX)
 
 # version.log (1.7+, both lines) gets one line per launch whose version or build changed, oldest first:
 # "<version>|<win|mac|linux|unknown>|<prod|dev>|<packaged|unpackaged>|<install|portable>|<ISO time>".
@@ -143,6 +145,10 @@ def _store_kind(data_dir: Path) -> StoreKind | None:
     if (data_dir / _SQLITE).is_file():
         return "v2"
     if (data_dir / _LEVELDB).is_dir():
+        return "v1"
+    # A restore killed between its two renames leaves only the moved-aside and the new directory; the install
+    # must still be found so that the next run can finish the swap (swap.recover).
+    if any((data_dir / _LEVELDB.parent / f"{_LEVELDB.name}{suffix}").is_dir() for suffix in _SWAP_SUFFIXES):
         return "v1"
     return None
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cherryconf import backup, plan
-from cherryconf.errors import BadInput, StoreError
+from cherryconf import backup, faults, plan
+from cherryconf.errors import BadInput, StoreError, WriteFailed
 from cherryconf.install import ensure_not_running
 from cherryconf.stores import open_store
 
@@ -55,13 +56,28 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
 def execute(ctx: Context, rp: RestorePlan, keep: int = backup.DEFAULT_KEEP) -> Restored:
     """Back up the present state (reason pre-restore), swap the backup in, and check it against its manifest."""
     ensure_not_running(rp.install)
-    with rp.store.exclusive():
-        pre = backup.create(ctx, rp.install, rp.store, "pre-restore", keep=max(keep, 2))
-        rp.store.replace_with(rp.backup.files_dir)
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(rp.store.exclusive())
+        except StoreError:
+            # A store too damaged to lock (a LevelDB that lost its CURRENT file) is what a restore is for; the
+            # running-app check above still stands guard.
+            if rp.current_readable:
+                raise
+        # The backup being restored is protected: pruning it now would pull the files from under the swap.
+        pre = backup.create(ctx, rp.install, rp.store, "pre-restore", keep, protect=(rp.backup.id,))
+        faults.step("pre-restore backup done")
+        try:
+            rp.store.replace_with(rp.backup.files_dir)
+        except OSError as e:
+            # replace_with leaves the store as it was when it fails (a full disk, a read-only directory).
+            raise WriteFailed(f"could not write {rp.store.root} ({e.strerror}); the store was left as it was, "
+                              f"and its state is also in backup {pre.id}") from None
     bad = backup.matches(rp.backup, rp.store.root)
     if bad is not None:
         raise StoreError(
             f"after restoring, {bad} does not match backup {rp.backup.id}; "
             f"the state from before is in backup {pre.id}"
         )
+    faults.step("restore checked")
     return Restored(rp, pre)

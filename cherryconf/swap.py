@@ -2,7 +2,9 @@
 
 Steps: build `<dir>.cherryconf-new` complete and fsynced; rename `<dir>` to `<dir>.cherryconf-old`; rename the new
 one into place; delete the old one. `recover()` finishes whatever a crash interrupted, judging only by which
-of the three directories exist: the new one is renamed into place only once it is complete.
+of the three directories exist: the new one is renamed into place only once it is complete. A store that
+appeared in the gap after a crash (the app started on a missing store) is moved to `<dir>.cherryconf-displaced`,
+never deleted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from cherryconf.fsutil import copy_file, fsync_dir
 
 NEW_SUFFIX = ".cherryconf-new"
 OLD_SUFFIX = ".cherryconf-old"
+DISPLACED_SUFFIX = ".cherryconf-displaced"
 
 
 def _sibling(target: Path, suffix: str) -> Path:
@@ -22,23 +25,37 @@ def _sibling(target: Path, suffix: str) -> Path:
 
 
 def replace_dir(target: Path, source: Path, files: list[Path]) -> None:
-    """Make `target` hold exactly `files` (paths relative to `source`)."""
+    """Make `target` hold exactly `files` (paths relative to `source`).
+
+    An error (a full disk, a file that cannot be read) leaves `target` as it was and no sibling behind.
+    """
     new, old = _sibling(target, NEW_SUFFIX), _sibling(target, OLD_SUFFIX)
     shutil.rmtree(new, ignore_errors=True)
-    new.mkdir(mode=target.stat().st_mode & 0o777)
-    for rel in files:
-        (new / rel).parent.mkdir(parents=True, exist_ok=True)
-        copy_file(source / rel, new / rel)
-        faults.step(f"copied {rel}")
-    fsync_dir(new)
-    faults.step("new directory complete")
-    target.rename(old)
+    try:
+        new.mkdir(mode=target.stat().st_mode & 0o777)
+        for rel in files:
+            (new / rel).parent.mkdir(parents=True, exist_ok=True)
+            copy_file(source / rel, new / rel)
+            faults.step(f"copied {rel}")
+        fsync_dir(new)
+        faults.step("new directory complete")
+        target.rename(old)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
     fsync_dir(target.parent)
     faults.step("old directory moved aside")
-    new.rename(target)
+    try:
+        new.rename(target)
+    except BaseException:
+        # Without this the store would be missing until the next run's recover(): put the old one back now.
+        old.rename(target)
+        shutil.rmtree(new, ignore_errors=True)
+        raise
     fsync_dir(target.parent)
     faults.step("new directory in place")
-    shutil.rmtree(old)
+    # The new state is in place: a failure to delete the old copy is only clutter, which recover() clears.
+    shutil.rmtree(old, ignore_errors=True)
     faults.step("old directory removed")
 
 
@@ -47,6 +64,20 @@ def recover(target: Path) -> str | None:
     new, old = _sibling(target, NEW_SUFFIX), _sibling(target, OLD_SUFFIX)
     if not new.exists() and not old.exists():
         return None
+    if target.exists() and old.exists() and new.exists():
+        # The crash came while the store was missing, and something (the app, started meanwhile) made a fresh
+        # one: finish the swap as planned, but keep what it made rather than delete it.
+        displaced = _sibling(target, DISPLACED_SUFFIX)
+        n = 1
+        while displaced.exists():  # one from an earlier incident is kept too
+            n += 1
+            displaced = _sibling(target, f"{DISPLACED_SUFFIX}-{n}")
+        target.rename(displaced)
+        new.rename(target)
+        fsync_dir(target.parent)
+        shutil.rmtree(old)
+        return (f"finished an interrupted restore of {target}; the store created there after the interruption "
+                f"was moved to {displaced}")
     if target.exists():
         if old.exists():
             # The new directory was already in place: only the clean-up was missing.
