@@ -567,6 +567,23 @@ def test_an_open_leveldb_in_another_process_holds_the_lock(tmp_path: Path) -> No
             pass
 
 
+def test_under_our_lock_one_snapshot_serves_until_we_append(tmp_path: Path) -> None:
+    path = new_db(tmp_path / "db", {b"a": b"1"})
+    assert LevelDB.open(path) is not LevelDB.open(path)  # unlocked, the app may write between two reads
+    with locked(path):
+        first = LevelDB.open(path)
+        assert LevelDB.open(path) is first
+        append_batch(path, {b"a": b"2"})
+        again = LevelDB.open(path)
+        assert again is not first and again.get(b"a") == b"2"
+        assert LevelDB.open(path) is again
+        # Files changed behind our back (not through LevelDB, which the lock keeps out) are read again.
+        with live_log(path).open("ab") as f:
+            f.write(b"\x00" * 7)
+        assert LevelDB.open(path) is not again
+    assert LevelDB.open(path) is not LevelDB.open(path)
+
+
 def test_our_lock_is_leveldbs_lock_and_survives_nesting(tmp_path: Path) -> None:
     path = new_db(tmp_path / "db", {b"a": b"1"})
     assert not probe_in_child(path)

@@ -18,7 +18,17 @@ from hypothesis import strategies as st
 
 from cherryconf.errors import AppRunning, StoreError
 from cherryconf.stores.leveldb import LevelDB, locked
-from cherryconf.stores.localstorage import FILE_ORIGIN, decode, encode, read_origin, read_raw, write_items
+from cherryconf.stores.localstorage import (
+    FILE_ORIGIN,
+    decode,
+    encode,
+    encode_replacing,
+    read_item,
+    read_origin,
+    read_raw,
+    write_encoded,
+    write_items,
+)
 
 DEV_ORIGIN = "http://localhost:5173"
 NOW = datetime(2025, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -135,6 +145,18 @@ def test_every_stored_utf16_string_round_trips(payload: bytes) -> None:
         assert encode(text) == b"\x00" + payload
 
 
+# Texts that mix Latin-1, CJK, emoji and lone surrogates, so that both stored formats and the splice occur.
+mixed_text = st.text(st.sampled_from(["a", "é", "ÿ", "中", "😀", "\ud800", "\udc00", '"', "\\"]), max_size=12)
+
+
+@given(text=mixed_text, new=mixed_text, cut=st.tuples(st.integers(0, 12), st.integers(0, 12)), utf16=st.booleans())
+def test_encode_replacing_is_encoding_the_replaced_text(text: str, new: str, cut: tuple[int, int], utf16: bool) -> None:
+    stored = b"\x00" + text.encode("utf-16-le", "surrogatepass") if utf16 else encode(text)
+    text = decode(stored)  # a stored string is whatever decode() makes of it (pairs joined)
+    start, end = sorted(min(c, len(text)) for c in cut)
+    assert encode_replacing(stored, text, (start, end), new) == encode(text[:start] + new + text[end:])
+
+
 # --- reading ------------------------------------------------------------------------------------------
 
 
@@ -149,6 +171,26 @@ def test_read_origin_and_raw(tmp_path: Path) -> None:
     assert raw[data_key("中文键")] == encode("值 😀")
     assert proto_fields(raw[b"META:file://"]) == {1: NOW_MICROS - 10**9, 2: size_of(items)}
     assert read_origin(LevelDB.open(chromium_db(tmp_path / "empty", {}))) == {}
+    for key, value in items.items():
+        assert read_item(db, key) == encode(value)
+    assert read_item(db, "dev") is None
+    assert read_item(db, "dev", DEV_ORIGIN) == encode("only")
+
+
+def test_read_item_checks_the_origin_as_read_origin_does(tmp_path: Path) -> None:
+    path = chromium_db(tmp_path / "db", {"persist:cherry-studio": "{}"})
+    db = plyvel.DB(str(path))
+    db.put(data_key("damaged"), b"\x02?")
+    db.put(b"_file://\x00\x00" + "persist:cherry-studio".encode("utf-16-le"), encode("UTF-16 key"))
+    db.close()
+    with pytest.raises(StoreError, match="damaged"):
+        read_item(LevelDB.open(path), "persist:cherry-studio")
+    db = plyvel.DB(str(path))
+    db.delete(data_key("damaged"))
+    db.close()
+    # Two encodings of one key: the one read_origin keeps (the last in key order) is the one read.
+    reader = LevelDB.open(path)
+    assert read_item(reader, "persist:cherry-studio") == encode(read_origin(reader)["persist:cherry-studio"])
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -255,6 +297,14 @@ def test_written_items_read_back_everywhere(tmp_path: Path, before: dict[str, st
         data_key(k): encode(v) for k, v in after.items()
     }
     assert proto_fields(stored[b"META:file://"])[2] == size_of(after)
+
+
+def test_write_encoded_is_write_items(tmp_path: Path) -> None:
+    first = chromium_db(tmp_path / "a", {"persist:cherry-studio": "old", "other": "kept"})
+    second = chromium_db(tmp_path / "b", {"persist:cherry-studio": "old", "other": "kept"})
+    write_items(first, {"persist:cherry-studio": "新的 😀"}, now=NOW)
+    write_encoded(second, {"persist:cherry-studio": encode("新的 😀")}, now=NOW)
+    assert plyvel_view(first) == plyvel_view(second)
 
 
 def test_an_8_mb_value(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def _mask(crc: int) -> int:
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
-def _varint(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
+def _varint(buf: bytes | bytearray | memoryview, pos: int, end: int) -> tuple[int, int]:
     result = 0
     for shift in range(0, 64, 7):
         if pos >= end:
@@ -75,69 +75,81 @@ def _put_varint(value: int) -> bytes:
 # --- log files (the data logs and the MANIFEST share this format) ---------------------------------------
 
 
-def _read_log(data: bytes) -> tuple[list[bytes], bool]:
-    """The complete records of a log, and whether it ends on a whole record (so appending is safe).
+class _LogReader:
+    """leveldb::log::Reader over a log's 32 KiB blocks, given one at a time.
 
-    Follows leveldb::log::Reader: a truncated header or payload in the file's last partial block, and a
-    fragmented record cut off by the end of the file, are a dying writer's tail and are dropped; a
-    zero-length record of type 0 (preallocated space) skips the rest of its block.
+    A dying writer's tail is dropped: a truncated header or payload in the file's last partial block, and a
+    fragmented record cut off by the end of the file. A zero-length record of type 0 (preallocated space)
+    skips the rest of its block. Blocks come one at a time so that a log holding several versions of a big
+    value is never in memory whole: only the records, each as it completes.
     """
-    records: list[bytes] = []
-    fragments: list[bytes] | None = None
-    fragment_bytes = 0
-    clean = True
-    size = len(data)
-    pos = 0
-    while pos < size:
-        block_start = pos - pos % _BLOCK
-        block_end = min(block_start + _BLOCK, size)
-        last_partial = block_end - block_start < _BLOCK
-        if block_end - pos < _HEADER:
-            if last_partial:
-                return records, False
-            pos = block_end  # the writer's zero trailer
-            continue
-        masked, length, rtype = struct.unpack_from("<IHB", data, pos)
-        end = pos + _HEADER + length
-        if end > block_end:
-            if last_partial:
-                return records, False
-            raise _Corrupt("bad record length")
-        if rtype == 0 and length == 0:
-            if fragments is not None:
-                raise _Corrupt("error in middle of record")
-            pos = block_end
-            clean = False
-            continue
-        if not _FULL <= rtype <= _LAST:
-            raise _Corrupt(f"unknown record type {rtype}")
-        payload = data[pos + _HEADER : end]
-        if _mask(google_crc32c.extend(_TYPE_CRC[rtype], payload)) != masked:
-            raise _Corrupt("checksum mismatch")
-        pos = end
-        if rtype in (_FULL, _FIRST):
-            # LevelDB tolerates an empty FIRST left at a block's end before a new record starts.
-            if fragment_bytes:
-                raise _Corrupt("partial record without end")
-            if rtype == _FULL:
-                records.append(payload)
-                fragments, fragment_bytes, clean = None, 0, True
-            else:
-                fragments, fragment_bytes, clean = [payload], length, False
-        else:
-            if fragments is None:
-                raise _Corrupt("missing start of fragmented record")
-            fragments.append(payload)
-            fragment_bytes += length
-            if rtype == _LAST:
-                records.append(b"".join(fragments))
-                fragments, fragment_bytes, clean = None, 0, True
-    return records, clean and fragments is None
+
+    def __init__(self) -> None:
+        self.clean = True  # whether the log ends on a whole record (so appending is safe); final once read
+
+    def records(self, blocks: Iterable[bytes]) -> Iterator[bytes | bytearray]:
+        fragments: bytearray | None = None  # the record being assembled: a big one is copied once, here
+        fragment_bytes = 0
+        clean = True
+        for block in blocks:
+            size = len(block)
+            last_partial = size < _BLOCK
+            pos = 0
+            while pos < size:
+                if size - pos < _HEADER:
+                    if last_partial:
+                        self.clean = False
+                        return
+                    break  # the writer's zero trailer
+                masked, length, rtype = struct.unpack_from("<IHB", block, pos)
+                end = pos + _HEADER + length
+                if end > size:
+                    if last_partial:
+                        self.clean = False
+                        return
+                    raise _Corrupt("bad record length")
+                if rtype == 0 and length == 0:
+                    if fragments is not None:
+                        raise _Corrupt("error in middle of record")
+                    clean = False
+                    break
+                if not _FULL <= rtype <= _LAST:
+                    raise _Corrupt(f"unknown record type {rtype}")
+                payload = block[pos + _HEADER : end]
+                if _mask(google_crc32c.extend(_TYPE_CRC[rtype], payload)) != masked:
+                    raise _Corrupt("checksum mismatch")
+                pos = end
+                if rtype in (_FULL, _FIRST):
+                    # LevelDB tolerates an empty FIRST left at a block's end before a new record starts.
+                    if fragment_bytes:
+                        raise _Corrupt("partial record without end")
+                    if rtype == _FULL:
+                        fragments, fragment_bytes, clean = None, 0, True
+                        yield payload
+                    else:
+                        fragments, fragment_bytes, clean = bytearray(payload), length, False
+                else:
+                    if fragments is None:
+                        raise _Corrupt("missing start of fragmented record")
+                    fragments += payload
+                    fragment_bytes += length
+                    if rtype == _LAST:
+                        record, fragments, fragment_bytes, clean = fragments, None, 0, True
+                        yield record
+        self.clean = clean and fragments is None
+
+
+def _read_log(data: bytes) -> tuple[list[bytes], bool]:
+    """The complete records of a log held in memory, and whether it ends on a whole record (see _LogReader)."""
+    reader = _LogReader()
+    records = [bytes(r) for r in reader.records(data[i : i + _BLOCK] for i in range(0, len(data), _BLOCK))]
+    return records, reader.clean
 
 
 def _frame(record: bytes, offset: int) -> bytes:
     """The bytes leveldb::log::Writer appends for one record to a log that is `offset` bytes long."""
-    parts: list[bytes] = []
+    parts: list[bytes | memoryview] = []
+    view = memoryview(record)  # fragments are views: the join is the only copy of a big record
     block_offset = offset % _BLOCK
     pos = 0
     left = len(record)
@@ -151,8 +163,8 @@ def _frame(record: bytes, offset: int) -> bytes:
         n = min(left, _BLOCK - block_offset - _HEADER)
         end = n == left
         rtype = (_FULL if end else _FIRST) if begin else (_LAST if end else _MIDDLE)
-        fragment = record[pos : pos + n]
-        crc = _mask(google_crc32c.extend(_TYPE_CRC[rtype], fragment))
+        fragment = view[pos : pos + n]
+        crc = _mask(google_crc32c.extend(_TYPE_CRC[rtype], bytes(fragment)))  # google_crc32c takes only bytes
         parts.append(struct.pack("<IHB", crc, n, rtype))
         parts.append(fragment)
         block_offset += _HEADER + n
@@ -320,7 +332,7 @@ def _read_table(data: bytes, entries: _Entries) -> int:
     return max_sequence
 
 
-def _read_batch(record: bytes, entries: _Entries) -> int:
+def _read_batch(record: bytes | bytearray, entries: _Entries) -> int:
     """Feed one WriteBatch into `entries`; returns its last sequence, as DBImpl::RecoverLogFile does."""
     if len(record) < 12:
         raise _Corrupt("log record too small")
@@ -336,7 +348,7 @@ def _read_batch(record: bytes, entries: _Entries) -> int:
         if kind > 1:
             raise _Corrupt(f"unknown WriteBatch tag {kind}")
         key_length, pos = _varint(record, pos + 1, end)
-        key = record[pos : pos + key_length]
+        key = bytes(record[pos : pos + key_length])
         pos += key_length
         value = None
         if kind == 1:
@@ -375,6 +387,36 @@ def _damaged(file: Path, problem: _Corrupt) -> StoreError:
     return StoreError(f"The LevelDB file {file} is damaged or unsupported ({problem}).")
 
 
+def _replay_log(file: Path, entries: _Entries) -> tuple[_Log, int]:
+    """Feed one log's WriteBatches into `entries`: the log as found, and the highest sequence in it.
+
+    The log is read a block at a time and each record replayed as it completes, so a log holding several
+    versions of a big value costs about two of them in memory (what `entries` keeps of the older through its
+    views, and the newer), not the whole file besides.
+    """
+    size = 0
+    max_sequence = 0
+    reader = _LogReader()
+    try:
+        with file.open("rb") as f:
+
+            def blocks() -> Iterator[bytes]:
+                nonlocal size
+                while block := f.read(_BLOCK):
+                    size += len(block)
+                    yield block
+
+            for record in reader.records(blocks()):
+                max_sequence = max(max_sequence, _read_batch(record, entries))
+    except FileNotFoundError as e:
+        raise StoreError(f"The LevelDB file {file} is missing.") from e
+    except OSError as e:
+        raise StoreError(f"Cannot read the LevelDB file {file}: {e.strerror}.") from e
+    except _Corrupt as e:
+        raise _damaged(file, e) from e
+    return _Log(file, size, reader.clean), max_sequence
+
+
 class LevelDB:
     """A read-only snapshot of a closed LevelDB directory: what LevelDB would show right after opening it."""
 
@@ -387,6 +429,27 @@ class LevelDB:
 
     @classmethod
     def open(cls, path: Path) -> LevelDB:
+        """What the database at `path` holds.
+
+        While this process holds the database's LOCK (`locked`) no one else can change it, so the snapshot read
+        first is reused until our own append_batch() or the release of the lock: a write then reads a big store
+        once, not once per step (the check under the lock, the backup's manifest, the encoding, the append).
+        The files' names, sizes, times and inodes must also still be those it was read from.
+        """
+        lock = _lock_file(path)
+        if lock not in _held:
+            return cls._read(path)
+        files = _fingerprint(path)
+        cached = _snapshots.get(lock)
+        if cached is not None and files is not None and cached[0] == files:
+            return cached[1]
+        db = cls._read(path)
+        if files is not None and _fingerprint(path) == files:
+            _snapshots[lock] = (files, db)
+        return db
+
+    @classmethod
+    def _read(cls, path: Path) -> LevelDB:
         current_file = path / "CURRENT"
         if not current_file.is_file():
             raise StoreError(f"{path} is not a LevelDB database: it has no CURRENT file.")
@@ -434,15 +497,9 @@ class LevelDB:
 
         logs: list[_Log] = []
         for number in sorted(log_numbers):
-            log = path / f"{number:06d}.log"
-            data = _read_file(log)
-            try:
-                records, clean_end = _read_log(data)
-                for record in records:
-                    max_sequence = max(max_sequence, _read_batch(record, entries))
-            except _Corrupt as e:
-                raise _damaged(log, e) from e
-            logs.append(_Log(log, len(data), clean_end))
+            log, log_sequence = _replay_log(path / f"{number:06d}.log", entries)
+            logs.append(log)
+            max_sequence = max(max_sequence, log_sequence)
 
         live = {key: bytes(value) for key, (_, value) in entries.items() if value is not None}
         # LevelDB marks replayed log numbers as used, so a new log numbered above every file and above the
@@ -468,6 +525,22 @@ class LevelDB:
 # nested locked() or a lock_is_held() probe must not open LOCK again while we hold it. LevelDB keeps the
 # same kind of per-process table for the same reason.
 _held: dict[Path, int] = {}
+# LOCK file -> (the files' fingerprint, the snapshot read from them), only while this process holds the lock.
+_snapshots: dict[Path, tuple[frozenset[tuple[str, int, int, int]], LevelDB]] = {}
+
+
+def _fingerprint(path: Path) -> frozenset[tuple[str, int, int, int]] | None:
+    """Name, size, mtime and inode of every file of the database (LevelDB only appends or adds files)."""
+    try:
+        with os.scandir(path) as entries:
+            return frozenset(
+                (entry.name, st.st_size, st.st_mtime_ns, st.st_ino)
+                for entry in entries
+                if entry.name != "LOCK"
+                for st in (entry.stat(),)
+            )
+    except OSError:
+        return None
 
 
 def _lock_file(path: Path) -> Path:
@@ -524,6 +597,7 @@ def locked(path: Path) -> Iterator[None]:
         yield
     finally:
         del _held[lock]
+        _snapshots.pop(lock, None)  # once released, the app may change the files
         os.close(fd)  # closing releases the lock
 
 
@@ -559,7 +633,8 @@ def append_batch(path: Path, puts: Mapping[bytes, bytes], deletes: Iterable[byte
     Call it inside `locked(path)`. This is what Chromium itself does when it reopens the database with
     reuse_logs, so the next open by the app replays the batch like any of its own commits.
     """
-    if _lock_file(path) not in _held:
+    lock = _lock_file(path)
+    if lock not in _held:
         raise RuntimeError("append_batch() must be called inside locked(path)")
     deletes = list(deletes)
     if not puts and not deletes:
@@ -568,11 +643,16 @@ def append_batch(path: Path, puts: Mapping[bytes, bytes], deletes: Iterable[byte
     sequence = db.max_sequence + 1
     if sequence + len(puts) + len(deletes) - 1 > _MAX_SEQUENCE:
         raise StoreError(f"The LevelDB database {path} has run out of sequence numbers.")
+    logs, new_log = db._logs, db._new_log
+    # The database is about to change: the next open must read it again. Letting the snapshot go here also
+    # frees its values (a big one is as big as the batch) before the batch is encoded and framed.
+    del db
+    _snapshots.pop(lock, None)
     batch = _encode_batch(sequence, puts, deletes)
-    if not db._logs:
-        _append_record(db._new_log, batch, 0, create=True)
+    if not logs:
+        _append_record(new_log, batch, 0, create=True)
         return
-    log = db._logs[-1]
+    log = logs[-1]
     if not log.clean_end:
         raise StoreError(f"The LevelDB log {log.path} ends with an incomplete record (an interrupted write).")
     _append_record(log.path, batch, log.size, create=False)

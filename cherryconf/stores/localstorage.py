@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,11 +10,25 @@ from pathlib import Path
 from cherryconf.errors import StoreError
 from cherryconf.stores.leveldb import LevelDB, append_batch, locked
 
-__all__ = ["FILE_ORIGIN", "decode", "encode", "read_origin", "read_raw", "write_items"]
+__all__ = [
+    "FILE_ORIGIN",
+    "decode",
+    "encode",
+    "encode_replacing",
+    "read_item",
+    "read_origin",
+    "read_raw",
+    "splice_utf16",
+    "utf16_span",
+    "write_encoded",
+    "write_items",
+]
 
 FILE_ORIGIN = "file://"
 _UTF16, _LATIN1 = 0, 1  # the format byte in front of every stored key and value
 _CHROMIUM_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)  # base::Time counts microseconds from here
+_NOT_LATIN1 = re.compile("[^\x00-\xff]")
+_CHUNK = 1 << 18  # characters encoded at a time when only the encoded length is wanted
 
 
 def encode(s: str) -> bytes:
@@ -24,15 +39,58 @@ def encode(s: str) -> bytes:
         return b"\x00" + s.encode("utf-16-le", "surrogatepass")
 
 
+def _check(b: bytes) -> None:
+    """Refuse what decode() refuses, without decoding (a value can be megabytes)."""
+    if b and not (b[0] == _LATIN1 or (b[0] == _UTF16 and len(b) % 2 == 1)):
+        raise StoreError("A localStorage entry is damaged (an unknown string format).")
+
+
 def decode(b: bytes) -> str:
     if not b:
         return ""  # Chromium reads an empty value as the empty string
+    _check(b)
     payload = memoryview(b)[1:]
     if b[0] == _LATIN1:
         return str(payload, "latin-1")
-    if b[0] == _UTF16 and len(payload) % 2 == 0:
-        return str(payload, "utf-16-le", "surrogatepass")
-    raise StoreError("A localStorage entry is damaged (an unknown string format).")
+    return str(payload, "utf-16-le", "surrogatepass")
+
+
+def _utf16_len(text: str, start: int, end: int) -> int:
+    """len(text[start:end].encode("utf-16-le", "surrogatepass")), a slice at a time (no copy of a big text)."""
+    return sum(len(text[i : min(i + _CHUNK, end)].encode("utf-16-le", "surrogatepass"))
+               for i in range(start, end, _CHUNK))
+
+
+def utf16_span(stored: bytes, text: str, span: tuple[int, int]) -> tuple[int, int] | None:
+    """Where text[start:end] lies in `stored` (text == decode(stored)), if any replacement of it stays UTF-16.
+
+    That holds when `stored` is UTF-16 and a character outside Latin-1 remains outside the span; then
+    encode(text[:start] + new + text[end:]) is the stored bytes around the span with `new` encoded in between
+    (decoding UTF-16 with surrogatepass and encoding it again gives the same bytes). None otherwise.
+    """
+    start, end = span
+    if stored[:1] != bytes([_UTF16]) or not (_NOT_LATIN1.search(text, 0, start) or _NOT_LATIN1.search(text, end)):
+        return None
+    cut_end = len(stored) - _utf16_len(text, end, len(text))
+    return cut_end - _utf16_len(text, start, end), cut_end
+
+
+def splice_utf16(stored: bytes, cut: tuple[int, int], new: str) -> bytes:
+    """`stored` with the bytes at `cut` (from utf16_span) replaced by `new`, encoded."""
+    view = memoryview(stored)
+    return b"".join((view[: cut[0]], new.encode("utf-16-le", "surrogatepass"), view[cut[1] :]))
+
+
+def encode_replacing(stored: bytes, text: str, span: tuple[int, int], new: str) -> bytes:
+    """encode(text[:start] + new + text[end:]), where text == decode(stored).
+
+    When the result stays UTF-16 the text around the span is not encoded again but taken from `stored`: a
+    state of 4 M characters is then never copied as text (16 MB each time with an emoji in it).
+    """
+    cut = utf16_span(stored, text, span)
+    if cut is None:
+        return encode(text[: span[0]] + new + text[span[1] :])
+    return splice_utf16(stored, cut, new)
 
 
 def _data_prefix(origin: str) -> bytes:
@@ -47,6 +105,20 @@ def read_origin(db: LevelDB, origin: str = FILE_ORIGIN) -> dict[str, str]:
     """Every localStorage item of `origin`."""
     prefix = _data_prefix(origin)
     return {decode(key[len(prefix) :]): decode(value) for key, value in db.items(prefix)}
+
+
+def read_item(db: LevelDB, key: str, origin: str = FILE_ORIGIN) -> bytes | None:
+    """The stored (encoded) value of one item of `origin`: read_origin(db, origin).get(key) before decoding.
+
+    Every entry of the origin is checked as read_origin() checks it, but only keys are decoded.
+    """
+    prefix = _data_prefix(origin)
+    found = None
+    for stored_key, value in db.items(prefix):
+        _check(value)
+        if decode(stored_key[len(prefix) :]) == key:
+            found = value  # as in read_origin, the last of two encodings of one key wins
+    return found
 
 
 def read_raw(db: LevelDB, origin: str = FILE_ORIGIN) -> dict[bytes, bytes]:
@@ -76,14 +148,22 @@ def write_items(
     The batch holds the data, then METAACCESS (last_accessed) and META (last_modified, size_bytes),
     Chromium's order; size_bytes is the origin's encoded keys and values after the change.
     """
+    write_encoded(path, {key: encode(value) for key, value in items.items()}, origin, now=now)
+
+
+def write_encoded(
+    path: Path, values: Mapping[str, bytes], origin: str = FILE_ORIGIN, *, now: datetime | None = None
+) -> None:
+    """write_items() with the values already encode()d, so that a caller can let go of a big value's text first."""
     micros = ((now or datetime.now(UTC)).astimezone(UTC) - _CHROMIUM_EPOCH) // timedelta(microseconds=1)
     prefix = _data_prefix(origin)
-    puts = {prefix + encode(key): encode(value) for key, value in items.items()}
+    puts = {prefix + encode(key): value for key, value in values.items()}
     access_key, meta_key = _meta_keys(origin)
     with locked(path):
         db = LevelDB.open(path)
         size = sum(len(key) - len(prefix) + len(value) for key, value in puts.items())
         size += sum(len(key) - len(prefix) + len(value) for key, value in db.items(prefix) if key not in puts)
+        del db  # append_batch lets the snapshot go (its old values may be megabytes): so must we
         puts[access_key] = b"\x08" + _varint(micros)
         puts[meta_key] = b"\x08" + _varint(micros) + b"\x10" + _varint(size)
         append_batch(path, puts)

@@ -7,12 +7,17 @@ for byte, whatever escapes the app's JSON.stringify chose for it.
 from __future__ import annotations
 
 import json
+import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from cherryconf.errors import StoreError
 
 _WS = " \t\n\r"
+# One whole JSON string literal, exactly what json's strict scanstring accepts (no raw control characters,
+# only JSON's escapes). Matching it finds where a slice string ends without building the string, which for
+# the big slices is megabytes; possessive quantifiers keep the match linear.
+_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]++|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*+"')
 
 
 def _skip(text: str, i: int) -> int:
@@ -40,7 +45,9 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
             if blob[i] != ":":
                 raise ValueError("expected ':'")
             start = _skip(blob, i + 1)
-            _, end = decoder.raw_decode(blob, start)
+            string = _STRING.match(blob, start)
+            # Anything but a valid string (another type, or a broken one, for json's own error) is decoded.
+            end = string.end() if string else decoder.raw_decode(blob, start)[1]
             spans[key] = (start, end)
             i = _skip(blob, end)
             if blob[i] == "}":
@@ -55,8 +62,11 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
 def read_slice(blob: str, name: str) -> dict[str, Any] | None:
     """The parsed slice `name`, or None when the blob has no such slice."""
     span = slice_spans(blob).get(name)
-    if span is None:
-        return None
+    return None if span is None else parse_slice(blob, span, name)
+
+
+def parse_slice(blob: str, span: tuple[int, int], name: str) -> dict[str, Any]:
+    """The slice `name` whose value text is blob[span[0]:span[1]] (from slice_spans)."""
     try:
         inner = json.loads(blob[span[0] : span[1]])
         value = json.loads(inner) if isinstance(inner, str) else inner
@@ -72,9 +82,14 @@ def stringify(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def slice_text(value: dict[str, Any]) -> str:
+    """A slice's value text as redux-persist writes it: the JSON of the slice, as a JSON string."""
+    return stringify(stringify(value))
+
+
 def replace_slice(blob: str, name: str, value: dict[str, Any]) -> str:
     """`blob` with only slice `name` re-encoded; StoreError if the blob has no such slice."""
     span = slice_spans(blob).get(name)
     if span is None:
         raise StoreError(f"Cherry Studio's saved state has no '{name}' settings; start the app once, then retry")
-    return blob[: span[0]] + stringify(stringify(value)) + blob[span[1] :]
+    return blob[: span[0]] + slice_text(value) + blob[span[1] :]

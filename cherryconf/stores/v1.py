@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +22,23 @@ PERSIST_KEY = "persist:cherry-studio"
 MODEL_REFS = ("defaultModel", "topicNamingModel", "quickModel", "translateModel")
 
 
+@dataclass(frozen=True)
+class _Located:
+    """Where the llm slice is in the blob of one LevelDB snapshot; what a second read of it needs, not the blob."""
+
+    snapshot: weakref.ref[leveldb.LevelDB]  # weak: a snapshot nobody else keeps (an unlocked read's) goes
+    span: tuple[int, int]  # the llm slice's value text, in characters of the decoded blob
+    llm_text: str
+    cut: tuple[int, int] | None  # the same in the stored bytes, when a new slice can be spliced in (utf16_span)
+
+
 class V1Store:
     def __init__(self, install: Install, root: Path | None = None) -> None:
         self.install = install
         self._root = root or install.leveldb_dir
+        # The blob last located. A write reads the store several times under LevelDB's lock and gets the same
+        # snapshot (LevelDB.open), so decoding and scanning megabytes of state happens once per snapshot.
+        self._located: _Located | None = None
 
     @property
     def root(self) -> Path:
@@ -43,20 +58,32 @@ class V1Store:
     def recover(self) -> str | None:
         return swap.recover(self.root)
 
-    def _blob(self) -> str:
-        db = leveldb.LevelDB.open(self.root)
-        items = localstorage.read_origin(db)
-        blob = items.get(PERSIST_KEY)
-        if blob is None:
+    def _stored(self, db: leveldb.LevelDB) -> bytes:
+        """The blob as stored (encoded): the state is megabytes, so it is decoded only where needed."""
+        stored = localstorage.read_item(db, PERSIST_KEY)
+        if stored is None:
             raise StoreError(
                 f"{self.root} holds no Cherry Studio settings yet (no {PERSIST_KEY}); start the app once, then retry"
             )
-        return blob
+        return stored
+
+    def _locate(self) -> tuple[_Located, bytes, str | None]:
+        """The llm slice, the stored blob, and the decoded blob unless this snapshot was located before."""
+        db = leveldb.LevelDB.open(self.root)
+        stored = self._stored(db)
+        if self._located is not None and self._located.snapshot() is db:
+            return self._located, stored, None
+        blob = localstorage.decode(stored)
+        span = persist.slice_spans(blob).get("llm")
+        if span is None:
+            raise StoreError("Cherry Studio's saved state has no 'llm' settings; start the app once, then retry")
+        cut = localstorage.utf16_span(stored, blob, span)
+        self._located = _Located(weakref.ref(db), span, blob[span[0] : span[1]], cut)
+        return self._located, stored, blob
 
     def read(self) -> StoreState:
-        llm = persist.read_slice(self._blob(), "llm")
-        if llm is None:
-            raise StoreError("Cherry Studio's saved state has no 'llm' settings; start the app once, then retry")
+        located, _, _ = self._locate()
+        llm = persist.parse_slice(located.llm_text, (0, len(located.llm_text)), "llm")
         providers = llm.get("providers")
         if not isinstance(providers, list) or not all(isinstance(p, dict) for p in providers):
             raise StoreError("Cherry Studio's saved llm.providers is not a list of providers")
@@ -72,10 +99,17 @@ class V1Store:
         pass
 
     def write(self, plan: Plan) -> None:
-        blob = self._blob()
-        llm: dict[str, Any] | None = persist.read_slice(blob, "llm")
-        assert llm is not None  # read() refused a blob without it
+        located, stored, blob = self._locate()
+        llm: dict[str, Any] = persist.parse_slice(located.llm_text, (0, len(located.llm_text)), "llm")
         llm["providers"] = plan.after
         if plan.default_model_after is not None:
             llm["defaultModel"] = plan.default_model_after
-        localstorage.write_items(self.root, {PERSIST_KEY: persist.replace_slice(blob, "llm", llm)})
+        new = persist.slice_text(llm)
+        # Only the llm slice is encoded anew; the rest of the value keeps its stored bytes. The old value and
+        # its text are let go before the write, which holds the new value, encoded, and the batch around it.
+        if located.cut is not None:
+            value = localstorage.splice_utf16(stored, located.cut, new)
+        else:
+            value = localstorage.encode_replacing(stored, blob or localstorage.decode(stored), located.span, new)
+        del stored, blob
+        localstorage.write_encoded(self.root, {PERSIST_KEY: value})
