@@ -699,7 +699,11 @@ class V2Store:
 
     def snapshot(self, dest: Path) -> None:
         target = dest / DB_NAME
-        source = self._connect()
+        try:
+            source = self._connect()
+        except StoreError:
+            self._raw_copy(dest)
+            return
         try:
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))  # private from the start
             copy_to = sqlite3.connect(target)
@@ -708,12 +712,23 @@ class V2Store:
                 source.backup(copy_to)
             finally:
                 copy_to.close()
-        except sqlite3.Error as e:
+        except sqlite3.OperationalError as e:
             raise StoreError(f"could not copy {self._db} ({e})") from None
+        except sqlite3.DatabaseError:
+            # A damaged database cannot be read page by page; keep its files exactly as they are instead,
+            # so restoring a good backup over it still leaves a copy of what was there.
+            target.unlink(missing_ok=True)
+            self._raw_copy(dest)
+            return
         finally:
             source.close()
         with target.open("rb") as f:
             os.fsync(f.fileno())
+
+    def _raw_copy(self, dest: Path) -> None:
+        for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
+            if (self._root / name).is_file():
+                copy_file(self._root / name, dest / name)
 
     def replace_with(self, source: Path) -> None:
         new = self._new
@@ -737,10 +752,16 @@ class V2Store:
             conn = self._connect()
             try:
                 busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            except sqlite3.Error as e:
+            except sqlite3.OperationalError as e:
                 raise StoreError(f"cannot fold the log into {self._db} ({e}); nothing was replaced") from None
+            except sqlite3.DatabaseError:
+                # Damaged: nothing to fold in. Its files are in the pre-restore backup, byte for byte.
+                busy = None
             finally:
                 conn.close()
+            if busy is None:
+                self._drop_wal()
+                return
             if busy:
                 raise AppRunning(f"{self._db} is in use by another program (is Cherry Studio running?); "
                                  "quit it, including from the tray icon, then run this again")
@@ -749,6 +770,9 @@ class V2Store:
         if wal.exists() and wal.stat().st_size > 0:
             raise AppRunning(f"another program wrote to {self._db} while cherryconf was replacing it; "
                              "quit Cherry Studio, including from the tray icon, then run this again")
+        self._drop_wal()
+
+    def _drop_wal(self) -> None:
         for suffix in ("-wal", "-shm"):
             self._db.with_name(DB_NAME + suffix).unlink(missing_ok=True)
         fsync_dir(self._root)
