@@ -444,3 +444,31 @@ def test_replace_with_killed_at_each_step_leaves_the_old_or_the_new(tmp_path: Pa
         assert store.recover() is None
         assert store.read() == new_state
     assert health(install)[:3] == ("ok", [], "wal")
+
+
+def test_a_damaged_database_is_restored_from_a_good_backup(tmp_path: Path, run_cli: Any) -> None:
+    install = v2db.build(tmp_path / "CherryStudio")
+    data_dir = str(install.data_dir)
+    before = run_cli("--data-dir", data_dir, "providers", "--json")
+    assert before.code == 0, before.err
+    profile_path = tmp_path / "p.yaml"
+    profile_path.write_text("version: 1\nproviders:\n  - {id: gw, apiHost: 'https://gw.example', apiKey: sk-1}\n")
+    assert run_cli("--data-dir", data_dir, "apply", str(profile_path), "--yes").code == 0
+    good = run_cli("--data-dir", data_dir, "backups", "--json")
+    (backup_id,) = [b["id"] for b in json.loads(good.out)["backups"]]
+
+    db = install.sqlite_path
+    damaged = bytearray(db.read_bytes())
+    damaged[:100] = b"\xff" * 100  # the header: SQLite calls it "file is not a database"
+    db.write_bytes(bytes(damaged))
+    assert run_cli("--data-dir", data_dir, "providers").code == 4
+
+    restored = run_cli("--data-dir", data_dir, "restore", backup_id, "--yes")
+    assert restored.code == 0, restored.err
+    assert "cannot be read" in restored.out
+    after = run_cli("--data-dir", data_dir, "providers", "--json")
+    assert json.loads(after.out)["providers"] == json.loads(before.out)["providers"]
+    # The damaged file was kept, byte for byte, in the pre-restore backup.
+    listed = json.loads(run_cli("--data-dir", data_dir, "backups", "--json").out)["backups"]
+    pre = next(b for b in listed if b["reason"] == "pre-restore")
+    assert (Path(pre["path"]) / "files" / "cherrystudio.sqlite").read_bytes() == bytes(damaged)
