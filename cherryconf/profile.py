@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from cherryconf import schema
 from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
-from cherryconf.spec import Profile, ProfileModel, ProfileProvider, default_group, model_from_id
+from cherryconf.spec import Profile, ProfileModel, ProfileProvider, Provider, default_group, model_from_id
 
 MAX_PROFILE_BYTES = 1024 * 1024  # a profile is a few KB; anything near this is a mistake, not a profile
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -166,7 +166,7 @@ _FIELD_MESSAGES = {
 _UNION_BRANCHES = ("str", "ProfileModel")
 
 
-def _pydantic_error(e: ValidationError, where: str) -> BadInput:
+def _pydantic_error(e: ValidationError, where: str, prefix: tuple[str | int, ...] = ()) -> BadInput:
     def clean(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
         # Union branches show up in the location ("str", "ProfileModel"); users think in document paths.
         return tuple(p for p in loc if not is_branch(p))
@@ -187,7 +187,7 @@ def _pydantic_error(e: ValidationError, where: str) -> BadInput:
     if first["type"] in ("string_type", "model_type") and first["loc"] and is_branch(first["loc"][-1]):
         message = "a model is a model id or a mapping with an id"  # neither branch of `id | {id: ...}` fits
     more = f" (and {len(others)} more)" if others else ""
-    loc = schema.format_location(list(at))
+    loc = schema.format_location([*prefix, *at])
     return BadInput(f"{where}: {loc or '(top level)'}: {message}{more}")
 
 
@@ -256,12 +256,12 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
             "isSystem": False,
         }
         new_provider.update({k: v for k, v in fields.items() if k not in new_provider})
-        problems = schema.errors("provider", new_provider)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            first = problems[0]
-            at = f"{loc}: {first.removeprefix('(top level): ')}" if first.startswith("(top") else f"{loc}.{first}"
-            raise BadInput(f"{where}: {at}{more}")
+        # The app's Provider format (the model, tested to agree with schemas/cherry-provider.schema.json, which
+        # apply need not import jsonschema to check).
+        try:
+            Provider.model_validate(new_provider)
+        except ValidationError as e:
+            raise _pydantic_error(e, where, ("providers", i)) from None
         patches.append(ProviderPatch(p.id, fields, models, model_updates, p.replaceModels, new_provider))
 
     default_model = None
