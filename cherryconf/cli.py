@@ -243,7 +243,7 @@ def verify(ctx: click.Context, profile_path: Path | None, provider_id: str | Non
 
     opts: Options = ctx.obj
     provider, version = _verify_target(opts, profile_path, provider_id)
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     live = stderr.isatty()
     done = 0
     expected = len(set(models) or provider.get("models", [])) * (2 if endpoint == "both" else 1)
