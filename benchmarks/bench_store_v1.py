@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import plyvel
 from v1state import PERSIST_KEY, cherry_state
 
+from cherryconf.stores.leveldb import put_varint
 from cherryconf.stores.localstorage import encode
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,19 +73,13 @@ TARGET_FLOOR_RATIO = 3.0
 RSS_FACTOR, RSS_EXTRA_MB = 5, 60
 
 
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def meta(size: int) -> dict[bytes, bytes]:
     """Chromium's origin metadata (last access, last modified + size) as it writes it with every commit."""
     micros = int(time.time() * 1e6) + 11_644_473_600_000_000  # microseconds since 1601
-    return {META_KEYS[0]: b"\x08" + varint(micros), META_KEYS[1]: b"\x08" + varint(micros) + b"\x10" + varint(size)}
+    return {META_KEYS[0]: b"\x08" + put_varint(micros),
+            META_KEYS[1]: b"\x08" + put_varint(micros) + b"\x10" + put_varint(size)}
 
 
 def sized_state(target: int, version: int) -> dict[str, str]:

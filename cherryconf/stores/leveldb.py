@@ -24,6 +24,7 @@ import cramjam
 import google_crc32c
 
 from cherryconf.errors import AppRunning, StoreError, WriteFailed
+from cherryconf.fsutil import fsync_dir
 
 __all__ = ["LevelDB", "append_batch", "lock_is_held", "locked"]
 
@@ -63,7 +64,8 @@ def _varint(buf: bytes | bytearray | memoryview, pos: int, end: int) -> tuple[in
     raise _Corrupt("bad varint")
 
 
-def _put_varint(value: int) -> bytes:
+def put_varint(value: int) -> bytes:
+    """LevelDB's (and protobuf's) base-128 varint."""
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -621,9 +623,9 @@ def lock_is_held(path: Path) -> bool:
 def _encode_batch(sequence: int, puts: Mapping[bytes, bytes], deletes: list[bytes]) -> bytes:
     parts = [struct.pack("<QI", sequence, len(puts) + len(deletes))]
     for key, value in puts.items():
-        parts += (b"\x01", _put_varint(len(key)), key, _put_varint(len(value)), value)
+        parts += (b"\x01", put_varint(len(key)), key, put_varint(len(value)), value)
     for key in deletes:
-        parts += (b"\x00", _put_varint(len(key)), key)
+        parts += (b"\x00", put_varint(len(key)), key)
     return b"".join(parts)
 
 
@@ -688,14 +690,4 @@ def _append_record(log: Path, record: bytes, size: int, *, create: bool) -> None
     finally:
         os.close(fd)
     if create:
-        _fsync_directory(log.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    if sys.platform == "win32":  # Windows cannot open a directory to flush it; NTFS journals the entry
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(log.parent)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cherryconf.errors import StoreError
-from cherryconf.stores.leveldb import LevelDB, append_batch, locked
+from cherryconf.stores.leveldb import LevelDB, append_batch, locked, put_varint
 
 __all__ = [
     "FILE_ORIGIN",
@@ -131,13 +131,6 @@ def read_raw(db: LevelDB, origin: str = FILE_ORIGIN) -> dict[bytes, bytes]:
     return raw
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def write_items(
@@ -164,6 +157,6 @@ def write_encoded(
         size = sum(len(key) - len(prefix) + len(value) for key, value in puts.items())
         size += sum(len(key) - len(prefix) + len(value) for key, value in db.items(prefix) if key not in puts)
         del db  # append_batch lets the snapshot go (its old values may be megabytes): so must we
-        puts[access_key] = b"\x08" + _varint(micros)
-        puts[meta_key] = b"\x08" + _varint(micros) + b"\x10" + _varint(size)
+        puts[access_key] = b"\x08" + put_varint(micros)
+        puts[meta_key] = b"\x08" + put_varint(micros) + b"\x10" + put_varint(size)
         append_batch(path, puts)
