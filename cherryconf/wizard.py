@@ -431,6 +431,10 @@ class Wizard:
                 return None
             path = self._expand(str(self._ask(Question("save_path", "text", "Save to",
                                                        default="cherryconf-profile.yaml", validate=writable))))
+            if path.exists() and not self._ask(Question("overwrite", "confirm", f"{path} exists: replace it?",
+                                                        default=False)):
+                self.say("  Profile not saved.")
+                return None
         doc = {**data, "providers": [dict(p) for p in data["providers"]]}
         literal = not key_ref.startswith("${")
         if literal and not (self.interactive and self._ask(Question(

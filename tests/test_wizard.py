@@ -953,3 +953,17 @@ def test_end_to_end_in_a_real_terminal(tmp_path: Path, harness: Harness) -> None
     assert llm["providers"] == [new_provider("apiyi", "API易", harness.gw.url, harness.key, ["alpha-1", "gamma-3"]),
                                 *ORIGINAL["providers"]]
     assert llm["defaultModel"] == ORIGINAL["defaultModel"]
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_saving_over_an_existing_file_asks_first(harness: Harness, replace: bool) -> None:
+    ud = harness.userdata()
+    harness.env[ENV_VAR] = harness.key
+    save_to = harness.tmp / "existing.yaml"
+    save_to.write_text("# someone's notes\n")
+    answers = apiyi(harness, api_key_source="env", api_key=SKIP, save=True)
+    answers.insert([n for n, _ in answers].index("api_key_source") + 1, ("api_key_env", ENV_VAR))
+    answers += [("save_path", str(save_to)), ("overwrite", replace)]
+    outcome, _ = harness.run(ud, answers)
+    assert (outcome.saved_profile == save_to) is replace
+    assert (save_to.read_text() == "# someone's notes\n") is not replace
