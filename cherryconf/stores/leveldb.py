@@ -656,7 +656,8 @@ def append_batch(path: Path, puts: Mapping[bytes, bytes], deletes: Iterable[byte
         return
     log = logs[-1]
     if not log.clean_end:
-        raise StoreError(f"The LevelDB log {log.path} ends with an incomplete record (an interrupted write).")
+        raise StoreError(f"The LevelDB log {log.path} ends with an incomplete record (an interrupted write), "
+                         "so cherryconf will not append to it; `cherryconf restore` can put an earlier backup back.")
     _append_record(log.path, batch, log.size, create=False)
 
 
