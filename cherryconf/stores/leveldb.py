@@ -433,14 +433,12 @@ class LevelDB:
     def open(cls, path: Path) -> LevelDB:
         """What the database at `path` holds.
 
-        While this process holds the database's LOCK (`locked`) no one else can change it, so the snapshot read
-        first is reused until our own append_batch() or the release of the lock: a write then reads a big store
-        once, not once per step (the check under the lock, the backup's manifest, the encoding, the append).
-        The files' names, sizes, times and inodes must also still be those it was read from.
+        A snapshot is reused while the files' names, sizes, times and inodes are still those it was read from
+        (LevelDB only appends to files or adds new ones, so any write changes them), and until our own
+        append_batch(): a write then reads a big store once, not once per step (the plan, the check under the
+        lock, the backup's manifest, the encoding, the append).
         """
         lock = _lock_file(path)
-        if lock not in _held:
-            return cls._read(path)
         files = _fingerprint(path)
         cached = _snapshots.get(lock)
         if cached is not None and files is not None and cached[0] == files:
@@ -527,7 +525,7 @@ class LevelDB:
 # nested locked() or a lock_is_held() probe must not open LOCK again while we hold it. LevelDB keeps the
 # same kind of per-process table for the same reason.
 _held: dict[Path, int] = {}
-# LOCK file -> (the files' fingerprint, the snapshot read from them), only while this process holds the lock.
+# LOCK file -> (the files' fingerprint, the snapshot read from them).
 _snapshots: dict[Path, tuple[frozenset[tuple[str, int, int, int]], LevelDB]] = {}
 
 
@@ -599,7 +597,6 @@ def locked(path: Path) -> Iterator[None]:
         yield
     finally:
         del _held[lock]
-        _snapshots.pop(lock, None)  # once released, the app may change the files
         os.close(fd)  # closing releases the lock
 
 
