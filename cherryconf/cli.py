@@ -191,34 +191,20 @@ def _verify_target(opts: Options, profile_path: Path | None, provider_id: str | 
                    ) -> tuple[dict[str, Any], tuple[int, ...] | None]:
     """The provider to probe (from the profile, or from the store) and the app version whose URLs to use."""
     from cherryconf import install as install_mod
-    from cherryconf import profile
+    from cherryconf import target
     from cherryconf.endpoints import parse_version
-    from cherryconf.stores import open_store
 
     if profile_path is None:
         if provider_id is None:
             raise BadInput("name a PROFILE to verify, or a provider in the store with --provider ID")
         inst = opts.install()
-        providers = open_store(inst).read().providers
-        found = next((p for p in providers if p.get("id") == provider_id), None)
-        if found is None:
-            raise BadInput(f"the store has no provider {provider_id!r}: `cherryconf providers` lists them")
-        return found, parse_version(inst.app_version)
+        return target.from_store(inst, provider_id), parse_version(inst.app_version)
     try:
         # The URLs depend on the installed app's version; with no install found, the newest rules apply.
         version = parse_version(install_mod.resolve(opts.context(), opts.data_dir).app_version)
     except CherryconfError:
         version = None
-    loaded = profile.load(profile_path, app_version=version)
-    patches = loaded.providers
-    if provider_id is not None:
-        patches = [p for p in patches if p.id == provider_id]
-        if not patches:
-            raise BadInput(f"{loaded.source}: no provider {provider_id!r} in this profile")
-    if len(patches) > 1:
-        ids = ", ".join(p.id for p in patches)
-        raise BadInput(f"{loaded.source} has several providers ({ids}): choose one with --provider ID")
-    return patches[0].new_provider, version
+    return target.from_profile(profile_path, provider_id, version), version
 
 
 @cli.command()
@@ -314,7 +300,6 @@ def wizard(opts: Options, preset: str | None = None, name: str | None = None, pr
 @pass_options
 def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
     """Find broken providers (responses type on a gateway, an apiHost the app misreads, ...); exit 5 if any."""
-    from cherryconf import apply as apply_mod
     from cherryconf import doctor as doctor_mod
     from cherryconf import render
     from cherryconf.endpoints import parse_version
@@ -340,12 +325,12 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
         if not opts.json:
             click.echo(text + "\n\nThe fix changes:\n" + render.plan_text(found.plan))
         confirm(f"Repair {len(found.fixable)} problem(s) in {inst.data_dir}?", yes)
-        written = apply_mod.write(opts.context(), apply_mod.Prepared(inst, store, found.plan), "doctor", keep)
-        document["fixed"] = [render.finding_json(f) for f in found.fixable]
-        document["backup"] = str(written.backup.path) if written.backup else None
-    remaining = doctor_mod.diagnose(store.read(), version).findings
+    done = doctor_mod.repair(opts.context(), inst, store, found, version, keep)
+    remaining = done.remaining
+    document["fixed"] = [render.finding_json(f) for f in done.fixed]
+    document["backup"] = str(done.backup.path) if done.backup else None
     document["remaining"] = [render.finding_json(f) for f in remaining]
-    lines = [f"repaired {len(found.fixable)} problem(s); backup: {document['backup']}"] if found.fixable else []
+    lines = [f"repaired {len(done.fixed)} problem(s); backup: {document['backup']}"] if done.fixed else []
     if remaining:
         lines.append("still to fix by hand:\n" + render.findings_text(remaining))
     emit(opts, document, "\n".join(lines))

@@ -9,13 +9,19 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from cherryconf import plan
 from cherryconf.endpoints import AppVersion, normalise_api_host, provider_chat_url
 from cherryconf.errors import BadInput
 from cherryconf.stores import StoreState
+
+if TYPE_CHECKING:
+    from cherryconf.backup import Backup
+    from cherryconf.install import Install
+    from cherryconf.paths import Context
+    from cherryconf.stores import Store
 
 Severity = Literal["error", "warning"]
 Fix = Callable[[dict[str, Any]], None]
@@ -139,3 +145,22 @@ def diagnose(state: StoreState, version: AppVersion | None) -> Diagnosis:
     changes = plan.diff(state.providers, after)
     return Diagnosis(findings, plan.Plan(state.providers, after, changes, state.default_model,
                                          state.default_model))
+
+
+@dataclass(frozen=True)
+class Repaired:
+    fixed: list[Finding]
+    backup: Backup | None
+    remaining: list[Finding]  # what only the user can fix
+
+
+def repair(ctx: Context, install: Install, store: Store, found: Diagnosis, version: AppVersion | None,
+           keep: int) -> Repaired:
+    """Write the fixes like any change (backup, write, read back), then look again."""
+    from cherryconf import apply
+
+    written = None
+    if found.plan.changed:
+        written = apply.write(ctx, apply.Prepared(install, store, found.plan), "doctor", keep)
+    remaining = diagnose(store.read(), version).findings
+    return Repaired(found.fixable if written else [], written.backup if written else None, remaining)
