@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cherryconf import backup, faults, plan
@@ -28,7 +28,6 @@ class Written:
     install: Install
     plan: plan.Plan
     backup: backup.Backup | None  # None when there was nothing to write
-    notes: list[str] = field(default_factory=list)
 
 
 def prepare(install: Install, loaded: LoadedProfile) -> Prepared:

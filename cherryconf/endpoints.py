@@ -21,7 +21,6 @@ _ENDPOINT_SUFFIXES = ("/chat/completions", "/responses", "/completions", "/model
 _KNOWN_HASH_ENDPOINTS = ("chat/completions", "responses", "messages", "completions")
 
 AppVersion = tuple[int, ...]
-LATEST: AppVersion = (99,)
 
 
 def parse_version(text: str | None) -> AppVersion | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
@@ -170,45 +169,13 @@ def _app_version(data_dir: Path) -> str | None:
 
 
 def _leveldb_lock_reason(install: Install) -> str | None:
-    lock = install.leveldb_dir / "LOCK"
+    from cherryconf.stores.leveldb import lock_is_held
+
     try:
-        fd = os.open(lock, os.O_RDWR)
-    except FileNotFoundError:
-        return None
-    except PermissionError:
-        # On Windows this is a sharing violation: another process has the file open. On POSIX it is
-        # only someone else's file, which says nothing about a lock.
-        return f"{_LEVELDB.as_posix()}/LOCK is open in another process" if sys.platform == "win32" else None
-    try:
-        held = _lock_held(fd)
-    finally:
-        os.close(fd)
+        held = lock_is_held(install.leveldb_dir)
+    except StoreError:
+        return None  # a LOCK we may not even open says nothing about the app; writing will refuse on its own
     return f"{_LEVELDB.as_posix()}/LOCK is held" if held else None
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _lock_held(fd: int) -> bool:
-        # Chromium locks the whole file with LockFileEx, so locking its first byte fails while it is open.
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return True
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return False
-
-else:
-    import fcntl
-
-    def _lock_held(fd: int) -> bool:
-        # LevelDB takes a POSIX record lock (fcntl F_SETLK), which flock() does not see; lockf() does.
-        # Closing the descriptor afterwards releases our probe lock.
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            return exc.errno in (errno.EACCES, errno.EAGAIN)
-        return False
 
 
 def _singleton_reason(install: Install) -> str | None:

@@ -81,11 +81,6 @@ def show_value(field: str, value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def masked_provider(provider: dict[str, Any]) -> dict[str, Any]:
-    """A provider safe to print as JSON: apiKey and header values masked."""
-    return {k: _json_value(k, v) for k, v in provider.items()}
-
-
 def _models_summary(c: ProviderChange) -> str:
     parts = [f"+{m}" for m in c.models_added] + [f"-{m}" for m in c.models_removed]
     parts += [f"~{m}" for m in c.models_changed]

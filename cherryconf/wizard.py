@@ -22,7 +22,6 @@ from cherryconf.paths import Context
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
 
 Kind = Literal["select", "text", "password", "checkbox", "confirm"]
-CUSTOM = "custom"
 
 
 @dataclass(frozen=True)

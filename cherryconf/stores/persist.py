@@ -59,12 +59,6 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
         raise StoreError(f"Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e})") from None
 
 
-def read_slice(blob: str, name: str) -> dict[str, Any] | None:
-    """The parsed slice `name`, or None when the blob has no such slice."""
-    span = slice_spans(blob).get(name)
-    return None if span is None else parse_slice(blob, span, name)
-
-
 def parse_slice(blob: str, span: tuple[int, int], name: str) -> dict[str, Any]:
     """The slice `name` whose value text is blob[span[0]:span[1]] (from slice_spans)."""
     try:
@@ -85,11 +79,3 @@ def stringify(value: Any) -> str:
 def slice_text(value: dict[str, Any]) -> str:
     """A slice's value text as redux-persist writes it: the JSON of the slice, as a JSON string."""
     return stringify(stringify(value))
-
-
-def replace_slice(blob: str, name: str, value: dict[str, Any]) -> str:
-    """`blob` with only slice `name` re-encoded; StoreError if the blob has no such slice."""
-    span = slice_spans(blob).get(name)
-    if span is None:
-        raise StoreError(f"Cherry Studio's saved state has no '{name}' settings; start the app once, then retry")
-    return blob[: span[0]] + slice_text(value) + blob[span[1] :]
