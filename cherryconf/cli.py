@@ -414,7 +414,9 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, yes: bool, via:
     if via == "link":
         ctx.invoke(link, profile_path=profile_path, open_it=False)
         return
+    profile.load(profile_path)  # a bad profile is the first thing to report, whatever the install
     inst = opts.install()
+    # Loaded again for the installed version: it decides the form of a `#` apiHost.
     loaded = profile.load(profile_path, app_version=parse_version(inst.app_version))
     prepared = apply_mod.prepare(inst, loaded)
     p = prepared.plan
@@ -512,9 +514,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
         _fail(options(), "stopped; nothing was written", ExitCode.INTERRUPTED)
+    except click.UsageError as e:
+        # One sentence, like every other bad input, and where to look for the right usage.
+        where = e.ctx.command_path if e.ctx else "cherryconf"
+        _fail(options(), f"{e.format_message().rstrip('.')} (see `{where} --help`)", ExitCode.BAD_INPUT)
     except click.ClickException as e:
-        e.show()
-        sys.exit(ExitCode.BAD_INPUT if isinstance(e, click.UsageError) else e.exit_code)
+        _fail(options(), e.format_message(), e.exit_code)
     except CherryconfError as e:
         _fail(options(), e.message, e.exit_code)
     except KeyboardInterrupt:

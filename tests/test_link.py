@@ -223,5 +223,6 @@ def test_no_command_without_a_terminal_prints_help_and_exits_2(run_cli: RunCli) 
 def test_link_without_a_profile_is_a_usage_error(run_cli: RunCli) -> None:
     code, _, err = run_cli("link")
     assert code == 2
-    assert "Missing argument 'PROFILE'" in err
-    assert "Traceback" not in err
+    assert err == "cherryconf: Missing argument 'PROFILE' (see `cherryconf link --help`)\n"
+    code, _, err = run_cli("frobnicate")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("cherryconf: No such command")
