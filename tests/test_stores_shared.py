@@ -174,3 +174,8 @@ def test_restore_puts_the_providers_back(run_cli: Any, data_dir: Path, tmp_path:
     assert providers(run_cli, data_dir) == before
     listed = json.loads(run_cli("--data-dir", str(data_dir), "backups", "--json").out)["backups"]
     assert [b["reason"] for b in listed] == ["pre-restore", "apply"]
+
+
+def test_a_bad_profile_is_reported_before_the_install_is_looked_for(run_cli: Any, tmp_path: Path) -> None:
+    result = run_cli("apply", str(tmp_path / "missing.yaml"), "--yes")  # no install anywhere in this fake home
+    assert result.code == 2 and result.err == f"cherryconf: {tmp_path / 'missing.yaml'}: no such file\n"
