@@ -179,3 +179,14 @@ def test_restore_puts_the_providers_back(run_cli: Any, data_dir: Path, tmp_path:
 def test_a_bad_profile_is_reported_before_the_install_is_looked_for(run_cli: Any, tmp_path: Path) -> None:
     result = run_cli("apply", str(tmp_path / "missing.yaml"), "--yes")  # no install anywhere in this fake home
     assert result.code == 2 and result.err == f"cherryconf: {tmp_path / 'missing.yaml'}: no such file\n"
+
+
+def test_the_one_line_wizard_writes_every_store(run_cli: Any, data_dir: Path) -> None:
+    result = run_cli("--data-dir", str(data_dir), "wizard", "--preset", "apiyi", "--base-url",
+                     "https://vip.apiyi.com/v1", "--api-key-env", "GW_KEY", "--model", "gpt-4.1", "--model",
+                     "deepseek-r1", "--no-check", "--yes", env={"GW_KEY": KEY})
+    assert result.code == 0, result.out + result.err
+    assert KEY not in result.out + result.err
+    top = providers(run_cli, data_dir)[0]
+    assert (top["id"], top["type"], top["url"]) == ("apiyi", "openai", "https://vip.apiyi.com/v1/chat/completions")
+    assert top["models"] == ["gpt-4.1", "deepseek-r1"]
