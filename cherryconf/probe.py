@@ -256,7 +256,7 @@ class _Prober:
             entries = []
         if not entries:
             _, detail = self.classify(resp.status_code, resp.headers, resp.text[:_BODY_LIMIT])
-            return None, {}, f"/models gave no model list ({detail})"
+            return None, {}, f"/models gave no model list ({self.scrub(detail)})"
         hints = {d["id"]: [str(t) for t in d["supported_endpoint_types"]] for d in entries
                  if isinstance(d.get("supported_endpoint_types"), list)}
         return list(dict.fromkeys(d["id"] for d in entries)), hints, ""

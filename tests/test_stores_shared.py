@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import v2db
+from gateway import Gateway, ModelSpec, running
 from v1state import make_userdata
 
 KEY = "sk-shared-suite-0123456789"
@@ -190,3 +191,26 @@ def test_the_one_line_wizard_writes_every_store(run_cli: Any, data_dir: Path) ->
     top = providers(run_cli, data_dir)[0]
     assert (top["id"], top["type"], top["url"]) == ("apiyi", "openai", "https://vip.apiyi.com/v1/chat/completions")
     assert top["models"] == ["gpt-4.1", "deepseek-r1"]
+
+
+def test_verify_probes_a_stored_provider_of_every_store(run_cli: Any, data_dir: Path, tmp_path: Path) -> None:
+    models = {"gpt-4.1": ModelSpec(chat="ok", responses="invalid_url"),
+              "deepseek-r1": ModelSpec(chat="reasoning", responses="convert_failed")}
+    with running(Gateway(models)) as gw:
+        text = PROFILE.replace("https://gw.example.com/v1/chat/completions", gw.url)
+        applied = run_cli("--data-dir", str(data_dir), "apply", str(write_profile(tmp_path, text)), "--yes",
+                          env={"GW_KEY": gw.key})
+        assert applied.code == 0, applied.err
+        result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw", "--json")
+        assert result.code == 0, result.out + result.err
+        report = json.loads(result.out)
+        assert "2 of 2 models answer on chat/completions" in report["verdict"]
+        assert all(r.headers.get("authorization") == f"Bearer {gw.key}" for r in gw.requests)
+        assert gw.key[:8] not in result.out
+
+        # A wrong key: the gateway echoes part of it; none of it reaches the output.
+        wrong = apply(run_cli, data_dir, write_profile(tmp_path, text), "--yes")  # GW_KEY is not the gateway's
+        assert wrong.code == 0, wrong.err
+        refused = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw")
+        assert refused.code == 5
+        assert KEY[:6] not in refused.out + refused.err
