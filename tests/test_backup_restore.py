@@ -24,18 +24,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import plyvel
 import pytest
 import v2db
 from chromium_harness import chromium_available, read_local_storage, write_local_storage
 from conftest import PACKAGE_ROOT, CliResult, RunCli
+from plyvel_view import plyvel_items
 from v1state import cherry_state, make_userdata
 
 from cherryconf.install import Install
@@ -97,7 +96,6 @@ V1_SWAP_STEPS = [
 V2_SWAP_STEPS = ["new database copied", "old database checkpointed", "old WAL removed", "new database in place"]
 
 _STEP = re.compile(r"^step \d+: (.*)$", re.MULTILINE)
-_ORIGIN = b"_file://\x00"
 
 
 # --- running cherryconf -------------------------------------------------------------------------------------------
@@ -140,23 +138,6 @@ def p2(name: str = "DeepSeek Renamed") -> str:
 
 
 # --- reading stores independently ---------------------------------------------------------------------------------
-
-
-def _decode(b: bytes) -> str:
-    # Chromium's localStorage string format, written out here rather than taken from cherryconf's codec.
-    return b[1:].decode("latin-1") if b[:1] == b"\x01" else b[1:].decode("utf-16-le", "surrogatepass")
-
-
-def plyvel_items(leveldb_dir: Path) -> dict[str, str]:
-    """Every file:// localStorage item as the real LevelDB reads it; from a copy, as opening rewrites files."""
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "db"
-        shutil.copytree(leveldb_dir, copy)
-        db = plyvel.DB(str(copy))
-        try:
-            return {_decode(k[len(_ORIGIN) :]): _decode(v) for k, v in db.iterator(prefix=_ORIGIN)}
-        finally:
-            db.close()
 
 
 def chromium_items(profile: Path, expected: dict[str, str]) -> dict[str, str]:

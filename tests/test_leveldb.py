@@ -17,6 +17,7 @@ import plyvel
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from plyvel_view import plyvel_view, varint
 
 import cherryconf
 from cherryconf.errors import AppRunning, StoreError
@@ -29,17 +30,6 @@ RUNNING = "Cherry Studio is running (its database is locked): quit it, including
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def plyvel_view(path: Path) -> dict[bytes, bytes]:
-    """What a real LevelDB reads, from a copy: opening the database rewrites it."""
-    copy = Path(tempfile.mkdtemp(dir=path.parent)) / "db"
-    shutil.copytree(path, copy)
-    db = plyvel.DB(str(copy), paranoid_checks=True)
-    try:
-        return dict(db.iterator())
-    finally:
-        db.close()
 
 
 def ours(path: Path) -> dict[bytes, bytes]:
@@ -142,14 +132,6 @@ def test_reader_agrees_with_leveldb_on_tables_and_logs(tmp_path: Path) -> None:
 def masked_crc(data: bytes) -> int:
     crc: int = google_crc32c.value(data)
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def varint(n: int) -> bytes:
-    out = b""
-    while n >= 0x80:
-        out += bytes([n & 0x7F | 0x80])
-        n >>= 7
-    return out + bytes([n])
 
 
 def test_a_manifest_that_moves_and_deletes_tables(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,7 @@ import plyvel
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plyvel_view import plyvel_view, varint
 
 from cherryconf.errors import AppRunning, StoreError
 from cherryconf.stores.leveldb import LevelDB, locked
@@ -37,14 +37,6 @@ NOW_MICROS = 13_393_252_800_123_456  # NOW in microseconds since 1601-01-01 UTC
 
 def data_key(key: str, origin: str = FILE_ORIGIN) -> bytes:
     return b"_" + origin.encode() + b"\x00" + encode(key)
-
-
-def varint(n: int) -> bytes:
-    out = b""
-    while n >= 0x80:
-        out += bytes([n & 0x7F | 0x80])
-        n >>= 7
-    return out + bytes([n])
 
 
 def proto_fields(message: bytes) -> dict[int, int]:
@@ -82,16 +74,6 @@ def chromium_db(path: Path, items: Mapping[str, str], dev_items: Mapping[str, st
         db.put(b"META:" + origin.encode(), b"\x08" + varint(NOW_MICROS - 10**9) + b"\x10" + varint(size_of(entries)))
     db.close()
     return path
-
-
-def plyvel_view(path: Path) -> dict[bytes, bytes]:
-    copy = Path(tempfile.mkdtemp(dir=path.parent)) / "db"
-    shutil.copytree(path, copy)
-    db = plyvel.DB(str(copy), paranoid_checks=True)
-    try:
-        return dict(db.iterator())
-    finally:
-        db.close()
 
 
 # --- encoding -----------------------------------------------------------------------------------------

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import plyvel
 import pytest
 import yaml
 from conftest import PACKAGE_ROOT, RunCli, isolated_environ
 from gateway import Gateway, ModelSpec, running
+from plyvel_view import plyvel_items
 from v1state import PERSIST_KEY, cherry_state, llm_slice, make_userdata, read_llm, stringify
 
 from cherryconf import presets, profile, wizard
@@ -109,18 +109,9 @@ def fingerprint(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def plyvel_llm(data_dir: Path, scratch: Path) -> dict[str, Any]:
-    """The llm slice read by the real LevelDB (plyvel) from a copy, decoding Chromium's strings by hand."""
-    copy = scratch / f"plyvel-{time.monotonic_ns()}"
-    shutil.copytree(data_dir / "Local Storage" / "leveldb", copy)
-    db = plyvel.DB(str(copy), paranoid_checks=True)
-    try:
-        raw = db.get(b"_file://\x00\x01" + PERSIST_KEY.encode("latin-1"))
-    finally:
-        db.close()
-    assert raw is not None
-    text = raw[1:].decode("utf-16-le" if raw[0] == 0 else "latin-1")
-    return read_llm({PERSIST_KEY: text})
+def plyvel_llm(data_dir: Path) -> dict[str, Any]:
+    """The llm slice read by the real LevelDB (plyvel), decoding Chromium's strings by hand."""
+    return read_llm(plyvel_items(data_dir / "Local Storage" / "leveldb"))
 
 
 def new_provider(pid: str, name: str, host: str, key: str, models: list[str]) -> dict[str, Any]:
@@ -187,7 +178,7 @@ class Harness:
     def store(self, data_dir: Path) -> dict[str, Any]:
         """The llm slice, read twice: by cherryconf's store and by plyvel; both must agree."""
         state = open_store(inspect(data_dir, "test")).read()
-        llm = plyvel_llm(data_dir, self.tmp)
+        llm = plyvel_llm(data_dir)
         assert state.providers == llm["providers"]
         assert state.default_model == llm["defaultModel"]
         return llm
