@@ -59,10 +59,10 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
         raise StoreError(f"Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e})") from None
 
 
-def parse_slice(blob: str, span: tuple[int, int], name: str) -> dict[str, Any]:
-    """The slice `name` whose value text is blob[span[0]:span[1]] (from slice_spans)."""
+def parse_slice(text: str, name: str) -> dict[str, Any]:
+    """The slice `name` from its value text (a span slice_spans found): a JSON string holding the slice's JSON."""
     try:
-        inner = json.loads(blob[span[0] : span[1]])
+        inner = json.loads(text)
         value = json.loads(inner) if isinstance(inner, str) else inner
     except ValueError as e:
         raise StoreError(f"Cherry Studio's saved '{name}' settings are not valid JSON ({e})") from None

@@ -83,7 +83,7 @@ class V1Store:
 
     def read(self) -> StoreState:
         located, _, _ = self._locate()
-        llm = persist.parse_slice(located.llm_text, (0, len(located.llm_text)), "llm")
+        llm = persist.parse_slice(located.llm_text, "llm")
         providers = llm.get("providers")
         if not isinstance(providers, list) or not all(isinstance(p, dict) for p in providers):
             raise StoreError("Cherry Studio's saved llm.providers is not a list of providers")
@@ -100,7 +100,7 @@ class V1Store:
 
     def write(self, plan: Plan) -> None:
         located, stored, blob = self._locate()
-        llm: dict[str, Any] = persist.parse_slice(located.llm_text, (0, len(located.llm_text)), "llm")
+        llm: dict[str, Any] = persist.parse_slice(located.llm_text, "llm")
         llm["providers"] = plan.after
         if plan.default_model_after is not None:
             llm["defaultModel"] = plan.default_model_after
