@@ -156,6 +156,17 @@ def discard_partial(ctx: Context, install: Install) -> list[str]:
     return removed
 
 
+def finish_interrupted(ctx: Context, install: Install) -> list[str]:
+    """What a killed run left, finished or undone: a half-done swap of the store, unfinished backups."""
+    from cherryconf.stores import open_store
+
+    swap_note = open_store(install).recover()
+    notes = [swap_note] if swap_note else []
+    notes += [f"removed the unfinished backup {name} that an interrupted run left"
+              for name in discard_partial(ctx, install)]
+    return notes
+
+
 def _providers(store: Store) -> list[ProviderEntry]:
     """The providers a store holds, for the manifest; a damaged store is still backed up, with none listed."""
     try:

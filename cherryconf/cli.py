@@ -36,15 +36,11 @@ class Options:
         """The install the command works on, after finishing any restore a crash interrupted."""
         from cherryconf import backup
         from cherryconf import install as install_mod
-        from cherryconf.stores import open_store
 
         ctx = self.context()
         inst = install_mod.resolve(ctx, self.data_dir)
-        note = open_store(inst).recover()
-        if note:
+        for note in backup.finish_interrupted(ctx, inst):
             click.echo(f"cherryconf: {note}", err=True)
-        for name in backup.discard_partial(ctx, inst):
-            click.echo(f"cherryconf: removed the unfinished backup {name} that an interrupted run left", err=True)
         return inst
 
 

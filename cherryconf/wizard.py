@@ -235,15 +235,14 @@ class Wizard:
         return False
 
     def _store_providers(self, inst: install.Install) -> list[dict[str, Any]]:
+        from cherryconf import backup
         from cherryconf.stores import open_store
 
-        store = open_store(inst)
-        # Like every other command: finish a restore a crash interrupted before reading the store. Only done
-        # once the app is known not to run, since it may rename the store's directory.
-        note = store.recover()
-        if note:
+        # Like every other command: finish what a killed run left before reading the store. Only done once the
+        # app is known not to run, since it may rename the store's directory.
+        for note in backup.finish_interrupted(self.ctx, inst):
             self.say(f"Note: {note}.")
-        return store.read().providers
+        return open_store(inst).read().providers
 
     def _choose_preset(self, flags: Flags) -> presets.Preset:
         if flags.preset is not None:
