@@ -68,14 +68,22 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 _SECRET_FIELDS = {"apiKey"}
 
 
-def show_value(field: str, value: Any) -> str:
-    """A field's value for people: keys masked, header values masked (they often carry tokens)."""
-    if value is None:
-        return "(unset)"
+def masked_value(field: str, value: Any) -> Any:
+    """A provider field's value with its secrets masked: the key, and header values (they often carry tokens)."""
     if field in _SECRET_FIELDS and isinstance(value, str):
         return mask(value)
     if field == "extra_headers" and isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {mask(str(v))}" for k, v in value.items()) + "}"
+        return {k: mask(str(v)) for k, v in value.items()}
+    return value
+
+
+def show_value(field: str, value: Any) -> str:
+    """A field's value for people, secrets masked."""
+    if value is None:
+        return "(unset)"
+    shown = masked_value(field, value)
+    if shown is not value:  # masked: shown bare, not as JSON with quotes
+        return shown if isinstance(shown, str) else "{" + ", ".join(f"{k}: {v}" for k, v in shown.items()) + "}"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
@@ -127,20 +135,12 @@ def change_json(c: ProviderChange) -> dict[str, Any]:
         "id": c.id,
         "name": c.name,
         "action": c.action,
-        "fields": {f.field: {"before": _json_value(f.field, f.before), "after": _json_value(f.field, f.after)}
+        "fields": {f.field: {"before": masked_value(f.field, f.before), "after": masked_value(f.field, f.after)}
                    for f in c.fields},
         "models_added": c.models_added,
         "models_removed": c.models_removed,
         "models_changed": c.models_changed,
     }
-
-
-def _json_value(field: str, value: Any) -> Any:
-    if field in _SECRET_FIELDS and isinstance(value, str):
-        return mask(value)
-    if field == "extra_headers" and isinstance(value, dict):
-        return {k: mask(str(v)) for k, v in value.items()}
-    return value
 
 
 def findings_text(findings: list[Finding]) -> str:
