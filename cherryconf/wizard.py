@@ -189,16 +189,13 @@ class Wizard:
         return Outcome(written=written, saved_profile=self._save_profile(flags, data, key_ref, preset))
 
     def _choose_install(self, data_dir: Path | None) -> install.Install | None:
-        if data_dir is not None:
-            inst = install.inspect(data_dir, "--data-dir")
-            self.say(f"Cherry Studio data: {inst.data_dir} ({inst.kind} store)")
-            return inst
         env_dir = self.ctx.env.get("CHERRYCONF_DATA_DIR")
-        if env_dir:
-            inst = install.inspect(Path(env_dir), "CHERRYCONF_DATA_DIR")
-            self.say(f"Cherry Studio data: {inst.data_dir} ({inst.kind} store)")
-            return inst
-        found = install.find_installs(self.ctx)
+        if data_dir is not None:
+            found = [install.inspect(data_dir, "--data-dir")]
+        elif env_dir:
+            found = [install.inspect(Path(env_dir), "CHERRYCONF_DATA_DIR")]
+        else:
+            found = install.find_installs(self.ctx)
         if len(found) == 1:
             self.say(f"Cherry Studio data: {found[0].data_dir} ({found[0].kind} store)")
             return found[0]
