@@ -42,12 +42,16 @@ class Plan:
     changes: list[ProviderChange]
     default_model_before: dict[str, Any] | None = None
     default_model_after: dict[str, Any] | None = None
+    # Models that move to another provider: (old provider id, model id) -> new provider id. The store re-points
+    # every setting that names such a model (default, quick, translate, topic-naming model; assistants' models)
+    # in the same write, since the app finds a model's provider through the id the reference carries.
+    moved: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
         return any(c.action != "unchanged" for c in self.changes) or (
             self.default_model_after != self.default_model_before
-        )
+        ) or bool(self.moved)
 
     @property
     def changed_ids(self) -> list[str]:
