@@ -162,8 +162,8 @@ def locate(opts: Options) -> None:
 @pass_options
 def providers(opts: Options) -> None:
     """List the providers in the store: id, name, type, the URL chats go to, models, key (masked)."""
-    from cherryconf import render
-    from cherryconf.endpoints import parse_version, provider_chat_url
+    from cherryconf import render, routing
+    from cherryconf.endpoints import parse_version
     from cherryconf.stores import open_store
 
     inst = opts.install()
@@ -172,12 +172,13 @@ def providers(opts: Options) -> None:
     items: list[dict[str, Any]] = []
     rows: list[list[str]] = []
     for p in state.providers:
-        url = provider_chat_url(p, version)
+        urls = routing.provider_urls(p, version)
         models = [str(m.get("id")) for m in p.get("models", [])]
         key = render.mask(str(p.get("apiKey", "")))
-        items.append({"id": p.get("id"), "name": p.get("name"), "type": p.get("type"), "url": url,
-                      "models": models, "apiKey": key, "enabled": p.get("enabled")})
-        rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), url or "-",
+        items.append({"id": p.get("id"), "name": p.get("name"), "type": p.get("type"), "url": urls.main,
+                      "urls_by_model": urls.by_model, "routed_by_id": urls.by_id, "models": models, "apiKey": key,
+                      "enabled": p.get("enabled")})
+        rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), render.urls_text(urls),
                      str(len(models)), key])
     emit(opts, {"install": str(inst.data_dir), "store": inst.kind, "providers": items},
          render.table(["ID", "NAME", "TYPE", "CHAT URL", "MODELS", "KEY"], rows))
@@ -308,25 +309,26 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
     document: dict[str, Any] = {"install": str(inst.data_dir), "findings": [render.finding_json(f) for f in
                                                                             found.findings],
                                 "fixed": [], "backup": None}
-    if not found.findings:
-        emit(opts, document, "no problems found")
-        return
     text = render.findings_text(found.findings)
+    if not found.problems:
+        emit(opts, document, "\n".join(t for t in (text, "no problems found") if t))
+        return
     if not fix:
         hint = "\nrun `cherryconf doctor --fix` to repair them" if found.fixable else ""
         emit(opts, document, text + hint)
-        ctx = click.get_current_context()
-        ctx.exit(ExitCode.PROBLEMS_FOUND)
+        click.get_current_context().exit(ExitCode.PROBLEMS_FOUND)
     if found.plan.changed:
         if not opts.json:
-            click.echo(text + "\n\nThe fix changes:\n" + render.plan_text(found.plan))
+            click.echo(text + "\n\nThe fix changes:\n" + render.plan_text(found.plan, version))
         confirm(f"Repair {len(found.fixable)} problem(s) in {inst.data_dir}?", yes)
     done = doctor_mod.repair(opts.context(), inst, store, found, version, keep)
-    remaining = done.remaining
+    remaining = [f for f in done.remaining if f.severity != "note"]
     document["fixed"] = [render.finding_json(f) for f in done.fixed]
     document["backup"] = str(done.backup.path) if done.backup else None
     document["remaining"] = [render.finding_json(f) for f in remaining]
     lines = [f"repaired {len(done.fixed)} problem(s); backup: {document['backup']}"] if done.fixed else []
+    if done.fixed:
+        lines.append("restart Cherry Studio to see the change")
     if remaining:
         lines.append("still to fix by hand:\n" + render.findings_text(remaining))
     emit(opts, document, "\n".join(lines))
@@ -345,13 +347,16 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
     import yaml
 
     from cherryconf import export as export_mod
+    from cherryconf.endpoints import parse_version
     from cherryconf.fsutil import atomic_write
     from cherryconf.stores import open_store
 
     if with_keys and output is None:
         raise BadInput("--with-keys writes keys only into a private file, never to the screen: add -o FILE")
-    state = open_store(opts.install()).read()
-    document, notes = export_mod.to_profile(state.providers, list(provider_ids), with_keys)
+    inst = opts.install()
+    state = open_store(inst).read()
+    document, notes = export_mod.to_profile(state.providers, list(provider_ids), with_keys,
+                                            parse_version(inst.app_version))
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
     if output is not None:
         atomic_write(output, text.encode("utf-8"))  # mode 0600: it may hold keys
@@ -367,10 +372,11 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
 
 def _written_text(w: Written, with_changes: bool = True) -> str:
     from cherryconf import render
+    from cherryconf.endpoints import parse_version
 
     if w.backup is None:
         return "no changes: the store already holds this profile"
-    lines = [render.plan_text(w.plan)] if with_changes else []
+    lines = [render.plan_text(w.plan, parse_version(w.install.app_version))] if with_changes else []
     lines.append(f"wrote {w.install.data_dir} ({len(w.plan.changed_ids)} provider(s) changed)")
     lines.append("restart Cherry Studio to see the change")
     lines.append(f"backup: {w.backup.path}")
@@ -379,13 +385,15 @@ def _written_text(w: Written, with_changes: bool = True) -> str:
 
 def _written_json(w: Written, prepared: Prepared | None = None, dry_run: bool = False) -> dict[str, Any]:
     from cherryconf import render
+    from cherryconf.endpoints import parse_version
 
     p = w.plan if prepared is None else prepared.plan
+    install = w.install if prepared is None else prepared.install
     return {
-        "install": str(w.install.data_dir if prepared is None else prepared.install.data_dir),
+        "install": str(install.data_dir),
         "changed": p.changed,
         "dry_run": dry_run,
-        "changes": [render.change_json(c) for c in p.changes],
+        "changes": [render.change_json(c, p.after, parse_version(install.app_version)) for c in p.changes],
         "default_model": p.default_model_after if p.default_model_after != p.default_model_before else None,
         "backup": str(w.backup.path) if w.backup else None,
     }
@@ -412,17 +420,18 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, yes: bool, via:
         return
     profile.load(profile_path)  # a bad profile is the first thing to report, whatever the install
     inst = opts.install()
-    # Loaded again for the installed version: it decides the form of a `#` apiHost.
-    loaded = profile.load(profile_path, app_version=parse_version(inst.app_version))
+    # Loaded again for the installed version: it decides the form of a `#` apiHost and the URLs shown.
+    version = parse_version(inst.app_version)
+    loaded = profile.load(profile_path, app_version=version)
     prepared = apply_mod.prepare(inst, loaded)
     p = prepared.plan
     if not p.changed or dry_run:
         nothing = apply_mod.Written(inst, p, None)
-        text = render.plan_text(p) + "\n(dry run: nothing written)" if p.changed else _written_text(nothing)
+        text = render.plan_text(p, version) + "\n(dry run: nothing written)" if p.changed else _written_text(nothing)
         emit(opts, _written_json(nothing, prepared, dry_run), text)
         return
     if not opts.json:
-        click.echo(render.plan_text(p))
+        click.echo(render.plan_text(p, version))
     confirm(f"Write these changes to {inst.data_dir}?", yes)
     written = apply_mod.write(opts.context(), prepared, "apply", keep)
     emit(opts, _written_json(written), _written_text(written, with_changes=False))
@@ -461,10 +470,12 @@ def restore(opts: Options, backup_id: str | None, dry_run: bool, yes: bool, forc
     """Put a backup back (default: the newest), after backing up the present state."""
     from cherryconf import render
     from cherryconf import restore as restore_mod
+    from cherryconf.endpoints import parse_version
 
     ctx = opts.context()
     rp = restore_mod.prepare(ctx, opts.install(), backup_id, force)
-    preview = render.changes_text(rp.changes, rp.restored) or "providers: no differences (other settings may differ)"
+    preview = (render.changes_text(rp.changes, rp.restored, parse_version(rp.install.app_version))
+               or "providers: no differences (other settings may differ)")
     if not rp.current_readable:
         preview = "the current store cannot be read; restoring replaces it whole\n" + preview
     document: dict[str, Any] = {

@@ -1,7 +1,8 @@
 """Find known problems in the providers a store already holds; every fixable one comes with its fix.
 
-Checks work on the 1.x provider format, so they serve both stores. A fix is a change to one provider;
-all fixes together form one plan, written like any other (backup first, read back after).
+Checks work on the 1.x provider format, so they serve both stores. A fix is a change to one provider, or,
+for a gateway in a built-in provider the app routes by id, a move of it to a provider of its own; all fixes
+together form one plan, written like any other (backup first, read back after).
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
-from cherryconf import plan
-from cherryconf.endpoints import AppVersion, normalise_api_host, provider_chat_url
+from cherryconf import plan, routing
+from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
+from cherryconf.spec import BUILT_IN_PROVIDER_IDS
 from cherryconf.stores import StoreState
 
 if TYPE_CHECKING:
@@ -23,11 +24,16 @@ if TYPE_CHECKING:
     from cherryconf.paths import Context
     from cherryconf.stores import Store
 
-Severity = Literal["error", "warning"]
+# A note is worth knowing but needs nothing done: it does not make `doctor` exit 5.
+Severity = Literal["error", "warning", "note"]
 Fix = Callable[[dict[str, Any]], None]
 
 # Built-in providers that work without a key (CherryAI signs its own requests; local servers need none).
 _KEYLESS_BUILT_INS = frozenset({"cherryai", "ollama", "lmstudio", "gpustack"})
+# The app adds a CherryAI provider at run time that is never stored (1.9.12, facts section 8); a fresh
+# install's default, quick and translate models point at it.
+_RUNTIME_PROVIDERS = frozenset({"cherryai"})
+_NAME_LIMIT = 32  # the app's provider-name field takes at most 32 characters
 
 # Hosts that really serve the Responses API; a responses-type provider elsewhere is almost always a gateway.
 _RESPONSES_HOSTS = ("api.openai.com",)
@@ -52,9 +58,10 @@ class Diagnosis:
     def fixable(self) -> list[Finding]:
         return [f for f in self.findings if f.fix]
 
-
-def _host(api_host: str) -> str:
-    return (urlsplit(api_host.strip()).hostname or "").lower()
+    @property
+    def problems(self) -> list[Finding]:
+        """Findings that need something done (notes do not)."""
+        return [f for f in self.findings if f.severity != "note"]
 
 
 def _in_use(p: dict[str, Any]) -> bool:
@@ -69,23 +76,24 @@ def _check(p: dict[str, Any], version: AppVersion | None) -> list[tuple[str, Sev
     host = str(p.get("apiHost") or "")
     ptype = str(p.get("type") or "")
 
-    if ptype == "openai-response" and host and _host(host) not in _RESPONSES_HOSTS:
+    gateway = routing.host_name(host)
+    if ptype == "openai-response" and host and gateway not in _RESPONSES_HOSTS and not routing.route(p, version).by_id:
         def to_chat(q: dict[str, Any]) -> None:
             q["type"] = "openai"
 
         out.append(("responses-on-gateway", "error",
-                    f"type openai-response sends chats to /responses, which gateways like {_host(host)} serve "
+                    f"type openai-response sends chats to /responses, which gateways like {gateway} serve "
                     "for few models or none (\"model not found\")", to_chat,
                     "set type to openai (chats go to /chat/completions)"))
 
-    url = provider_chat_url(p, version)
+    url = routing.chat_url(p, version)
     if url is not None:
         try:
             normal = normalise_api_host(host, version)
         except BadInput as e:
             out.append(("bad-api-host", "error", f"apiHost {host!r} is not usable: {e.message}", None, None))
         else:
-            wanted = provider_chat_url({**p, "apiHost": normal}, version)
+            wanted = routing.chat_url({**p, "apiHost": normal}, version)
             if url != wanted:
                 def renormalise(q: dict[str, Any], normal: str = normal) -> None:
                     q["apiHost"] = normal
@@ -110,8 +118,10 @@ def _check(p: dict[str, Any], version: AppVersion | None) -> list[tuple[str, Sev
             q["models"] = list(first.values())
 
         dups = sorted({str(i) for i in ids if ids.count(i) > 1})
-        out.append(("duplicate-models", "warning", f"models listed twice: {', '.join(dups)}", dedupe,
-                    "keep the first of each"))
+        # The app's own seed lists some models twice in built-in providers nobody has set up: nothing calls them.
+        seed = bool(p.get("isSystem")) and not str(p.get("apiKey", "")).strip()
+        out.append(("duplicate-models", "note" if seed else "warning", f"models listed twice: {', '.join(dups)}",
+                    None if seed else dedupe, None if seed else "keep the first of each"))
     foreign = [str(m.get("id")) for m in models if m.get("provider") != pid]
     if foreign:
         def own(q: dict[str, Any]) -> None:
@@ -124,27 +134,109 @@ def _check(p: dict[str, Any], version: AppVersion | None) -> list[tuple[str, Sev
     return out
 
 
+def _own_id(host: str, taken: set[str]) -> str:
+    """An id for a gateway's own provider from its host: `vip.apiyi.com` -> `apiyi`, made unique."""
+    labels = [x for x in routing.host_name(host).split(".") if x]
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in ("com", "net", "org", "co", "ac", "gov", "edu"):
+        labels = labels[:-1]  # a country's second level, as in example.com.cn
+    stem = labels[-2] if len(labels) >= 2 and not labels[-1].isdigit() else "my-gateway"
+    stem = "".join(c for c in stem if c.isalnum() or c == "-").strip("-") or "my-gateway"
+    candidate, n = stem, 2
+    while candidate in taken:
+        candidate, n = f"{stem}-{n}", n + 1
+    return candidate
+
+
+@dataclass(frozen=True)
+class _Move:
+    finding: Finding
+    own: dict[str, Any]  # the gateway's provider of its own
+    left: dict[str, Any]  # the built-in provider, as it is left
+
+
+def _move(p: dict[str, Any], taken: set[str], version: AppVersion | None) -> _Move:
+    """Take a gateway out of a built-in provider the app routes by id, into a custom provider of its own."""
+    pid, host = str(p["id"]), str(p.get("apiHost"))
+    own_id = _own_id(host, taken)
+    models: dict[Any, dict[str, Any]] = {}
+    for m in p.get("models", []):
+        if isinstance(m, dict):
+            models.setdefault(m.get("id"), {**m, "provider": own_id})
+    own: dict[str, Any] = {"id": own_id, "name": routing.host_name(host)[:_NAME_LIMIT], "type": "openai",
+                           "apiKey": p.get("apiKey", ""), "apiHost": normalise_api_host(host, version),
+                           "models": list(models.values()), "enabled": True, "isSystem": False}
+    left = {**p, "apiKey": "", "models": [], "enabled": False}
+    left["apiHost"], left["type"] = routing.BUILT_IN_DEFAULTS[pid]
+    for carried in ("extra_headers", "apiOptions"):  # the gateway's, not the vendor's
+        if carried in p:
+            own[carried] = p[carried]
+            del left[carried]
+    now, then = routing.chat_url(p, version), routing.chat_url(own, version)
+    message = (f"Cherry Studio sends the chats of its built-in provider {pid!r} to {now} whatever its type (it "
+               f"routes by provider id), and the gateway {routing.host_name(host)} does not serve that for most "
+               "models (\"model not found\")")
+    fix = (f"move the gateway, its key and {len(own['models'])} model(s) to a provider of its own, {own_id!r} "
+           f"(chats to {then}), re-point the settings and assistants that use those models, and leave "
+           f"{pid!r} disabled, with the app's own host {left['apiHost']} and no key or models (that id cannot "
+           "serve a gateway: the app routes it by id)")
+    return _Move(Finding(pid, str(p.get("name", "")), "gateway-in-built-in", "error", message, fix), own, left)
+
+
+def needs_own_provider(p: dict[str, Any], version: AppVersion | None) -> bool:
+    """A gateway in a built-in provider whose id sends chats where a provider of its own would not."""
+    return routing.holds_gateway(p) and routing.chat_url(p, version) != routing.chat_url(
+        {**p, "id": "-", "type": "openai"}, version)
+
+
+def own_provider(p: dict[str, Any], taken: set[str], version: AppVersion | None) -> dict[str, Any]:
+    """The provider of its own that the gateway in built-in provider `p` moves to (see needs_own_provider)."""
+    return _move(p, taken | BUILT_IN_PROVIDER_IDS | _RUNTIME_PROVIDERS, version).own
+
+
+def _repoint(model: dict[str, Any] | None, moved: dict[tuple[str, str], str]) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    target = moved.get((str(model.get("provider")), str(model.get("id"))))
+    return model if target is None else {**model, "provider": target}
+
+
 def diagnose(state: StoreState, version: AppVersion | None) -> Diagnosis:
     """Every finding, and the plan of the fixes (the store's state is not modified)."""
     findings: list[Finding] = []
     after = copy.deepcopy(state.providers)
-    for p in after:
+    added: list[dict[str, Any]] = []
+    moved: dict[tuple[str, str], str] = {}
+    taken = {str(p.get("id")) for p in state.providers} | BUILT_IN_PROVIDER_IDS | _RUNTIME_PROVIDERS
+    for i, p in enumerate(after):
         if not _in_use(p):
+            continue
+        if needs_own_provider(p, version):
+            move = _move(p, taken, version)
+            findings.append(move.finding)
+            taken.add(move.own["id"])
+            added.append(move.own)
+            after[i] = move.left
+            moved.update({(str(p["id"]), str(m["id"])): move.own["id"] for m in p.get("models", [])
+                          if isinstance(m, dict)})
             continue
         original = copy.deepcopy(p)
         for code, severity, message, fix, fix_text in _check(original, version):
             findings.append(Finding(str(p.get("id")), str(p.get("name", "")), code, severity, message, fix_text))
             if fix is not None:
                 fix(p)
+    after = added + after
     held = {(p.get("id"), m.get("id")) for p in state.providers for m in p.get("models", [])}
     for setting, model in state.model_refs.items():
+        if model.get("provider") in _RUNTIME_PROVIDERS:
+            continue
         if (model.get("provider"), model.get("id")) not in held:
             findings.append(Finding(str(model.get("provider")), "", "dangling-model-setting", "warning",
                                     f"Cherry Studio's {setting} is {model.get('provider')}/{model.get('id')}, "
                                     "which no provider holds", None))
     changes = plan.diff(state.providers, after)
-    return Diagnosis(findings, plan.Plan(state.providers, after, changes, state.default_model,
-                                         state.default_model))
+    default_after = _repoint(state.default_model, moved)
+    return Diagnosis(findings, plan.Plan(state.providers, after, changes, state.default_model, default_after,
+                                         moved))
 
 
 @dataclass(frozen=True)

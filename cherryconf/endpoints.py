@@ -2,7 +2,8 @@
 
 Two eras (facts file section 4): up to 1.5 the app appends `/v1/` unless apiHost ends with `/`; from 1.6 it
 strips one trailing `/` and appends `/v1` unless the path already holds a version segment or ends with `#`.
-From 1.7 `<base>/<endpoint>#` names the endpoint explicitly.
+In 1.7, 1.8 and 2.x `<base>/<endpoint>#` names the endpoint explicitly; 1.9.x appends the endpoint to it again.
+Which endpoint a provider calls at all (the app routes some provider ids past their type) is `routing`'s.
 """
 
 from __future__ import annotations
@@ -101,8 +102,9 @@ def base_url(api_host: str, app_version: AppVersion | None = None) -> str:
     host = host[:-1] if host.endswith("/") else host
     if host.endswith("#"):
         stripped = host[:-1]
-        # 1.7+: "<base>/<endpoint>#" names the endpoint; the base is what comes before it.
-        if app_version is None or app_version >= (1, 7):
+        # 1.7, 1.8 and 2.x: "<base>/<endpoint>#" names the endpoint; the base is what comes before it. 1.9.x
+        # strips the "#" before it looks (seen on 1.9.12, facts section 4): the endpoint is appended again.
+        if app_version is None or app_version >= (2,) or (1, 7) <= app_version < (1, 9):
             for ep in _KNOWN_HASH_ENDPOINTS:
                 if stripped.endswith("/" + ep):
                     return stripped[: -len(ep) - 1]
@@ -135,14 +137,3 @@ def request_url(
 def chat_url(api_host: str, provider_type: str, app_version: AppVersion | None = None) -> str:
     """The URL a chat with this provider goes to, as the installed app version builds it."""
     return request_url(api_host, endpoint_for_type(provider_type), app_version)
-
-
-def provider_chat_url(provider: dict[str, object], app_version: AppVersion | None = None) -> str | None:
-    """Where chats with this stored provider go, or None (no apiHost, or not an OpenAI-compatible type)."""
-    host = provider.get("apiHost")
-    if not isinstance(host, str) or not host.strip():
-        return None
-    try:
-        return chat_url(host, str(provider.get("type", "")), app_version)
-    except BadInput:
-        return None

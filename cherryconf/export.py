@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cherryconf import routing
+from cherryconf.endpoints import AppVersion
 from cherryconf.errors import BadInput
 from cherryconf.profile import key_env_name
 from cherryconf.spec import default_group
@@ -38,8 +40,28 @@ def _exportable(p: dict[str, Any]) -> bool:
     return bool(str(p.get("apiKey") or "").strip()) or not p.get("isSystem")
 
 
+def _as_routed(p: dict[str, Any], taken: set[str], version: AppVersion | None, notes: list[str]) -> dict[str, Any]:
+    """The provider as a profile should name it: a gateway in a built-in provider the app routes by id becomes a
+    provider of its own (as `doctor --fix` does), and a built-in's type is the one the app honours for its id."""
+    from cherryconf import doctor
+
+    pid = str(p.get("id"))
+    if doctor.needs_own_provider(p, version):
+        own = doctor.own_provider(p, taken, version)
+        taken.add(own["id"])
+        notes.append(f"{pid}: holds the gateway {routing.host_name(str(p.get('apiHost')))}, which Cherry Studio "
+                     f"cannot use under that id; exported as a provider of its own, {own['id']!r}")
+        return own
+    honoured = routing.honoured_types(pid)
+    if honoured is not None and p.get("type") not in honoured:
+        notes.append(f"{pid}: exported with type {sorted(honoured)[0]}, what Cherry Studio uses for that id "
+                     f"whatever the stored type ({p.get('type')})")
+        return {**p, "type": sorted(honoured)[0]}
+    return p
+
+
 def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, with_keys: bool = False,
-               ) -> tuple[dict[str, Any], list[str]]:
+               version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
     """(profile document, notes for the user) for the chosen providers (default: every configured one)."""
     if ids:
         known = {str(p.get("id")) for p in providers}
@@ -53,7 +75,9 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         raise BadInput("the store holds no configured provider to export")
     notes: list[str] = []
     out = []
-    for p in chosen:
+    taken = {str(p.get("id")) for p in providers}
+    referenced: list[str] = []
+    for p in [_as_routed(p, taken, version, notes) for p in chosen]:
         pid = str(p.get("id"))
         key = str(p.get("apiKey") or "")
         entry: dict[str, Any] = {"id": pid}
@@ -65,13 +89,15 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         entry["type"] = p.get("type", "openai")
         entry["apiHost"] = p.get("apiHost")
         entry["apiKey"] = key if with_keys and key else "${" + key_env_name(pid) + "}"
+        if key and not with_keys:
+            referenced.append(key_env_name(pid))
         if not key:
             notes.append(f"{pid}: no key in the store; set {key_env_name(pid)} before applying")
         entry["models"] = [_model(m, pid) for m in p.get("models", []) if isinstance(m, dict) and m.get("id")]
         entry.update({k: p[k] for k in _PROFILE_FIELDS if p.get(k) is not None})
         out.append(entry)
     if not with_keys:
-        refs = ", ".join(key_env_name(str(p.get("id"))) for p in chosen if str(p.get("apiKey") or ""))
+        refs = ", ".join(referenced)
         if refs:
             notes.append(f"keys are written as references: set {refs} where you apply it (or use --with-keys)")
     document = {"version": 1, "providers": out}

@@ -18,7 +18,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from cherryconf.endpoints import AppVersion, endpoint_for_type, request_url
+from cherryconf import routing
+from cherryconf.endpoints import AppVersion
 from cherryconf.errors import BadInput
 from cherryconf.render import scrub
 
@@ -60,6 +61,8 @@ class ProbeResult:
 class VerifyReport:
     provider_id: str
     provider_type: str
+    configured_endpoint: ProbeEndpoint  # the endpoint the app uses for chats with this provider
+    routed_by_id: bool  # the provider's id chose that endpoint, whatever its type
     url_chat: str
     url_responses: str
     listed_models: list[str] | None  # None when /models gave no list
@@ -68,11 +71,6 @@ class VerifyReport:
     results: list[ProbeResult]
     models_detail: str = ""  # why listed_models is None
     skipped: list[str] = field(default_factory=list)  # the provider's models that cannot chat, not probed
-
-    @property
-    def configured_endpoint(self) -> ProbeEndpoint:
-        """The endpoint the app uses for chats with this provider."""
-        return "responses" if endpoint_for_type(self.provider_type) == "responses" else "chat"
 
     @property
     def models(self) -> list[str]:
@@ -109,6 +107,9 @@ class VerifyReport:
         other: ProbeEndpoint = "chat" if configured == "responses" else "responses"
         there = self.on(other)
         if there and all(r.outcome == "pass" for r in there):
+            if self.routed_by_id:
+                return (f"Cherry Studio calls {ENDPOINT_PATH[configured]} for the provider id {self.provider_id!r} "
+                        "whatever its type: move the gateway to a provider of its own (cherryconf doctor --fix)")
             return f"change type to {ENDPOINT_TYPE[other]}"
         if all(r.reason == "bad_key" for r in failing):
             return "the gateway refuses the API key"
@@ -132,11 +133,11 @@ def verify(
     host = provider.get("apiHost")
     if not isinstance(host, str) or not host.strip():
         raise BadInput(f"provider {pid!r} has no apiHost to probe")
-    try:
-        endpoint_for_type(ptype)
-    except BadInput:
-        raise BadInput(f"provider {pid!r} has type {ptype!r}, which does not use an OpenAI-compatible endpoint, "
-                       "so verify cannot probe it") from None
+    route = routing.route(provider, app_version)
+    if route.endpoint not in ("chat/completions", "responses"):
+        raise BadInput(f"provider {pid!r} (type {ptype!r}) does not send chats to an OpenAI-compatible endpoint "
+                       f"({route.why or 'the app uses another protocol for it'}), so verify cannot probe it")
+    configured: ProbeEndpoint = "chat" if route.endpoint == "chat/completions" else "responses"
     if concurrency < 1:
         raise BadInput("concurrency must be at least 1")
     if timeout <= 0:
@@ -148,15 +149,14 @@ def verify(
     if not chosen:
         what = "chat models" if skipped else "models"
         raise BadInput(f"provider {pid!r} has no {what}: name the models to probe with --model")
-    urls = {"models": request_url(host, "models", app_version),
-            "chat": request_url(host, "chat/completions", app_version),
-            "responses": request_url(host, "responses", app_version)}
+    base = routing.openai_base(provider, app_version)
+    urls = {"models": f"{base}/models", "chat": f"{base}/chat/completions", "responses": f"{base}/responses"}
     wanted: list[ProbeEndpoint] = ["chat", "responses"] if endpoints == "both" else [endpoints]
     prober = _Prober(provider, urls, timeout)
     listed, hints, models_detail, results = asyncio.run(
         prober.run(chosen, wanted, concurrency, on_result, transport))
     unlisted = [] if listed is None else [m for m in chosen if m not in set(listed)]
-    return VerifyReport(pid, ptype, urls["chat"], urls["responses"], listed, unlisted,
+    return VerifyReport(pid, ptype, configured, route.by_id, urls["chat"], urls["responses"], listed, unlisted,
                         {m: hints[m] for m in chosen if m in hints}, results, models_detail, skipped)
 
 
@@ -168,9 +168,8 @@ def list_models(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[str]:
     """The model ids the gateway's /models lists; BadInput saying why when it gives none (bad key, 404, ...)."""
-    host = str(provider.get("apiHost") or "")
-    urls = {"models": request_url(host, "models", app_version),
-            "chat": request_url(host, "chat/completions", app_version)}
+    base = routing.openai_base(provider, app_version)
+    urls = {"models": f"{base}/models", "chat": f"{base}/chat/completions"}
     prober = _Prober(provider, urls, timeout)
 
     async def fetch() -> tuple[list[str] | None, str]:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from cherryconf import schema
+from cherryconf import routing, schema
 from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
 from cherryconf.spec import Profile, ProfileModel, ProfileProvider, Provider, default_group, model_from_id
@@ -226,6 +226,10 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
         if p.id in seen:
             raise BadInput(f"{where}: {loc}.id: {p.id!r} is used by an earlier provider too")
         seen.add(p.id)
+        try:
+            routing.check_type_honoured(p.id, p.type)
+        except BadInput as e:
+            raise BadInput(f"{where}: {loc}.{'type' if 'type' in p.model_fields_set else 'id'}: {e.message}") from None
         try:
             api_host = normalise_api_host(p.apiHost, app_version)
         except BadInput as e:

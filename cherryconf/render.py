@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cherryconf.doctor import Finding
+    from cherryconf.endpoints import AppVersion
     from cherryconf.plan import Plan, ProviderChange
+    from cherryconf.routing import ProviderUrls
 
 
 def mask(key: str) -> str:
@@ -95,15 +97,19 @@ def _models_summary(c: ProviderChange) -> str:
     return "models " + " ".join(parts) if parts else ""
 
 
-def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]]) -> str:
-    """One block per provider that changes: `+` added, `~` updated, `-` removed; keys masked."""
+def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]],
+                 app_version: AppVersion | None = None) -> str:
+    """One block per provider that changes: `+` added, `~` updated, `-` removed; keys masked; for a provider
+    added or updated, where its chats will go."""
+    from cherryconf import routing
+
     by_id = {p.get("id"): p for p in after}
     lines: list[str] = []
     for c in changes:
         if c.action == "unchanged":
             continue
+        p = by_id.get(c.id, {})
         if c.action == "add":
-            p = by_id.get(c.id, {})
             lines.append(f"+ {c.id} ({c.name}): add provider, type {p.get('type')}")
             for f in ("apiHost", "apiKey"):
                 lines.append(f"    {f}: {show_value(f, p.get(f))}")
@@ -116,12 +122,20 @@ def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]]) -> 
         summary = _models_summary(c)
         if summary:
             lines.append(f"    {summary}")
+        if c.action != "remove" and p.get("apiHost"):
+            lines.append(f"    chats go to: {urls_text(routing.provider_urls(p, app_version))}")
     return "\n".join(lines)
 
 
-def plan_text(plan: Plan) -> str:
-    """The whole preview of a plan: provider changes, then the default model if it changes."""
-    text = changes_text(plan.changes, plan.after)
+def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
+    """The whole preview of a plan: provider changes, moved models, then the default model if it changes."""
+    text = changes_text(plan.changes, plan.after, app_version)
+    moves: dict[tuple[str, str], list[str]] = {}
+    for (old, model), new in plan.moved.items():
+        moves.setdefault((old, new), []).append(model)
+    for (old, new), models in moves.items():
+        text += (f"\n~ {len(models)} model(s) move from {old} to {new}; the settings and assistants that use "
+                 "them follow")
     after = plan.default_model_after
     if after is not None and after != plan.default_model_before:
         before = plan.default_model_before
@@ -130,7 +144,13 @@ def plan_text(plan: Plan) -> str:
     return text
 
 
-def change_json(c: ProviderChange) -> dict[str, Any]:
+def change_json(c: ProviderChange, after: list[dict[str, Any]] | None = None,
+                app_version: AppVersion | None = None) -> dict[str, Any]:
+    """One provider's change; with the providers after it, also where its chats go (`chat_url`)."""
+    from cherryconf import routing
+
+    provider = next((p for p in after or [] if p.get("id") == c.id), None)
+    url = routing.chat_url(provider, app_version) if provider is not None and c.action != "remove" else None
     return {
         "id": c.id,
         "name": c.name,
@@ -140,16 +160,29 @@ def change_json(c: ProviderChange) -> dict[str, Any]:
         "models_added": c.models_added,
         "models_removed": c.models_removed,
         "models_changed": c.models_changed,
+        "chat_url": url,
     }
+
+
+def urls_text(urls: ProviderUrls) -> str:
+    """`https://gw/v1/responses (by id; 2 models elsewhere)`: the main URL, and what decides it when not the type."""
+    text = urls.main or "-"
+    notes = ["by id"] if urls.by_id and urls.main else []
+    if urls.by_model:
+        notes.append(f"{len(urls.by_model)} model(s) elsewhere")
+    return f"{text} ({'; '.join(notes)})" if notes else text
 
 
 def findings_text(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
-        mark = "✗" if f.severity == "error" else "!"
+        mark = {"error": "✗", "warning": "!"}.get(f.severity, "·")
         who = f"{f.provider_id} ({f.provider_name})" if f.provider_name else f.provider_id
         lines.append(f"{mark} {who}: {f.message}")
-        lines.append(f"    fix: {f.fix}" if f.fix else "    fix by hand in Cherry Studio's settings")
+        if f.severity == "note":
+            lines.append("    (a note: nothing to fix)")
+        else:
+            lines.append(f"    fix: {f.fix}" if f.fix else "    fix by hand in Cherry Studio's settings")
     return "\n".join(lines)
 
 

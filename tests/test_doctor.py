@@ -75,3 +75,91 @@ def test_unconfigured_built_ins_and_keyless_local_providers_are_not_reported() -
     idle = provider(id="anthropic", type="openai-response", enabled=False, apiKey="", models=[])
     ollama = provider(id="ollama", type="ollama", apiKey="", apiHost="http://localhost:11434")
     assert codes(StoreState([idle, ollama], None)) == set()
+
+
+# --- a gateway in a built-in provider the app routes by id (the seed's case) -------------------------------------
+
+GATEWAY_KEY = "sk-apiyi-0123456789abcdef"
+
+
+def seed_case(ptype: str = "openai") -> StoreState:
+    """A gateway pasted into the built-in OpenAI provider (a doctor of old even set its type to openai)."""
+    models = [{"id": m, "provider": "openai", "name": m, "group": m.split("-")[0]}
+              for m in ("gpt-4.1", "claude-sonnet-4-20250514", "gemini-2.5-pro")]
+    built_in = {"id": "openai", "name": "OpenAI", "type": ptype, "apiKey": GATEWAY_KEY,
+                "apiHost": "https://vip.apiyi.com/v1/", "models": models, "isSystem": True, "enabled": True,
+                "extra_headers": {"X-Team": "a"}}
+    refs = {"defaultModel": models[0], "quickModel": models[1],
+            "translateModel": {"id": "qwen", "provider": "cherryai"}}
+    return StoreState([built_in, provider(id="other")], models[0], refs)
+
+
+@pytest.mark.parametrize("ptype", ["openai", "openai-response"])
+def test_a_gateway_in_the_built_in_openai_moves_to_a_provider_of_its_own(ptype: str) -> None:
+    state = seed_case(ptype)
+    found = diagnose(state, (1, 9, 12))
+    assert [(f.provider_id, f.code) for f in found.findings] == [("openai", "gateway-in-built-in")]
+    assert "/v1/responses" in found.findings[0].message and "'apiyi'" in found.findings[0].fix  # type: ignore[operator]
+    own, left, other = found.plan.after
+    assert own == {"id": "apiyi", "name": "vip.apiyi.com", "type": "openai", "apiKey": GATEWAY_KEY,
+                   "apiHost": "https://vip.apiyi.com", "enabled": True, "isSystem": False,
+                   "extra_headers": {"X-Team": "a"},
+                   "models": [{**m, "provider": "apiyi"} for m in state.providers[0]["models"]]}
+    assert left == {"id": "openai", "name": "OpenAI", "type": "openai-response", "apiKey": "",
+                    "apiHost": "https://api.openai.com", "models": [], "isSystem": True, "enabled": False}
+    assert other == state.providers[1]
+    assert found.plan.moved == {("openai", m["id"]): "apiyi" for m in state.providers[0]["models"]}
+    assert found.plan.default_model_after == {**state.providers[0]["models"][0], "provider": "apiyi"}
+    assert found.plan.changed
+
+
+def test_after_the_move_doctor_finds_nothing() -> None:
+    found = diagnose(seed_case(), (1, 9, 12))
+    moved = found.plan.moved
+
+    def repointed(m: dict[str, Any]) -> dict[str, Any]:
+        return {**m, "provider": moved.get((m["provider"], m["id"]), m["provider"])}
+
+    refs = {k: repointed(v) for k, v in seed_case().model_refs.items()}
+    assert diagnose(StoreState(found.plan.after, found.plan.default_model_after, refs), (1, 9, 12)).findings == []
+
+
+@pytest.mark.parametrize(("host", "taken", "expected"), [
+    ("https://vip.apiyi.com", set(), "apiyi"),
+    ("https://vip.apiyi.com", {"apiyi", "apiyi-2"}, "apiyi-3"),
+    ("https://openrouter.ai/api/v1", set(), "openrouter-2"),  # the built-in id is never taken over
+    ("https://api.example.com.cn", set(), "example"),
+    ("http://127.0.0.1:3000", set(), "my-gateway"),  # "gateway" is a built-in id
+    ("http://localhost:3000", set(), "my-gateway"),
+])
+def test_the_new_provider_gets_an_id_from_the_gateway_host(host: str, taken: set[str], expected: str) -> None:
+    state = seed_case()
+    state.providers[0]["apiHost"] = host
+    others = [provider(id=t) for t in taken]
+    found = diagnose(StoreState([*state.providers, *others], None), (1, 9, 12))
+    assert found.plan.after[0]["id"] == expected
+
+
+def test_the_vendor_itself_in_its_built_in_provider_is_left_alone() -> None:
+    real = provider(id="openai", type="openai-response", apiHost="https://api.openai.com", isSystem=True)
+    assert codes(StoreState([real], None), (1, 9, 12)) == set()
+
+
+def test_settings_naming_the_runtime_cherryai_provider_are_fine() -> None:
+    refs = {name: {"id": "Qwen/Qwen3-8B", "provider": "cherryai"} for name in ("defaultModel", "quickModel")}
+    assert diagnose(StoreState([provider()], refs["defaultModel"], refs), (1, 9, 12)).findings == []
+
+
+def test_duplicate_models_in_an_unconfigured_built_in_are_a_note_not_a_problem() -> None:
+    models = [{"id": "a", "provider": "ppio", "name": "A", "group": "a"}] * 2
+    seed = provider(id="ppio", apiKey="", isSystem=True, enabled=False, models=models)
+    found = diagnose(StoreState([seed], None), (1, 9, 12))
+    assert [(f.code, f.severity, f.fix) for f in found.findings] == [("duplicate-models", "note", None)]
+    assert found.problems == [] and not found.plan.changed
+
+
+def test_the_1_9_endpoint_hash_form_is_flagged_and_fixed() -> None:
+    found = diagnose(StoreState([provider(apiHost="https://gw.example.com/v1/chat/completions#")], None), (1, 9, 12))
+    assert [f.code for f in found.findings] == ["api-host-form"]
+    assert "chat/completions/chat/completions" in found.findings[0].message
+    assert found.plan.after[0]["apiHost"] == "https://gw.example.com"

@@ -12,7 +12,6 @@ from cherryconf.endpoints import (
     chat_url,
     normalise_api_host,
     parse_version,
-    provider_chat_url,
     request_url,
 )
 from cherryconf.errors import BadInput
@@ -20,8 +19,9 @@ from cherryconf.spec import default_group
 
 OLD = [(1, 0), (1, 2, 5), (1, 5), (1, 5, 9)]  # up to ~1.5: trailing "/" used as is, else "/v1/" appended
 V16: AppVersion = (1, 6, 0)  # strips a slash, knows "#" and version segments, not yet "<endpoint>#"
-NEW = [(1, 7), (1, 9, 3), (2, 0, 1), None]  # None: version unknown, taken as the newest behaviour
-EVERY = [*OLD, V16, *NEW]
+NEW = [(1, 7), (1, 8, 2), (2, 0, 1), None]  # None: version unknown, taken as the newest behaviour
+V19 = [(1, 9, 3), (1, 9, 12)]  # like 1.7, but "<base>/<endpoint>#" is not understood (seen on 1.9.12)
+EVERY = [*OLD, V16, *NEW, *V19]
 VOLCES = "https://ark.cn-beijing.volces.com/api/v3"
 
 # --- every row of the facts file's table ---------------------------------------------------------------------
@@ -41,29 +41,31 @@ ROWS: list[tuple[str, list[AppVersion | None], str, str]] = [
     (VOLCES, OLD, "chat/completions", VOLCES + "/chat/completions"),  # the one special host of the old rule
     (VOLCES + "/", OLD, "chat/completions", VOLCES + "/chat/completions"),
     # 1.6+ and 2.x: trim, strip one "/", "#" or a /vN segment -> append nothing, else "/v1"
-    ("https://h", [V16, *NEW], "chat/completions", "https://h/v1/chat/completions"),
-    ("https://h/", [V16, *NEW], "chat/completions", "https://h/v1/chat/completions"),
-    ("  https://h/  ", [V16, *NEW], "chat/completions", "https://h/v1/chat/completions"),
-    ("https://h/v1", [V16, *NEW], "chat/completions", "https://h/v1/chat/completions"),
-    ("https://h/v1/", [V16, *NEW], "chat/completions", "https://h/v1/chat/completions"),
-    ("https://h/api", [V16, *NEW], "chat/completions", "https://h/api/v1/chat/completions"),
-    ("https://h/api/paas/v4", [V16, *NEW], "chat/completions", "https://h/api/paas/v4/chat/completions"),
-    ("https://h/api/paas/v4/", [V16, *NEW], "chat/completions", "https://h/api/paas/v4/chat/completions"),
-    ("https://h/v1beta", [V16, *NEW], "chat/completions", "https://h/v1beta/chat/completions"),
-    ("https://h/v2alpha/", [V16, *NEW], "chat/completions", "https://h/v2alpha/chat/completions"),
-    ("https://h/V1", [V16, *NEW], "chat/completions", "https://h/V1/chat/completions"),
-    ("https://h/v1/openai", [V16, *NEW], "chat/completions", "https://h/v1/openai/chat/completions"),
-    ("https://h/v1x", [V16, *NEW], "chat/completions", "https://h/v1x/v1/chat/completions"),  # not a segment
-    ("https://h/dev1", [V16, *NEW], "chat/completions", "https://h/dev1/v1/chat/completions"),
-    ("https://h/api#", [V16, *NEW], "chat/completions", "https://h/api/chat/completions"),
-    ("https://h/api/#", [V16, *NEW], "chat/completions", "https://h/api/chat/completions"),
-    ("https://h#", [V16, *NEW], "chat/completions", "https://h/chat/completions"),
-    ("https://h/v1#", [V16, *NEW], "chat/completions", "https://h/v1/chat/completions"),
-    ("https://h", [V16, *NEW], "responses", "https://h/v1/responses"),
-    ("https://h/v1", [V16, *NEW], "models", "https://h/v1/models"),
-    (VOLCES, [V16, *NEW], "chat/completions", VOLCES + "/chat/completions"),
-    # 1.6 knows "#" but not an endpoint before it: it appends the endpoint again
-    ("https://h/v1/chat/completions#", [V16], "chat/completions", "https://h/v1/chat/completions/chat/completions"),
+    ("https://h", [V16, *NEW, *V19], "chat/completions", "https://h/v1/chat/completions"),
+    ("https://h/", [V16, *NEW, *V19], "chat/completions", "https://h/v1/chat/completions"),
+    ("  https://h/  ", [V16, *NEW, *V19], "chat/completions", "https://h/v1/chat/completions"),
+    ("https://h/v1", [V16, *NEW, *V19], "chat/completions", "https://h/v1/chat/completions"),
+    ("https://h/v1/", [V16, *NEW, *V19], "chat/completions", "https://h/v1/chat/completions"),
+    ("https://h/api", [V16, *NEW, *V19], "chat/completions", "https://h/api/v1/chat/completions"),
+    ("https://h/api/paas/v4", [V16, *NEW, *V19], "chat/completions", "https://h/api/paas/v4/chat/completions"),
+    ("https://h/api/paas/v4/", [V16, *NEW, *V19], "chat/completions", "https://h/api/paas/v4/chat/completions"),
+    ("https://h/v1beta", [V16, *NEW, *V19], "chat/completions", "https://h/v1beta/chat/completions"),
+    ("https://h/v2alpha/", [V16, *NEW, *V19], "chat/completions", "https://h/v2alpha/chat/completions"),
+    ("https://h/V1", [V16, *NEW, *V19], "chat/completions", "https://h/V1/chat/completions"),
+    ("https://h/v1/openai", [V16, *NEW, *V19], "chat/completions", "https://h/v1/openai/chat/completions"),
+    ("https://h/v1x", [V16, *NEW, *V19], "chat/completions", "https://h/v1x/v1/chat/completions"),  # not a segment
+    ("https://h/dev1", [V16, *NEW, *V19], "chat/completions", "https://h/dev1/v1/chat/completions"),
+    ("https://h/api#", [V16, *NEW, *V19], "chat/completions", "https://h/api/chat/completions"),
+    ("https://h/api/#", [V16, *NEW, *V19], "chat/completions", "https://h/api/chat/completions"),
+    ("https://h#", [V16, *NEW, *V19], "chat/completions", "https://h/chat/completions"),
+    ("https://h/v1#", [V16, *NEW, *V19], "chat/completions", "https://h/v1/chat/completions"),
+    ("https://h", [V16, *NEW, *V19], "responses", "https://h/v1/responses"),
+    ("https://h/v1", [V16, *NEW, *V19], "models", "https://h/v1/models"),
+    (VOLCES, [V16, *NEW, *V19], "chat/completions", VOLCES + "/chat/completions"),
+    # 1.6 knows "#" but not an endpoint before it: it appends the endpoint again; so does 1.9.x
+    ("https://h/v1/chat/completions#", [V16, *V19], "chat/completions",
+     "https://h/v1/chat/completions/chat/completions"),
+    ("https://h/custom/chat/completions#", V19, "chat/completions", "https://h/custom/chat/completions/chat/completions"),
     # 1.7+ and 2.x: "<base>/<endpoint>#" is the base URL plus that explicit endpoint
     ("https://h/v1/chat/completions#", NEW, "chat/completions", "https://h/v1/chat/completions"),
     ("https://h/custom/chat/completions#", NEW, "chat/completions", "https://h/custom/chat/completions"),
@@ -100,20 +102,6 @@ def test_chat_url_follows_the_provider_type(provider_type: str, expected: str) -
 def test_chat_url_claims_no_url_for_types_with_their_own_rules(provider_type: str) -> None:
     with pytest.raises(BadInput, match=f"provider type '{provider_type}' does not use the OpenAI-compatible"):
         chat_url("https://h", provider_type)
-
-
-@pytest.mark.parametrize(("provider", "expected"), [
-    ({"type": "openai", "apiHost": "https://h/v1"}, "https://h/v1/chat/completions"),
-    ({"type": "openai-response", "apiHost": "https://api.openai.com"}, "https://api.openai.com/v1/responses"),
-    ({"type": "openai", "apiHost": ""}, None),
-    ({"type": "openai", "apiHost": "   "}, None),
-    ({"type": "openai"}, None),
-    ({"type": "openai", "apiHost": 42}, None),
-    ({"type": "anthropic", "apiHost": "https://api.anthropic.com"}, None),
-    ({"apiHost": "https://h"}, None),
-])
-def test_provider_chat_url(provider: dict[str, object], expected: str | None) -> None:
-    assert provider_chat_url(provider) == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -234,7 +222,7 @@ _pasted = st.builds(lambda b, v, t: b + v + t, _base, _version_segment, _tail)
 _version = st.sampled_from([*EVERY, (1, 6, 5), (1, 8), (2, 1)])
 
 
-@given(_pasted, st.sampled_from([V16, *NEW]))
+@given(_pasted, st.sampled_from([V16, *NEW, *V19]))
 @example("https://h/v1/chat/completions#", None)
 def test_normalise_is_idempotent(pasted: str, version: AppVersion | None) -> None:
     once = normalise_api_host(pasted, version)
@@ -248,12 +236,21 @@ def test_normalise_is_idempotent_in_the_old_era_without_hash(pasted: str, versio
     assert normalise_api_host(once, version) == once
 
 
-@given(_pasted, st.sampled_from([(1, 7), (1, 9), (2, 0), None]))
+@given(_pasted, st.sampled_from([(1, 7), (1, 8), (2, 0), None]))
 def test_normalised_form_reaches_what_the_pasted_form_reaches(pasted: str, version: AppVersion | None) -> None:
-    """On 1.7+ the app itself turns the pasted form into a URL; the normalised form must reach the same one."""
+    """On 1.7, 1.8 and 2.x the app itself turns the pasted form into a URL; the normalised form reaches the same."""
     normalised = normalise_api_host(pasted, version)
     for endpoint in ("chat/completions", "models"):
         assert request_url(normalised, endpoint, version) == request_url(pasted.strip(), endpoint, version)
+
+
+@given(_pasted)
+def test_on_1_9_the_normalised_form_reaches_what_1_7_makes_of_the_pasted_one(pasted: str) -> None:
+    """1.9.x misreads `<base>/<endpoint>#` (it appends the endpoint again); the normalised form reaches what was
+    meant."""
+    for endpoint in ("chat/completions", "models"):
+        assert request_url(normalise_api_host(pasted, (1, 9, 12)), endpoint, (1, 9, 12)) == request_url(
+            pasted.strip(), endpoint, (1, 7))
 
 
 @given(_pasted.filter(lambda p: not p.endswith("s#")))

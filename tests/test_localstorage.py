@@ -12,7 +12,7 @@ from pathlib import Path
 
 import plyvel
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from plyvel_view import plyvel_view, varint
 
@@ -23,6 +23,7 @@ from cherryconf.stores.localstorage import (
     decode,
     encode,
     encode_replacing,
+    encode_replacing_spans,
     read_item,
     read_origin,
     read_raw,
@@ -137,6 +138,22 @@ def test_encode_replacing_is_encoding_the_replaced_text(text: str, new: str, cut
     text = decode(stored)  # a stored string is whatever decode() makes of it (pairs joined)
     start, end = sorted(min(c, len(text)) for c in cut)
     assert encode_replacing(stored, text, (start, end), new) == encode(text[:start] + new + text[end:])
+
+
+@given(text=mixed_text, news=st.lists(mixed_text, min_size=1, max_size=3),
+       cuts=st.lists(st.integers(0, 12), min_size=6, max_size=6), utf16=st.booleans())
+def test_encode_replacing_spans_is_encoding_the_replaced_text(text: str, news: list[str], cuts: list[int],
+                                                               utf16: bool) -> None:
+    stored = b"\x00" + text.encode("utf-16-le", "surrogatepass") if utf16 else encode(text)
+    text = decode(stored)
+    bounds = sorted(min(c, len(text)) for c in cuts[: 2 * len(news)])
+    spans = list(zip(bounds[::2], bounds[1::2], strict=True))  # sorted, so they do not overlap
+    assume(len(set(spans)) == len(spans))  # one replacement per span
+    expected, done = "", 0
+    for (start, end), new in zip(spans, news, strict=True):
+        expected, done = expected + text[done:start] + new, end
+    replaced = encode_replacing_spans(stored, text, dict(zip(spans, news, strict=True)))
+    assert replaced == encode(expected + text[done:])
 
 
 # --- reading ------------------------------------------------------------------------------------------

@@ -283,7 +283,7 @@ def test_concurrency_one_is_sequential(gateway: Gateway) -> None:
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"apiHost": ""}, "has no apiHost"),
-    ({"type": "anthropic"}, "does not use an OpenAI-compatible endpoint"),
+    ({"type": "anthropic"}, "does not send chats to an OpenAI-compatible endpoint"),
     ({"models": []}, "has no models"),
 ])
 def test_bad_input(gateway: Gateway, change: dict[str, Any], message: str) -> None:

@@ -218,6 +218,13 @@ CORPUS: list[Bad] = [
     Bad("duplicate_model_ids", models("gpt-4.1"), "providers[0].models[2].id: model 'gpt-4.1' is listed twice"),
     variant("duplicate_model_explicit", models({"id": "deepseek-r1", "name": "R1"}),
         "providers[0].models[2].id: model 'deepseek-r1' is listed twice (also models[1])"),
+    # The app routes these ids past their type (facts section 8): the type would be ignored.
+    Bad("reserved_id_default_type", doc(id="openai"),
+        "providers[0].id: Cherry Studio sends chats of the provider id 'openai' to /responses whatever its type"),
+    Bad("reserved_id_ignored_type", doc(id="deepseek", type="openai-response"),
+        "providers[0].type: Cherry Studio sends chats of the provider id 'deepseek' to /chat/completions"),
+    variant("reserved_sdk_id", doc(id="claude"), "providers[0].id: Cherry Studio sends chats of the provider id "
+            "'claude' to its own client whatever its type"),
 ]
 
 
@@ -346,6 +353,14 @@ def test_yaml_error_is_located_by_line_and_column(tmp_path: Path) -> None:
 
 
 # --- what valid profiles turn into -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("pid", "ptype"), [("openai", "openai-response"), ("deepseek", "openai"),
+                                            ("grok", "openai-response")])
+def test_a_built_in_provider_configured_as_the_app_routes_it_loads(tmp_path: Path, pid: str, ptype: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(doc(id=pid, type=ptype), encoding="utf-8")
+    assert profile.load(path).providers[0].new_provider["type"] == ptype
 
 
 def test_shorthand_expands_to_the_model_the_app_stores(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ __all__ = [
     "decode",
     "encode",
     "encode_replacing",
+    "encode_replacing_spans",
     "read_item",
     "read_origin",
     "read_raw",
@@ -87,10 +89,35 @@ def encode_replacing(stored: bytes, text: str, span: tuple[int, int], new: str) 
     When the result stays UTF-16 the text around the span is not encoded again but taken from `stored`: a
     state of 4 M characters is then never copied as text (16 MB each time with an emoji in it).
     """
-    cut = utf16_span(stored, text, span)
-    if cut is None:
-        return encode(text[: span[0]] + new + text[span[1] :])
-    return splice_utf16(stored, cut, new)
+    return encode_replacing_spans(stored, text, {span: new})
+
+
+def encode_replacing_spans(stored: bytes, text: str, replacements: Mapping[tuple[int, int], str]) -> bytes:
+    """encode_replacing() for several spans of `text` that do not overlap."""
+    order = sorted(replacements)
+    if any(a[1] > b[0] for a, b in itertools.pairwise(order)):
+        raise ValueError("overlapping spans")
+    if stored[:1] == bytes([_UTF16]):
+        # The stored bytes around the spans are kept when a character outside Latin-1 stays outside them all: the
+        # result is UTF-16 then, and only the new slices are encoded.
+        gaps = [(0, order[0][0]), *((a[1], b[0]) for a, b in itertools.pairwise(order)),
+                (order[-1][1], len(text))]
+        if any(_NOT_LATIN1.search(text, lo, hi) for lo, hi in gaps):
+            view = memoryview(stored)
+            pieces: list[bytes | memoryview] = [view[:1]]
+            pos, at = 0, 1  # `at`: the byte offset in `stored` of text position `pos`
+            for start, end in order:
+                start_at = at + _utf16_len(text, pos, start)
+                end_at = start_at + _utf16_len(text, start, end)
+                pieces += [view[at:start_at], replacements[(start, end)].encode("utf-16-le", "surrogatepass")]
+                pos, at = end, end_at
+            pieces.append(view[at:])
+            return b"".join(pieces)
+    parts, done = [], 0
+    for start, end in order:
+        parts += [text[done:start], replacements[(start, end)]]
+        done = end
+    return encode("".join([*parts, text[done:]]))
 
 
 def _data_prefix(origin: str) -> bytes:

@@ -27,9 +27,36 @@ class _Located:
     """Where the llm slice is in the blob of one LevelDB snapshot; what a second read of it needs, not the blob."""
 
     snapshot: weakref.ref[leveldb.LevelDB]  # weak: a snapshot nobody else keeps (an unlocked read's) goes
-    span: tuple[int, int]  # the llm slice's value text, in characters of the decoded blob
+    spans: dict[str, tuple[int, int]]  # every slice's value text, in characters of the decoded blob
     llm_text: str
-    cut: tuple[int, int] | None  # the same in the stored bytes, when a new slice can be spliced in (utf16_span)
+    cut: tuple[int, int] | None  # the llm slice in the stored bytes, when a new slice can be spliced in (utf16_span)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.spans["llm"]
+
+
+def _repoint(model: Any, moved: dict[tuple[str, str], str]) -> bool:
+    """Point an embedded Model at the provider its model moved to; whether it changed."""
+    if not isinstance(model, dict):
+        return False
+    target = moved.get((str(model.get("provider")), str(model.get("id"))))
+    if target is None:
+        return False
+    model["provider"] = target
+    return True
+
+
+def repoint_assistants(assistants: dict[str, Any], moved: dict[tuple[str, str], str]) -> bool:
+    """Re-point the models the assistants slice names (the default assistant's, each assistant's model and
+    default model: what the 1.x app reads to pick a provider for a chat); whether anything changed."""
+    holders = [assistants.get("defaultAssistant"), *(assistants.get("assistants") or [])]
+    changed = False
+    for holder in holders:
+        if isinstance(holder, dict):
+            for field in ("model", "defaultModel"):
+                changed |= _repoint(holder.get(field), moved)
+    return changed
 
 
 class V1Store:
@@ -74,11 +101,12 @@ class V1Store:
         if self._located is not None and self._located.snapshot() is db:
             return self._located, stored, None
         blob = localstorage.decode(stored)
-        span = persist.slice_spans(blob).get("llm")
+        spans = persist.slice_spans(blob)
+        span = spans.get("llm")
         if span is None:
             raise StoreError("Cherry Studio's saved state has no 'llm' settings; start the app once, then retry")
         cut = localstorage.utf16_span(stored, blob, span)
-        self._located = _Located(weakref.ref(db), span, blob[span[0] : span[1]], cut)
+        self._located = _Located(weakref.ref(db), spans, blob[span[0] : span[1]], cut)
         return self._located, stored, blob
 
     def read(self) -> StoreState:
@@ -104,12 +132,28 @@ class V1Store:
         llm["providers"] = plan.after
         if plan.default_model_after is not None:
             llm["defaultModel"] = plan.default_model_after
+        for name in MODEL_REFS:
+            _repoint(llm.get(name), plan.moved)
         new = persist.slice_text(llm)
-        # Only the llm slice is encoded anew; the rest of the value keeps its stored bytes. The old value and
+        # Only the changed slices are encoded anew; the rest of the value keeps its stored bytes. The old value and
         # its text are let go before the write, which holds the new value, encoded, and the batch around it.
-        if located.cut is not None:
+        if plan.moved:
+            value = self._with_assistants(stored, blob or localstorage.decode(stored), located, new, plan.moved)
+        elif located.cut is not None:
             value = localstorage.splice_utf16(stored, located.cut, new)
         else:
             value = localstorage.encode_replacing(stored, blob or localstorage.decode(stored), located.span, new)
         del stored, blob
         localstorage.write_encoded(self.root, {PERSIST_KEY: value})
+
+    @staticmethod
+    def _with_assistants(stored: bytes, blob: str, located: _Located, llm: str,
+                         moved: dict[tuple[str, str], str]) -> bytes:
+        """The value with the new llm slice and, where it names a moved model, the assistants slice re-pointed."""
+        replacements = {located.span: llm}
+        span = located.spans.get("assistants")
+        if span is not None:
+            assistants = persist.parse_slice(blob[span[0] : span[1]], "assistants")
+            if repoint_assistants(assistants, moved):
+                replacements[span] = persist.slice_text(assistants)
+        return localstorage.encode_replacing_spans(stored, blob, replacements)
