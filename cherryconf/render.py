@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,14 +58,21 @@ def dumps(document: Any) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, default=str)
 
 
+def width(text: str) -> int:
+    """Terminal columns: CJK and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def table(headers: list[str], rows: list[list[str]]) -> str:
-    """A plain aligned table; widths count characters (CJK renders wider, but stays readable)."""
+    """A plain aligned table, in terminal columns (a CJK name takes two per character)."""
     if not rows:
         return ""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(lines)
+    widths = [max(width(h), *(width(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in rows)])
 
 
 _SECRET_FIELDS = {"apiKey"}
