@@ -166,7 +166,7 @@ def _apply_one(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: 
     ctx = user_context(t.user, system)
     try:
         notes = backup.finish_interrupted(ctx, t.install)
-        prepared = apply.prepare(ctx, t.install, loaded)
+        prepared = apply.prepare(t.install, loaded, ctx)
         p = prepared.plan
         if mode != "apply":
             document = render.apply_json(t.install, p, None, loaded.owner, dry_run=mode == "dry-run",

@@ -31,10 +31,11 @@ class Written:
     backup: backup.Backup | None  # None when there was nothing to write
 
 
-def prepare(ctx: Context, install: Install, loaded: LoadedProfile) -> Prepared:
+def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None) -> Prepared:
     """Read the store and plan the change; nothing is written.
 
-    A profile with an owner also removes the providers that owner added before and no longer lists.
+    A profile with an owner also removes the providers that owner added before and no longer lists; its record
+    lives in cherryconf's own directory, so such a profile needs `ctx`.
     """
     from cherryconf.stores import open_store
 
@@ -42,6 +43,8 @@ def prepare(ctx: Context, install: Install, loaded: LoadedProfile) -> Prepared:
     state = store.read()
     claim = None
     if loaded.owner is not None:
+        if ctx is None:
+            raise ValueError("applying an owner's profile needs the context that locates the owners' record")
         claim = owners.claim(owners.load(ctx, install), loaded.owner, [p.id for p in loaded.providers],
                              {str(p.get("id")) for p in state.providers})
     p = plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs,

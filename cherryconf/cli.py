@@ -426,7 +426,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     inst = opts.install()
     # Loaded again for the installed version: it decides the form of a `#` apiHost.
     loaded = profile.with_owner(profile.load(profile_path, app_version=parse_version(inst.app_version)), owner)
-    prepared = apply_mod.prepare(opts.context(), inst, loaded)
+    prepared = apply_mod.prepare(inst, loaded, opts.context())
     p = prepared.plan
     if check or dry_run:
         emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check),

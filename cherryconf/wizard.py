@@ -172,7 +172,7 @@ class Wizard:
             saved = self._save_profile(flags, data, key_ref, preset)
             return Outcome(links=links, saved_profile=saved)
 
-        prepared = apply.prepare(self.ctx, inst, loaded)
+        prepared = apply.prepare(inst, loaded)
         if not prepared.plan.changed:
             self.say("No changes: Cherry Studio already holds exactly this provider.")
             return Outcome(written=apply.Written(inst, prepared.plan, None),
