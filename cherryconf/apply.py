@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cherryconf import backup, faults, plan
+from cherryconf import backup, faults, owners, plan
 from cherryconf.errors import CherryconfError, StoreError, WriteFailed
 from cherryconf.install import ensure_not_running
 
@@ -21,6 +21,7 @@ class Prepared:
     install: Install
     store: Store
     plan: plan.Plan
+    claim: owners.Claim | None = None  # the profile's owner and the record to keep once the write is read back
 
 
 @dataclass(frozen=True)
@@ -30,22 +31,36 @@ class Written:
     backup: backup.Backup | None  # None when there was nothing to write
 
 
-def prepare(install: Install, loaded: LoadedProfile) -> Prepared:
-    """Read the store and plan the change; nothing is written."""
+def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None) -> Prepared:
+    """Read the store and plan the change; nothing is written.
+
+    A profile with an owner also removes the providers that owner added before and no longer lists; its record
+    lives in cherryconf's own directory, so such a profile needs `ctx`.
+    """
     from cherryconf.stores import open_store
 
     store = open_store(install)
     state = store.read()
-    p = plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs)
+    claim = None
+    if loaded.owner is not None:
+        if ctx is None:
+            raise ValueError("applying an owner's profile needs the context that locates the owners' record")
+        claim = owners.claim(owners.load(ctx, install), loaded.owner, [p.id for p in loaded.providers],
+                             {str(p.get("id")) for p in state.providers})
+    p = plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs,
+                  remove=claim.remove if claim else ())
     if p.changed:
         store.check(p)
-    return Prepared(install, store, p)
+    return Prepared(install, store, p, claim)
 
 
 def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFAULT_KEEP) -> Written:
     """Back up the store, write the plan, read it back; on any failure put the backup back."""
-    install, store, p = prepared.install, prepared.store, prepared.plan
+    install, store, p, claim = prepared.install, prepared.store, prepared.plan, prepared.claim
     if not p.changed:
+        # The store already holds the profile; the owner's record may still change (a provider it now manages).
+        if claim is not None and claim.changed:
+            owners.save(ctx, install, claim.record)
         return Written(install, p, None)
     ensure_not_running(install)
     with store.exclusive():
@@ -63,6 +78,9 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
                 p.default_model_after is not None and _ref(after.default_model) != _ref(p.default_model_after)
             ):
                 raise StoreError("what cherryconf wrote did not read back the same")
+            if claim is not None and claim.changed:
+                owners.save(ctx, install, claim.record)
+                faults.step("owners recorded")
         except BaseException as e:
             # A store that reports its own failure (CherryconfError) has undone it: SQLite rolled the transaction
             # back, the LevelDB log was cut back to where it was.

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 import click
 
 from cherryconf import __version__
-from cherryconf.errors import BadInput, CherryconfError, ExitCode
+from cherryconf.errors import BadInput, CherryconfError, ExitCode, StoreError
 
 if TYPE_CHECKING:
-    from cherryconf.apply import Prepared, Written
+    from cherryconf import allusers
+    from cherryconf.apply import Written
+    from cherryconf.endpoints import AppVersion
     from cherryconf.install import Install
     from cherryconf.paths import Context
+    from cherryconf.plan import Plan
 
 
 @dataclass
@@ -161,13 +164,14 @@ def locate(opts: Options) -> None:
 @json_option
 @pass_options
 def providers(opts: Options) -> None:
-    """List the providers in the store: id, name, type, the URL chats go to, models, key (masked)."""
-    from cherryconf import render, routing
+    """List the providers in the store: id, name, type, the URL chats go to, models, key (masked), owner."""
+    from cherryconf import owners, render, routing
     from cherryconf.endpoints import parse_version
     from cherryconf.stores import open_store
 
     inst = opts.install()
     state = open_store(inst).read()
+    record = owners.load(opts.context(), inst)
     version = parse_version(inst.app_version)
     items: list[dict[str, Any]] = []
     rows: list[list[str]] = []
@@ -175,13 +179,14 @@ def providers(opts: Options) -> None:
         urls = routing.provider_urls(p, version)
         models = [str(m.get("id")) for m in p.get("models", [])]
         key = render.mask(str(p.get("apiKey", "")))
+        owner = record.owner_of(str(p.get("id")))
         items.append({"id": p.get("id"), "name": p.get("name"), "type": p.get("type"), "url": urls.main,
                       "urls_by_model": urls.by_model, "routed_by_id": urls.by_id, "models": models, "apiKey": key,
-                      "enabled": p.get("enabled")})
+                      "enabled": p.get("enabled"), "owner": owner})
         rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), render.urls_text(urls),
-                     str(len(models)), key])
+                     str(len(models)), key, owner or "-"])
     emit(opts, {"install": str(inst.data_dir), "store": inst.kind, "providers": items},
-         render.table(["ID", "NAME", "TYPE", "CHAT URL", "MODELS", "KEY"], rows))
+         render.table(["ID", "NAME", "TYPE", "CHAT URL", "MODELS", "KEY", "OWNER"], rows))
 
 
 def _verify_target(opts: Options, profile_path: Path | None, provider_id: str | None
@@ -383,32 +388,31 @@ def _written_text(w: Written, with_changes: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _written_json(w: Written, prepared: Prepared | None = None, dry_run: bool = False) -> dict[str, Any]:
+def _preview_text(p: Plan, check: bool, version: AppVersion | None) -> str:
     from cherryconf import render
-    from cherryconf.endpoints import parse_version
 
-    p = w.plan if prepared is None else prepared.plan
-    install = w.install if prepared is None else prepared.install
-    return {
-        "install": str(install.data_dir),
-        "changed": p.changed,
-        "dry_run": dry_run,
-        "changes": [render.change_json(c, p.after, parse_version(install.app_version)) for c in p.changes],
-        "default_model": p.default_model_after if p.default_model_after != p.default_model_before else None,
-        "backup": str(w.backup.path) if w.backup else None,
-    }
+    if not p.changed:
+        return f"{'in step' if check else 'no changes'}: the store already holds this profile"
+    note = "check: applying would change the store as above" if check else "dry run"
+    return f"{render.plan_text(p, version)}\n({note}; nothing written)"
 
 
 @cli.command()
 @json_option
 @click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the plan and the diff; write nothing.")
+@click.option("--check", is_flag=True,
+              help="Drift check: write nothing; exit 0 when the store holds the profile, 5 when it would change.")
+@click.option("--owner", metavar="NAME",
+              help="Apply as this owner: its providers become exactly the profile's (a profile's `owner` must agree).")
+@click.option("--all-users", is_flag=True, help="Apply to every user's install here (as root or Administrator).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--via", type=click.Choice(["store", "link"]), default="store", show_default=True,
               help="Write the store, or print the app's import links instead.")
 @click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help="Backups to keep.")
 @click.pass_context
-def apply(ctx: click.Context, profile_path: Path, dry_run: bool, yes: bool, via: str, keep: int) -> None:
+def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, owner: str | None, all_users: bool,
+          yes: bool, via: str, keep: int) -> None:
     """Make the store hold the profile's providers (idempotent; backs up first)."""
     from cherryconf import apply as apply_mod
     from cherryconf import profile, render
@@ -416,25 +420,58 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, yes: bool, via:
 
     opts: Options = ctx.obj
     if via == "link":
+        if check or all_users or owner:
+            raise BadInput("--via link only prints import links: it cannot be combined with --check, --owner or "
+                           "--all-users")
         ctx.invoke(link, profile_path=profile_path, open_it=False)
         return
-    profile.load(profile_path)  # a bad profile is the first thing to report, whatever the install
+    profile.with_owner(profile.load(profile_path), owner)  # a bad profile is the first thing to report
+    if all_users:
+        _apply_all_users(opts, profile_path, owner, "check" if check else "dry-run" if dry_run else "apply", yes,
+                         keep)
+        return
     inst = opts.install()
     # Loaded again for the installed version: it decides the form of a `#` apiHost and the URLs shown.
     version = parse_version(inst.app_version)
-    loaded = profile.load(profile_path, app_version=version)
-    prepared = apply_mod.prepare(inst, loaded)
+    loaded = profile.with_owner(profile.load(profile_path, app_version=version), owner)
+    prepared = apply_mod.prepare(inst, loaded, opts.context())
     p = prepared.plan
-    if not p.changed or dry_run:
-        nothing = apply_mod.Written(inst, p, None)
-        text = render.plan_text(p, version) + "\n(dry run: nothing written)" if p.changed else _written_text(nothing)
-        emit(opts, _written_json(nothing, prepared, dry_run), text)
+    if check or dry_run:
+        emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check),
+             _preview_text(p, check, version))
+        if check and p.changed:
+            ctx.exit(ExitCode.PROBLEMS_FOUND)
         return
-    if not opts.json:
-        click.echo(render.plan_text(p, version))
-    confirm(f"Write these changes to {inst.data_dir}?", yes)
+    if p.changed:
+        if not opts.json:
+            click.echo(render.plan_text(p, version))
+        confirm(f"Write these changes to {inst.data_dir}?", yes)
     written = apply_mod.write(opts.context(), prepared, "apply", keep)
-    emit(opts, _written_json(written), _written_text(written, with_changes=False))
+    emit(opts, render.apply_json(inst, p, written.backup, loaded.owner),
+         _written_text(written, with_changes=False))
+
+
+def _apply_all_users(opts: Options, profile_path: Path, owner: str | None, mode: allusers.Mode, yes: bool,
+                     keep: int) -> None:
+    """--all-users: every user's install, one after the other; one user's failure does not stop the others."""
+    from cherryconf import allusers, render
+
+    if opts.data_dir is not None:
+        raise BadInput("--all-users finds every user's install itself: leave out --data-dir")
+    ctx = opts.context()
+    allusers.ensure_admin(ctx.system)
+    targets, problems = allusers.find(allusers.users(ctx), ctx.system)
+    if not targets and not problems:
+        raise StoreError("no Cherry Studio data found in any user's home on this machine")
+    if mode == "apply" and targets:
+        if not opts.json:
+            click.echo("\n".join(f"{t.user.name}: {t.install.data_dir}" for t in targets))
+        confirm(f"Apply {profile_path.name} to these {len(targets)} install(s)?", yes)
+    outcomes = problems + allusers.run(targets, profile_path, owner, mode, keep, ctx.system)
+    emit(opts, render.all_users_json(outcomes, mode), render.all_users_text(outcomes, mode))
+    code = allusers.exit_code(outcomes)
+    if code:
+        click.get_current_context().exit(code)
 
 
 @cli.command()

@@ -8,6 +8,7 @@ order of existing providers and everything else stays as it was.
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -91,6 +92,19 @@ def _held(providers: list[dict[str, Any]]) -> set[tuple[Any, Any]]:
     return {(p.get("id"), m.get("id")) for p in providers for m in p.get("models", [])}
 
 
+def _added(provider: dict[str, Any]) -> ProviderChange:
+    # The fields come along (before: none) so that a diff can show what the new provider holds.
+    fields = [FieldChange(k, None, v) for k, v in provider.items() if k not in ("id", "models")]
+    return ProviderChange(str(provider.get("id")), str(provider.get("name", "")), "add", fields,
+                          models_added=[str(m.get("id")) for m in provider.get("models", [])])
+
+
+def _removed(provider: dict[str, Any]) -> ProviderChange:
+    fields = [FieldChange(k, v, None) for k, v in provider.items() if k not in ("id", "models")]
+    return ProviderChange(str(provider.get("id")), str(provider.get("name", "")), "remove", fields,
+                          models_removed=[str(m.get("id")) for m in provider.get("models", [])])
+
+
 def _check_refs(
     before: list[dict[str, Any]],
     after: list[dict[str, Any]],
@@ -98,15 +112,23 @@ def _check_refs(
     new_default: tuple[str, str] | None,
 ) -> None:
     dropped = _held(before) - _held(after)
+    remaining = {p.get("id") for p in after}
     for setting, model in refs.items():
         if setting == "defaultModel" and new_default is not None:
             continue
         key = (model.get("provider"), model.get("id"))
-        if key in dropped:
+        if key not in dropped:
+            continue
+        if key[0] not in remaining:
             raise BadInput(
-                f"replaceModels would remove model {key[1]!r} of provider {key[0]!r}, which Cherry Studio's "
-                f"{setting} uses; keep it in the profile's models or choose another model in the app first"
+                f"provider {key[0]!r} would be removed (its owner's profile no longer lists it), but Cherry "
+                f"Studio's {setting} uses its model {key[1]!r}; choose another model in the app first, or keep "
+                "the provider in the profile"
             )
+        raise BadInput(
+            f"replaceModels would remove model {key[1]!r} of provider {key[0]!r}, which Cherry Studio's "
+            f"{setting} uses; keep it in the profile's models or choose another model in the app first"
+        )
 
 
 def diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[ProviderChange]:
@@ -116,13 +138,12 @@ def diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[Prov
     out = []
     for pid, p in new.items():
         if pid not in old:
-            out.append(ProviderChange(str(pid), str(p.get("name", "")), "add",
-                                      models_added=[str(m.get("id")) for m in p.get("models", [])]))
+            out.append(_added(p))
         else:
             change = _compare(old[pid], p)
             if change.action != "unchanged":
                 out.append(change)
-    out += [ProviderChange(str(pid), str(p.get("name", "")), "remove") for pid, p in old.items() if pid not in new]
+    out += [_removed(p) for pid, p in old.items() if pid not in new]
     return out
 
 
@@ -132,12 +153,14 @@ def make(
     default_model: tuple[str, str] | None = None,
     current_default: dict[str, Any] | None = None,
     model_refs: dict[str, dict[str, Any]] | None = None,
+    remove: Collection[str] = (),
 ) -> Plan:
-    """The plan that makes `current` hold every patch; `current` is not modified.
+    """The plan that makes `current` hold every patch, without the providers in `remove`; `current` is not
+    modified.
 
     `model_refs` are the app settings that embed a whole Model (default, quick, translate model): a
-    `replaceModels` that would drop one of those models is refused rather than leave the app pointing at
-    nothing.
+    `replaceModels` or a removal that would drop one of those models is refused rather than leave the app
+    pointing at nothing.
     """
     after = copy.deepcopy(current)
     index = {p.get("id"): i for i, p in enumerate(after)}
@@ -153,11 +176,11 @@ def make(
         else:
             provider = copy.deepcopy(patch.new_provider)
             added.append(provider)
-            changes.append(ProviderChange(
-                patch.id, str(provider.get("name", "")), "add",
-                models_added=[str(m["id"]) for m in provider["models"]],
-            ))
+            changes.append(_added(provider))
     after = added + after
+    wanted = {patch.id for patch in patches}
+    changes += [_removed(p) for p in after if p.get("id") in remove and p.get("id") not in wanted]
+    after = [p for p in after if p.get("id") not in remove or p.get("id") in wanted]
     _check_refs(current, after, model_refs or {}, default_model)
 
     default_after = current_default

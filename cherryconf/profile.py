@@ -5,6 +5,7 @@ Every error names the file and the location inside it (`profile.yaml: providers[
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -18,7 +19,15 @@ from pydantic import ValidationError
 from cherryconf import routing, schema
 from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
-from cherryconf.spec import Profile, ProfileModel, ProfileProvider, Provider, default_group, model_from_id
+from cherryconf.spec import (
+    OWNER_PATTERN,
+    Profile,
+    ProfileModel,
+    ProfileProvider,
+    Provider,
+    default_group,
+    model_from_id,
+)
 
 MAX_PROFILE_BYTES = 1024 * 1024  # a profile is a few KB; anything near this is a mistake, not a profile
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -45,6 +54,7 @@ class LoadedProfile:
     providers: list[ProviderPatch]
     default_model: tuple[str, str] | None = None
     raw: Profile | None = field(default=None, compare=False)
+    owner: str | None = None  # who manages these providers: their set becomes exactly the profile's
 
 
 def key_env_name(provider_id: str) -> str:
@@ -162,6 +172,8 @@ _FIELD_MESSAGES = {
     ("version", "literal_error"): "must be 1, the only profile format there is so far",
     ("defaultModel", "string_pattern_mismatch"): "must be <provider id>/<model id>, like gw/gpt-4.1",
     ("id", "string_pattern_mismatch"): "must not contain spaces",
+    ("owner", "string_pattern_mismatch"):
+        "must be a name of letters, digits, '.', '_' and '-' (at most 64), like it-dept",
 }
 _UNION_BRANCHES = ("str", "ProfileModel")
 
@@ -277,7 +289,7 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
         if model_id not in {m["id"] for m in patch.models}:
             raise BadInput(f"{where}: defaultModel: provider {provider_id!r} lists no model {model_id!r}")
         default_model = (provider_id, model_id)
-    return LoadedProfile(where, patches, default_model, profile)
+    return LoadedProfile(where, patches, default_model, profile, profile.owner)
 
 
 _YAML_KINDS: dict[type, str] = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
@@ -298,3 +310,16 @@ def parse(data: Any, where: str, env: Mapping[str, str], app_version: AppVersion
 def load(path: Path, env: Mapping[str, str] | None = None, app_version: AppVersion | None = None) -> LoadedProfile:
     """Read, expand and validate a profile file; BadInput with a located sentence on any problem."""
     return parse(_read_yaml(path), path.name, os.environ if env is None else env, app_version)
+
+
+def with_owner(loaded: LoadedProfile, owner: str | None) -> LoadedProfile:
+    """The profile applied as `owner` (--owner); a profile that names its own owner must name the same one."""
+    if owner is None:
+        return loaded
+    if not re.fullmatch(OWNER_PATTERN, owner):
+        raise BadInput(f"--owner {owner!r} must be a name of letters, digits, '.', '_' and '-' (at most 64), "
+                       "like it-dept")
+    if loaded.owner not in (None, owner):
+        raise BadInput(f"{loaded.source} belongs to owner {loaded.owner!r}, not {owner!r}: leave out --owner or "
+                       "change the profile's owner")
+    return dataclasses.replace(loaded, owner=owner)

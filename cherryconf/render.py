@@ -8,8 +8,11 @@ import unicodedata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cherryconf.allusers import Mode, Outcome
+    from cherryconf.backup import Backup
     from cherryconf.doctor import Finding
     from cherryconf.endpoints import AppVersion
+    from cherryconf.install import Install
     from cherryconf.plan import Plan, ProviderChange
     from cherryconf.routing import ProviderUrls
 
@@ -179,6 +182,53 @@ def urls_text(urls: ProviderUrls) -> str:
     if urls.by_model:
         notes.append(f"{len(urls.by_model)} model(s) elsewhere")
     return f"{text} ({'; '.join(notes)})" if notes else text
+
+
+def apply_json(install: Install, plan: Plan, backup: Backup | None, owner: str | None, *, dry_run: bool = False,
+               check: bool = False) -> dict[str, Any]:
+    """apply's --json document: what changes (or would, with --dry-run and --check), keys masked."""
+    from cherryconf.endpoints import parse_version
+
+    version = parse_version(install.app_version)
+    return {
+        "install": str(install.data_dir),
+        "changed": plan.changed,
+        "dry_run": dry_run,
+        "check": check,
+        "owner": owner,
+        "changes": [change_json(c, plan.after, version) for c in plan.changes],
+        "default_model": plan.default_model_after if plan.default_model_after != plan.default_model_before else None,
+        "backup": str(backup.path) if backup else None,
+        "backup_id": backup.id if backup else None,
+    }
+
+
+_ACTION_MARKS = {"add": "+", "update": "~", "remove": "-"}
+
+
+def all_users_text(outcomes: list[Outcome], mode: Mode) -> str:
+    """One line per install of `apply --all-users`: what changed (or would), or why it failed."""
+    lines = []
+    for o in outcomes:
+        where = f"{o.user}: {o.data_dir or o.home}"
+        doc = o.document
+        if doc is None:
+            lines.append(f"{where}: failed: {o.error}")
+            continue
+        changed = [f"{_ACTION_MARKS[c['action']]}{c['id']}" for c in doc["changes"] if c["action"] in _ACTION_MARKS]
+        if not doc["changed"]:
+            lines.append(f"{where}: in step" if mode == "check" else f"{where}: no changes")
+        elif mode == "apply":
+            lines.append(f"{where}: changed {' '.join(changed) or 'the default model'}; backup: {doc['backup']}")
+        else:
+            lines.append(f"{where}: would change {' '.join(changed) or 'the default model'}")
+    return "\n".join(lines)
+
+
+def all_users_json(outcomes: list[Outcome], mode: Mode) -> dict[str, Any]:
+    return {"mode": mode, "installs": [
+        {"user": o.user, "home": str(o.home), "install": o.data_dir, "exit_code": o.exit_code, "error": o.error,
+         "result": o.document} for o in outcomes]}
 
 
 def findings_text(findings: list[Finding]) -> str:

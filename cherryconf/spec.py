@@ -31,6 +31,9 @@ EndpointType = Literal["openai", "openai-response", "anthropic", "gemini", "imag
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+# Who manages a profile's providers (`it-dept`): a name people type, so letters, digits, `.`, `_` and `-`.
+OWNER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+OwnerName = Annotated[str, StringConstraints(pattern=OWNER_PATTERN)]
 
 
 class _Strict(BaseModel):
@@ -162,6 +165,7 @@ class Profile(_Strict):
     version: Annotated[Literal[1], BeforeValidator(_not_bool)]
     providers: Annotated[list[ProfileProvider], Field(min_length=1)]
     defaultModel: Annotated[str, StringConstraints(pattern=r"^[^/\s]+/.+$")] | None = None
+    owner: OwnerName | None = None
 
 
 # The ids of the providers the app ships (2.x registry, a superset of 1.x's system providers): a custom

@@ -98,6 +98,51 @@ def test_diff_reports_adds_updates_and_removals() -> None:
     assert changes["c"].action == "add"
 
 
+def test_removal_drops_only_the_named_providers_and_reports_what_they_held() -> None:
+    current = [provider("old", apiKey="sk-old-0123456789abcdef", models=[{"id": "m", "provider": "old",
+                                                                          "name": "M", "group": "m"}]),
+               provider("mine"), provider("gw")]
+    p = plan.make(current, load(PROFILE).providers, remove={"old"})
+    assert [x["id"] for x in p.after] == ["mine", "gw"]
+    assert p.after[0] == current[1]
+    removed = next(c for c in p.changes if c.action == "remove")
+    assert (removed.id, removed.models_removed) == ("old", ["m"])
+    assert {f.field: f.before for f in removed.fields}["apiKey"] == "sk-old-0123456789abcdef"
+    assert all(f.after is None for f in removed.fields)
+    assert "old" in p.changed_ids and p.changed
+
+
+def test_removal_never_drops_a_provider_the_profile_lists() -> None:
+    p = plan.make([provider("gw")], load(PROFILE).providers, remove={"gw"})
+    assert [x["id"] for x in p.after] == ["gw"]
+    assert [c.action for c in p.changes] == ["update"]
+
+
+@pytest.mark.parametrize("setting", ["defaultModel", "quickModel", "translateModel", "topicNamingModel"])
+def test_removal_refuses_to_drop_a_provider_whose_model_the_app_uses(setting: str) -> None:
+    used = {"id": "m", "provider": "old", "name": "M", "group": "m"}
+    with pytest.raises(BadInput, match=f"provider 'old' would be removed.*{setting}"):
+        plan.make([provider("old", models=[used])], load(PROFILE).providers, remove={"old"},
+                  model_refs={setting: used})
+
+
+def test_removal_of_the_default_models_provider_is_fine_when_the_profile_sets_another_default() -> None:
+    used = {"id": "m", "provider": "old", "name": "M", "group": "m"}
+    data = copy.deepcopy(PROFILE) | {"defaultModel": "gw/gpt-4.1"}
+    lp = load(data)
+    p = plan.make([provider("old", models=[used])], lp.providers, lp.default_model, used, {"defaultModel": used},
+                  remove={"old"})
+    assert p.default_model_after == p.after[0]["models"][0]
+    assert [x["id"] for x in p.after] == ["gw"]
+
+
+def test_an_added_provider_reports_its_fields() -> None:
+    p = plan.make([], load(PROFILE).providers)
+    fields = {f.field: (f.before, f.after) for f in p.changes[0].fields}
+    assert fields["apiHost"] == (None, "https://gw.example") and fields["apiKey"] == (None, "sk-1")
+    assert "models" not in fields and "id" not in fields
+
+
 # --- properties ------------------------------------------------------------------------------------
 
 ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_./:", min_size=1, max_size=12).filter(
@@ -123,19 +168,22 @@ def profiles(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(current=stores(), data=profiles())
-def test_merge_properties(current: list[dict[str, Any]], data: dict[str, Any]) -> None:
+@given(current=stores(), data=profiles(), remove=st.sets(st.sampled_from(["a", "b", "gw", "x", "openai", "gone"])))
+def test_merge_properties(current: list[dict[str, Any]], data: dict[str, Any], remove: set[str]) -> None:
     lp = load(data)
     snapshot = copy.deepcopy(current)
-    p = plan.make(current, lp.providers)
+    p = plan.make(current, lp.providers, remove=remove)
     assert current == snapshot  # pure: the input is not modified
     wanted = {x.id for x in lp.providers}
     by_id = {x["id"]: x for x in p.after}
-    # Providers the profile does not name are untouched and keep their relative order.
-    untouched = [x for x in current if x["id"] not in wanted]
+    # Removed: exactly the providers to remove that the profile does not list.
+    assert {x["id"] for x in current} - {x["id"] for x in p.after} == {x["id"] for x in current} & remove - wanted
+    assert {c.id for c in p.changes if c.action == "remove"} == {x["id"] for x in current} & remove - wanted
+    # Providers the profile does not name and not removed are untouched and keep their relative order.
+    untouched = [x for x in current if x["id"] not in wanted and x["id"] not in remove]
     assert [x for x in p.after if x["id"] not in wanted] == untouched
     # Existing providers keep their order; new ones come first.
-    existing_ids = [x["id"] for x in current]
+    existing_ids = [x["id"] for x in current if x["id"] in by_id]
     assert [x["id"] for x in p.after if x["id"] in existing_ids] == existing_ids
     for patch in lp.providers:
         got = by_id[patch.id]
@@ -146,4 +194,4 @@ def test_merge_properties(current: list[dict[str, Any]], data: dict[str, Any]) -
         if patch.replace_models:
             assert set(got_models) == {m["id"] for m in patch.models}
     # Idempotent.
-    assert not plan.make(p.after, lp.providers).changed
+    assert not plan.make(p.after, lp.providers, remove=remove).changed

@@ -128,6 +128,17 @@ PROFILE_DOCS: list[tuple[str, Any, bool]] = [
     ("default model", prof("defaultModel", value="gw/openai/gpt-4.1"), True),
     ("CJK name of 32", p0("name", value="易" * 32), True),
     ("env reference as text", p0("apiKey", value="${KEY}"), True),
+    ("owner", prof("owner", value="it-dept"), True),
+    ("owner with dots and underscores", prof("owner", value="IT.desk_2"), True),
+    ("owner of 64", prof("owner", value="o" * 64), True),
+    ("owner of 65", prof("owner", value="o" * 65), False),
+    ("owner empty", prof("owner", value=""), False),
+    ("owner with a space", prof("owner", value="it dept"), False),
+    ("owner starting with a dash", prof("owner", value="-it"), False),
+    ("owner with a slash", prof("owner", value="it/dept"), False),
+    ("owner CJK", prof("owner", value="信息部"), False),
+    ("owner a number", prof("owner", value=7), False),
+    ("owner null", prof("owner", value=None), False),
     ("no version", prof("version", value=DELETE), False),
     ("version 2", prof("version", value=2), False),
     ("version as text", prof("version", value="1"), False),
@@ -202,7 +213,7 @@ _json_value = st.recursive(
     st.one_of(
         st.none(), st.booleans(), st.integers(-3, 300), st.floats(allow_nan=False, allow_infinity=False),
         st.sampled_from(["", " ", "x", "gw/m", "a b", "1", "true", "openai", "vision", "new-api", "N" * 33,
-                         "gw\n", "${KEY}", "https://h"]),
+                         "gw\n", "${KEY}", "https://h", "it-dept", "-x", "o" * 65]),
     ),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(
         st.sampled_from(["id", "type", "name", "x", "isFuture", "input_per_million_tokens",
@@ -217,7 +228,7 @@ PROVIDER_PATHS = [
     ("models", 0, "pricing"), ("models", 0, "endpoint_type"), ("models", 0, "supported_text_delta"), ("unknown",),
 ]
 PROFILE_PATHS = [
-    ("version",), ("providers",), ("defaultModel",), ("extra",), ("providers", 0), ("providers", 0, "id"),
+    ("version",), ("providers",), ("defaultModel",), ("owner",), ("extra",), ("providers", 0), ("providers", 0, "id"),
     ("providers", 0, "name"), ("providers", 0, "type"), ("providers", 0, "apiHost"), ("providers", 0, "apiKey"),
     ("providers", 0, "models"), ("providers", 0, "models", 0), ("providers", 0, "models", 1),
     ("providers", 0, "models", 1, "id"), ("providers", 0, "models", 1, "capabilities"),

@@ -519,6 +519,20 @@ def _delete_model(conn: sqlite3.Connection, uid: str) -> None:
     conn.execute("DELETE FROM user_model WHERE id = ?", (uid,))
 
 
+def _delete_provider(conn: sqlite3.Connection, provider_id: str, model_uids: list[str]) -> None:
+    """Remove a provider the way the app's own ProviderService.delete does (src/main/data/services/, read on the
+    2.x line after 2.1.4; PinService.ts at 6105bb3c).
+
+    Its models and logo reference go with it (foreign keys ON DELETE CASCADE, on in every write transaction);
+    a pin names a model without a foreign key, so the app deletes those itself, and so does this. Databases
+    without a `pin` table (the 2.0 releases) have nothing to clean.
+    """
+    if model_uids and {"entity_type", "entity_id"} <= _columns(conn, "pin").keys():
+        marks = ",".join("?" * len(model_uids))
+        conn.execute(f"DELETE FROM pin WHERE entity_type = 'model' AND entity_id IN ({marks})", model_uids)
+    conn.execute("DELETE FROM user_provider WHERE provider_id = ?", (provider_id,))
+
+
 # One row change, run inside the write transaction.
 Operation = Callable[[sqlite3.Connection], Any]
 
@@ -641,6 +655,13 @@ class V2Store:
         new_keys = dict(zip(added, _keys_between(None, first, len(added)), strict=True))
         operations: list[Operation] = []
         for pid in plan.changed_ids:
+            if pid not in after:  # removed from the store: only ever a provider cherryconf added (owners)
+                if rows[pid]["preset_provider_id"] is not None:
+                    raise BadInput(f"provider {pid!r} is one of Cherry Studio's built-in providers, which the app "
+                                   "itself never deletes, so cherryconf leaves it")
+                operations.append(partial(_delete_provider, provider_id=pid,
+                                          model_uids=[m["id"] for m in models.get(pid, [])]))
+                continue
             operations += self._provider_operations(schema, rows.get(pid), models.get(pid, []), after[pid],
                                                     new_keys.get(pid), now)
         return operations
