@@ -15,6 +15,8 @@ from cherryconf.errors import BadInput
 
 PREFIX = "cherrystudio://providers/api-keys?v=1&data="
 MAX_DATA_BYTES = 64 * 1024  # 2.x refuses a larger data parameter
+# Said wherever a link is shown: it is the one place cherryconf puts a key in plain text.
+KEY_WARNING = "The link carries the API key in plain text: do not share it or paste it anywhere public."
 # 1.x deletes these characters from the decoded text before parsing it, so no value may hold them.
 _STRIPPED_BY_APP = ("'", "(", ")")
 

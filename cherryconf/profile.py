@@ -279,11 +279,14 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
 _YAML_KINDS: dict[type, str] = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
-def parse(data: Any, where: str, env: Mapping[str, str], app_version: AppVersion | None = None) -> LoadedProfile:
+def parse(data: Any, where: str, env: Mapping[str, str] | None, app_version: AppVersion | None = None
+          ) -> LoadedProfile:
+    """Validate a profile document; `env` expands its references (None: the values are meant literally)."""
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a {_YAML_KINDS.get(type(data), type(data).__name__)}"
         raise BadInput(f"{where}: a profile is a mapping with 'version' and 'providers', not {found}")
-    data = expand_env(data, env, [], where)
+    if env is not None:
+        data = expand_env(data, env, [], where)
     try:
         profile = Profile.model_validate(data)
     except ValidationError as e:
