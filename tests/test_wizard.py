@@ -12,13 +12,10 @@ import base64
 import hashlib
 import json
 import os
-import shlex
 import shutil
 import socket
 import stat
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +24,10 @@ from urllib.parse import unquote
 
 import pytest
 import yaml
-from conftest import PACKAGE_ROOT, RunCli, isolated_environ
+from conftest import RunCli
 from gateway import Gateway, ModelSpec, running
 from plyvel_view import plyvel_items
+from tmux import Tmux
 from v1state import PERSIST_KEY, cherry_state, llm_slice, make_userdata, read_llm, stringify
 
 from cherryconf import presets, profile, wizard
@@ -1042,61 +1040,22 @@ def test_cli_a_second_custom_gateway_gets_its_own_id_and_each_rerun_changes_noth
 # --- a real terminal ---------------------------------------------------------------------------------------------
 
 
-class Tmux:
-    """One private tmux server (its own socket, no config) running one command in a 200x50 window."""
-
-    def __init__(self, socket_path: Path, command: str) -> None:
-        self.base = ["tmux", "-S", str(socket_path), "-f", "/dev/null"]
-        subprocess.run([*self.base, "new-session", "-d", "-s", "wiz", "-x", "200", "-y", "50", command],
-                       check=True)
-
-    def screen(self) -> str:
-        """Everything the window showed, scrollback included."""
-        return subprocess.run([*self.base, "capture-pane", "-p", "-J", "-S", "-", "-t", "wiz"],
-                              check=True, capture_output=True, text=True).stdout
-
-    def wait_for(self, text: str, count: int = 1, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            shown = self.screen()
-            if shown.count(text) >= count:
-                return shown
-            if time.monotonic() > deadline or "\n[exit " in shown:  # the program ended: it will never show up
-                raise AssertionError(f"{text!r} (x{count}) never appeared; the screen:\n{shown}")
-            time.sleep(0.05)
-
-    def keys(self, *keys: str, literal: bool = False) -> None:
-        subprocess.run([*self.base, "send-keys", "-t", "wiz", *(["-l"] if literal else []), *keys], check=True)
-
-    def close(self) -> None:
-        subprocess.run([*self.base, "kill-server"], check=False, capture_output=True)
-
-
 @posix_only
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 def test_end_to_end_in_a_real_terminal(tmp_path: Path, harness: Harness) -> None:
     harness.gw.models = {"alpha-1": ModelSpec(), "beta-2": ModelSpec(), "gamma-3": ModelSpec()}
     ud = harness.userdata()
-    env = isolated_environ(tmp_path, {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"})
-    env["PYTHONPATH"] = str(PACKAGE_ROOT)
-    rc = tmp_path / "rc"
-    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    cmd = f"{shlex.quote(sys.executable)} -m cherryconf --data-dir {shlex.quote(str(ud))} wizard"
-    script = tmp_path / "run.sh"
-    # env -i: nothing of this process's environment (no *_API_KEY) reaches the program, only the terminal type.
-    script.write_text(f'env -i TERM="$TERM" {exports} {cmd}\necho "[exit $?]"\necho done > {shlex.quote(str(rc))}\n'
-                      "sleep 120\n")
-    term = Tmux(tmp_path / "tmux.sock", f"sh {shlex.quote(str(script))}")
+    term = Tmux.cli(tmp_path, ["--data-dir", str(ud), "wizard"])
     try:
         term.wait_for("Which gateway?")
         term.keys("Enter")  # API易, the first preset
         term.wait_for("Provider name")
-        term.keys("Enter")  # its name, pre-filled
-        term.wait_for("Base URL of the gateway")
-        term.keys("C-u")
-        term.keys(harness.gw.url, literal=True)
+        term.keys("Enter")  # an empty answer takes the name shown
+        term.wait_for("(Enter: https://vip.apiyi.com)")  # the preset's URL, shown but not in the edit box
+        term.paste(f"{harness.gw.url}/v1/chat/completions")  # what a user copies from the gateway's docs
         term.keys("Enter")
+        term.wait_for(f"Chats will go to {harness.gw.url}/v1/chat/completions")
         term.wait_for("Where does the API key come from?")
         term.keys("Enter")  # type it
         term.wait_for("? API key")
