@@ -9,7 +9,6 @@ carries the key by design, excepted).
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import shutil
@@ -24,11 +23,11 @@ from urllib.parse import unquote
 
 import pytest
 import yaml
-from conftest import RunCli
+from conftest import RunCli, fingerprint
 from gateway import Gateway, ModelSpec, running
 from plyvel_view import plyvel_items
 from tmux import Tmux
-from v1state import PERSIST_KEY, cherry_state, llm_slice, make_userdata, read_llm, stringify
+from v1state import llm_slice, make_userdata, read_llm, with_provider
 
 from cherryconf import presets, profile, wizard
 from cherryconf.apply import prepare
@@ -99,12 +98,6 @@ def default(q: Question) -> Any:
 
 def ticked(q: Question) -> list[Any]:
     return [c.value for c in q.choices if c.checked]
-
-
-def fingerprint(root: Path) -> dict[str, str]:
-    """Every file under root with its SHA-256: equal fingerprints mean byte-identical trees."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def plyvel_llm(data_dir: Path) -> dict[str, Any]:
@@ -413,18 +406,6 @@ def test_empty_and_too_long_names_are_asked_again(harness: Harness) -> None:
     assert harness.text().count("the name is empty; please try again") == 2
     assert "  the name is longer than 32 characters (Cherry Studio's limit); please try again" in harness.said
     assert harness.store(ud)["providers"][0]["name"] == "名" * 32  # 32 is allowed, and the padding is dropped
-
-
-def with_provider(extra: dict[str, Any], **llm_fields: Any) -> dict[str, str]:
-    """cherry_state() whose llm slice also holds `extra` (first, as the app puts new providers) and `llm_fields`."""
-    llm = llm_slice()
-    llm["providers"].insert(0, extra)
-    llm.update(llm_fields)
-    items = cherry_state()
-    outer = json.loads(items[PERSIST_KEY])
-    outer["llm"] = stringify(llm)
-    items[PERSIST_KEY] = stringify(outer)
-    return items
 
 
 OLD_APIYI = {"id": "apiyi", "name": "Old name", "type": "openai", "apiKey": "sk-old-000000000000000",
