@@ -85,6 +85,12 @@ class VerifyReport:
         """Models that fail (not merely inconclusive) on the endpoint the provider is set to use."""
         return [r for r in self.on(self.configured_endpoint) if r.outcome == "fail"]
 
+    def unchecked(self) -> bool:
+        """True when not one model could be checked on the endpoint in use (every probe timed out, or the network
+        failed): nothing is known, which is no pass."""
+        here = self.on(self.configured_endpoint)
+        return bool(here) and all(r.outcome == "inconclusive" for r in here)
+
     def verdict(self) -> str:
         """The result in plain words: how many models answer where, and what to do about the type."""
         n = len(self.models)

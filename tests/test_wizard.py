@@ -24,7 +24,7 @@ from urllib.parse import unquote
 import pytest
 import yaml
 from conftest import RunCli, fingerprint
-from gateway import Gateway, ModelSpec, running
+from gateway import Gateway, ModelSpec, closed_port, running
 from plyvel_view import plyvel_items
 from tmux import Tmux
 from v1state import llm_slice, make_userdata, read_llm, with_provider
@@ -646,13 +646,6 @@ def test_ticking_nothing_asks_for_ids(harness: Harness) -> None:
     assert "  No model chosen; type at least one id." in harness.said
     assert "  give at least one model id; please try again" in harness.said
     assert [m["id"] for m in harness.store(ud)["providers"][0]["models"]] == ["typed-1", "typed-2"]
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 @pytest.mark.parametrize("failure", ["404", "html", "refused"])
