@@ -110,7 +110,7 @@ def schema(which: str) -> None:
 @cli.command()
 @json_option
 @click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
-@click.option("--open", "open_it", is_flag=True, help="Hand the link to the operating system (opens the app).")
+@click.option("--open", "open_it", is_flag=True, help="Hand each link to the operating system (opens the app), one at a time.")
 @pass_options
 def link(opts: Options, profile_path: Path, open_it: bool) -> None:
     """Print the app's own cherrystudio:// import link for each provider (no files touched)."""
@@ -120,14 +120,17 @@ def link(opts: Options, profile_path: Path, open_it: bool) -> None:
     links = [(p.id, deeplink.build(p.new_provider)) for p in loaded.providers]
     note = ("Import links carry no models: after importing, add the models in the app, "
             "or use `cherryconf apply` to write them too.")
-    emit(opts, {"links": [{"id": i, "link": u} for i, u in links], "note": note},
+    emit(opts, {"links": [{"id": i, "link": u} for i, u in links], "note": note, "warning": deeplink.KEY_WARNING},
          "\n".join(u for _, u in links))
+    click.echo(deeplink.KEY_WARNING, err=True)
     if not opts.json:
         click.echo(note, err=True)
-    if open_it:
-        for _, url in links:
-            if click.launch(url) != 0:
-                raise CherryconfError("the operating system could not open the cherrystudio:// link")
+    for n, (pid, url) in enumerate(links if open_it else []):
+        if n and sys.stdin.isatty():
+            # The app shows one confirmation at a time: the next link waits until this one is answered.
+            click.pause(f"Press any key once Cherry Studio has asked about {links[n - 1][0]!r}, to open {pid!r}...",
+                        err=True)
+        deeplink.open_link(url, pid)
 
 
 @cli.command()
