@@ -110,7 +110,8 @@ def schema(which: str) -> None:
 @cli.command()
 @json_option
 @click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
-@click.option("--open", "open_it", is_flag=True, help="Hand each link to the operating system (opens the app), one at a time.")
+@click.option("--open", "open_it", is_flag=True,
+              help="Hand each link to the operating system (opens the app), one at a time.")
 @pass_options
 def link(opts: Options, profile_path: Path, open_it: bool) -> None:
     """Print the app's own cherrystudio:// import link for each provider (no files touched)."""
