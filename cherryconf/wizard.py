@@ -413,7 +413,10 @@ class Wizard:
         if how == "preset_env" and env_var:
             return f"${{{env_var}}}", self.env[env_var].strip()
         if how == "env":
-            var = str(self._ask(Question("api_key_env", "text", "Environment variable name", validate=env_set)))
+            var = str(self._ask(Question("api_key_env", "text", "Environment variable name (Enter to go back)",
+                                         validate=lambda v: env_set(v) if str(v).strip() else None))).strip()
+            if not var:  # back to where the key comes from: a variable that is not set is no dead end
+                return self._api_key(flags, d)
             return f"${{{var}}}", self.env[var].strip()
         key = str(self._ask(Question("api_key", "password", "API key",
                                      validate=lambda v: key_problem(str(v).strip(), "the key")))).strip()
@@ -488,8 +491,9 @@ class Wizard:
         choices += [Choice(f"{m} (suggested, not listed by the gateway)", m, checked=False, group="suggested")
                     for m in suggested if m not in listed and m not in current]
         choices.sort(key=lambda c: (c.group or "", c.value))
+        what = "The provider's models, unticked ones are removed" if d.current else "Models to add"
         picked = list(self._ask(Question(
-            "models", "checkbox", "Models to add (type to search, space to tick)", choices,
+            "models", "checkbox", f"{what} (type to search, space to tick)", choices,
             validate=lambda v: _models_problem(list(v), in_use, allow_empty=True))))
         more = str(self._ask(Question("extra_models", "text",
                                       "More model ids, comma-separated (Enter for none)", default="")))
@@ -777,7 +781,10 @@ def questionary_ask(q: Question) -> Any:
         # The default is shown, not put in the edit box: a URL pasted there was appended to the pre-filled one.
         default = str(q.default or "")
         answer = questionary.text(q.message, instruction=f"(Enter: {default})" if default else None).unsafe_ask()
-        return answer if answer.strip() else default
+        if answer.strip() or not default:
+            return answer
+        questionary.print(f"  {default}", style="fg:ansicyan")  # the line above shows an empty answer
+        return default
     # questionary gets each choice's position, not its value: it replaces a None value by the title (so "keep
     # the current default" came back as that sentence), and positions are always plain and distinct.
     if q.kind == "select":

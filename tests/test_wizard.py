@@ -600,7 +600,7 @@ def test_key_from_another_environment_variable_must_be_set(harness: Harness) -> 
     answers = apiyi(harness, api_key_source="env", api_key=SKIP)
     at = [n for n, _ in answers].index("api_key_source") + 1
     answers[at:at] = [("api_key_env", "NOT_SET_ANYWHERE"), ("api_key_env", "1BAD"), ("api_key_env", "EMPTY_VAR"),
-                      ("api_key_env", ENV_VAR)]
+                      ("api_key_env", ""), ("api_key_source", "env"), ("api_key_env", ENV_VAR)]  # "" goes back
     harness.run(ud, answers)
     assert "  environment variable NOT_SET_ANYWHERE is not set; please try again" in harness.said
     assert "  '1BAD' is not an environment variable name; please try again" in harness.said
