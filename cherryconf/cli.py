@@ -16,7 +16,7 @@ from cherryconf import __version__
 from cherryconf.errors import BadInput, CherryconfError, ExitCode, StoreError
 
 if TYPE_CHECKING:
-    from cherryconf import allusers
+    from cherryconf import allusers, probe
     from cherryconf.apply import Written
     from cherryconf.endpoints import AppVersion
     from cherryconf.install import Install
@@ -112,24 +112,33 @@ def schema(which: str) -> None:
 @cli.command()
 @json_option
 @click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
-@click.option("--open", "open_it", is_flag=True, help="Hand the link to the operating system (opens the app).")
+@click.option("--open", "open_it", is_flag=True,
+              help="Hand each link to the operating system (opens the app), one at a time.")
 @pass_options
 def link(opts: Options, profile_path: Path, open_it: bool) -> None:
     """Print the app's own cherrystudio:// import link for each provider (no files touched)."""
-    from cherryconf import deeplink, profile
+    from cherryconf import deeplink, profile, routing
 
     loaded = profile.load(profile_path)
     links = [(p.id, deeplink.build(p.new_provider)) for p in loaded.providers]
+    # No install is read: the URL is the one the newest 1.x app calls for a provider of that id and type.
+    urls = {p.id: routing.chat_url(p.new_provider) for p in loaded.providers}
     note = ("Import links carry no models: after importing, add the models in the app, "
             "or use `cherryconf apply` to write them too.")
-    emit(opts, {"links": [{"id": i, "link": u} for i, u in links], "note": note},
+    emit(opts, {"links": [{"id": i, "link": u, "chat_url": urls[i]} for i, u in links], "note": note,
+                "warning": deeplink.KEY_WARNING},
          "\n".join(u for _, u in links))
+    click.echo(deeplink.KEY_WARNING, err=True)
     if not opts.json:
+        for pid, url in urls.items():
+            click.echo(f"{pid}: chats will go to {url or '(a URL cherryconf cannot tell)'} once imported", err=True)
         click.echo(note, err=True)
-    if open_it:
-        for _, url in links:
-            if click.launch(url) != 0:
-                raise CherryconfError("the operating system could not open the cherrystudio:// link")
+    for n, (pid, url) in enumerate(links if open_it else []):
+        if n and sys.stdin.isatty():
+            # The app shows one confirmation at a time: the next link waits until this one is answered.
+            click.pause(f"Press any key once Cherry Studio has asked about {links[n - 1][0]!r}, to open {pid!r}...",
+                        err=True)
+        deeplink.open_link(url, pid)
 
 
 @cli.command()
@@ -189,32 +198,51 @@ def providers(opts: Options) -> None:
          render.table(["ID", "NAME", "TYPE", "CHAT URL", "MODELS", "KEY", "OWNER"], rows))
 
 
-def _verify_target(opts: Options, profile_path: Path | None, provider_id: str | None
-                   ) -> tuple[dict[str, Any], tuple[int, ...] | None]:
-    """The provider to probe (from the profile, or from the store) and the app version whose URLs to use."""
+def _verify_targets(opts: Options, profile_path: Path | None, wanted: str | None
+                    ) -> tuple[list[dict[str, Any]], tuple[int, ...] | None, bool]:
+    """The providers to probe, the app version whose URLs to use, and whether the user named them."""
     from cherryconf import install as install_mod
     from cherryconf import target
     from cherryconf.endpoints import parse_version
 
     if profile_path is None:
-        if provider_id is None:
-            raise BadInput("name a PROFILE to verify, or a provider in the store with --provider ID")
         inst = opts.install()
-        return target.from_store(inst, provider_id), parse_version(inst.app_version)
+        version = parse_version(inst.app_version)
+        if wanted is None and sys.stdin.isatty() and sys.stdout.isatty() and not opts.json:
+            return [_choose_provider(inst)], version, True
+        return target.from_store(inst, wanted), version, wanted is not None
     try:
         # The URLs depend on the installed app's version; with no install found, the newest rules apply.
         version = parse_version(install_mod.resolve(opts.context(), opts.data_dir).app_version)
     except CherryconfError:
         version = None
-    return target.from_profile(profile_path, provider_id, version), version
+    return [target.from_profile(profile_path, wanted, version)], version, True
+
+
+def _choose_provider(inst: Install) -> dict[str, Any]:
+    """Ask which of the store's gateway providers to verify (the ones worth verifying first)."""
+    from cherryconf import render, target, wizard
+    from cherryconf.stores import open_store
+
+    offered = sorted((p for p in open_store(inst).read().providers
+                      if p.get("type") in ("openai", "openai-response") and str(p.get("apiHost") or "").strip()),
+                     key=lambda p: not target.checkable(p))
+    if not offered:
+        raise BadInput("the store has no OpenAI-compatible provider with a base URL to verify")
+    choices = [wizard.Choice(f"{p.get('name')} ({p.get('id')}): {p.get('apiHost')}, {len(p.get('models', []))} "
+                             f"models, key {render.mask(str(p.get('apiKey') or '')) or 'none'}", p) for p in offered]
+    picked: dict[str, Any] = wizard.questionary_ask(wizard.Question("verify", "select", "Verify which provider?",
+                                                                    choices))
+    return picked
 
 
 @cli.command()
 @json_option
 @click.argument("profile_path", metavar="[PROFILE]", required=False,
                 type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--provider", "provider_id", metavar="ID",
-              help="The provider to probe: from the profile, or from the store when no PROFILE is named.")
+@click.option("--provider", "provider_id", metavar="ID|NAME",
+              help="The provider to probe, by id or name: from the profile, or from the store when no PROFILE is "
+                   "named (default: choose on a terminal; else every enabled provider with a key).")
 @click.option("--model", "models", metavar="M", multiple=True, help="A model to probe (repeatable; default: all).")
 @click.option("--endpoint", type=click.Choice(["chat", "responses", "both"]), default="both", show_default=True,
               help="Which endpoint to probe: chat/completions, responses, or both.")
@@ -226,11 +254,42 @@ def _verify_target(opts: Options, profile_path: Path | None, provider_id: str | 
 def verify(ctx: click.Context, profile_path: Path | None, provider_id: str | None, models: tuple[str, ...],
            endpoint: Literal["chat", "responses", "both"], concurrency: int, timeout: float) -> None:
     """Probe a gateway: which models answer on chat/completions, which on responses (exit 5 when the one in
-    use fails)."""
-    from cherryconf import probe, render_verify
+    use fails, or nothing could be checked)."""
+    from cherryconf import render_verify
 
     opts: Options = ctx.obj
-    provider, version = _verify_target(opts, profile_path, provider_id)
+    providers, version, named = _verify_targets(opts, profile_path, provider_id)
+    if named:
+        report = _probe(providers[0], list(models), endpoint, concurrency, timeout, version)
+        document, text = render_verify.report_json(report), render_verify.report_text(report)
+        problem = render_verify.problem(report)
+    else:
+        # Every provider worth checking, one after the other (each at the concurrency asked for).
+        reports, texts, not_checked = [], [], {}
+        for p in providers:
+            try:
+                reports.append(_probe(p, list(models), endpoint, concurrency, timeout, version))
+                texts.append(render_verify.report_text(reports[-1]))
+            except BadInput as e:
+                not_checked[str(p.get("id"))] = e.message
+                texts.append(f"provider {p.get('id')}: not checked: {e.message}")
+        document = {"reports": [render_verify.report_json(r) for r in reports], "not_checked": not_checked}
+        text = "\n\n".join(texts)
+        problem = render_verify.problems(reports, not_checked) if providers else (
+            "nothing to verify: the store has no enabled provider with a key, models and a gateway URL "
+            "(name one with --provider)")
+    document["problem"] = problem
+    emit(opts, document, text)
+    if problem:
+        click.echo(f"cherryconf: {problem}", err=True)  # the report says more; this is why the exit is 5
+        ctx.exit(ExitCode.PROBLEMS_FOUND)
+
+
+def _probe(provider: dict[str, Any], models: list[str], endpoint: Literal["chat", "responses", "both"],
+           concurrency: int, timeout: float, version: tuple[int, ...] | None) -> probe.VerifyReport:
+    """One provider's probe, with a progress line on a terminal's stderr."""
+    from cherryconf import probe, render_verify
+
     stderr = sys.stderr
     live = stderr.isatty()
     done = 0
@@ -244,18 +303,15 @@ def verify(ctx: click.Context, profile_path: Path | None, provider_id: str | Non
         stderr.flush()
 
     if live:
-        stderr.write(f"probing 0/{expected}: listing the gateway's models")
+        stderr.write(f"probing {provider.get('id')} 0/{expected}: listing the gateway's models")
         stderr.flush()
     try:
-        report = probe.verify(provider, models=list(models) or None, endpoints=endpoint, concurrency=concurrency,
-                              timeout=timeout, app_version=version, on_result=progress if live else None)
+        return probe.verify(provider, models=models or None, endpoints=endpoint, concurrency=concurrency,
+                            timeout=timeout, app_version=version, on_result=progress if live else None)
     finally:
         if live:
             stderr.write("\r\x1b[K")
             stderr.flush()
-    emit(opts, render_verify.report_json(report), render_verify.report_text(report))
-    if report.failing_on_configured_endpoint():
-        ctx.exit(ExitCode.PROBLEMS_FOUND)
 
 
 @cli.command()

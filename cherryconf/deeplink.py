@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from typing import Any
 from urllib.parse import quote
 
-from cherryconf.errors import BadInput
+from cherryconf.errors import BadInput, CherryconfError
 
 PREFIX = "cherrystudio://providers/api-keys?v=1&data="
 MAX_DATA_BYTES = 64 * 1024  # 2.x refuses a larger data parameter
+# Said wherever a link is shown: it is the one place cherryconf puts a key in plain text.
+KEY_WARNING = "The link carries the API key in plain text: do not share it or paste it anywhere public."
 # 1.x deletes these characters from the decoded text before parsing it, so no value may hold them.
 _STRIPPED_BY_APP = ("'", "(", ")")
 
@@ -54,3 +58,26 @@ def build(provider: dict[str, Any]) -> str:
         )
     return PREFIX + data
 
+
+
+def open_link(url: str, provider_id: str) -> None:
+    """Hand the link to the operating system and wait until it has taken it; CherryconfError when it could not."""
+    failed = f"the operating system could not open the import link of provider {provider_id!r}"
+    if sys.platform == "win32":
+        import os
+
+        try:
+            os.startfile(url)
+        except OSError as e:
+            raise CherryconfError(f"{failed} ({e.strerror}): is Cherry Studio installed?") from None
+        return
+    # Waited for, so links open one after the other (click.launch starts xdg-open and says 0 whatever happens).
+    opener = "open" if sys.platform == "darwin" else "xdg-open"
+    try:
+        done = subprocess.run([opener, url], capture_output=True, timeout=60, check=False)
+    except FileNotFoundError:
+        raise CherryconfError(f"{failed}: there is no {opener}; open the link printed above by hand") from None
+    except subprocess.TimeoutExpired:
+        raise CherryconfError(f"{failed}: {opener} gave no answer within 60 s") from None
+    if done.returncode != 0:
+        raise CherryconfError(f"{failed} ({opener} exited with {done.returncode}): is Cherry Studio installed?")

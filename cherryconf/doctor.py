@@ -200,8 +200,9 @@ def _repoint(model: dict[str, Any] | None, moved: dict[tuple[str, str], str]) ->
     return model if target is None else {**model, "provider": target}
 
 
-def diagnose(state: StoreState, version: AppVersion | None) -> Diagnosis:
-    """Every finding, and the plan of the fixes (the store's state is not modified)."""
+def diagnose(state: StoreState, version: AppVersion | None, moves_only: bool = False) -> Diagnosis:
+    """Every finding, and the plan of the fixes (the store's state is not modified). `moves_only`: only the
+    gateways in built-in providers the app routes by id, and their moves (what the wizard offers first)."""
     findings: list[Finding] = []
     after = copy.deepcopy(state.providers)
     added: list[dict[str, Any]] = []
@@ -219,6 +220,8 @@ def diagnose(state: StoreState, version: AppVersion | None) -> Diagnosis:
             moved.update({(str(p["id"]), str(m["id"])): move.own["id"] for m in p.get("models", [])
                           if isinstance(m, dict)})
             continue
+        if moves_only:
+            continue
         original = copy.deepcopy(p)
         for code, severity, message, fix, fix_text in _check(original, version):
             findings.append(Finding(str(p.get("id")), str(p.get("name", "")), code, severity, message, fix_text))
@@ -226,7 +229,7 @@ def diagnose(state: StoreState, version: AppVersion | None) -> Diagnosis:
                 fix(p)
     after = added + after
     held = {(p.get("id"), m.get("id")) for p in state.providers for m in p.get("models", [])}
-    for setting, model in state.model_refs.items():
+    for setting, model in {} if moves_only else state.model_refs.items():
         if model.get("provider") in _RUNTIME_PROVIDERS:
             continue
         if (model.get("provider"), model.get("id")) not in held:

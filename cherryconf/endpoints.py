@@ -9,6 +9,7 @@ Which endpoint a provider calls at all (the app routes some provider ids past th
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -20,6 +21,9 @@ _VERSION_SEGMENT = re.compile(r"/v\d+(?:alpha|beta)?(?:/|$)", re.IGNORECASE)
 # Endpoint paths people paste along with the base URL; stripped before anything else.
 _ENDPOINT_SUFFIXES = ("/chat/completions", "/responses", "/completions", "/models", "/messages")
 _KNOWN_HASH_ENDPOINTS = ("chat/completions", "responses", "messages", "completions")
+# Path segments that name an endpoint: in a base URL they can only come last (and are then stripped).
+_ENDPOINT_WORDS = frozenset({"completions", "responses", "models", "messages"})
+_SECOND_SCHEME = re.compile(r"https?:/", re.IGNORECASE)
 
 AppVersion = tuple[int, ...]
 
@@ -61,7 +65,29 @@ def check_url(raw: str) -> str:
         parts.port  # noqa: B018  (validates the port range)
     except ValueError:
         raise BadInput(f"the base URL {text!r} has an invalid port") from None
+    if _SECOND_SCHEME.search(text, len(parts.scheme) + 3):
+        # What pasting into a pre-filled answer gives: https://hosthttps://host/v1/chat/completions.
+        raise BadInput(f"the base URL {text!r} holds a second http:// or https://: paste one URL only")
+    if not _is_base_path(parts.path):
+        raise BadInput(f"the base URL {text!r} has a path that is neither a gateway's base URL nor one of its "
+                       "endpoints (like https://host/v1 or https://host/v1/chat/completions)")
     return text
+
+
+def _is_base_path(path: str) -> bool:
+    """A base path, optionally followed by one known endpoint: no empty segment, no endpoint in the middle."""
+    path = path.rstrip("/")
+    lowered = path.lower()
+    for suffix in _ENDPOINT_SUFFIXES:
+        if lowered.endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    segments = path.split("/")[1:]
+    if "" in segments:
+        return False
+    words = [s.lower() for s in segments]
+    return not any(w in _ENDPOINT_WORDS or (w, nxt) == ("chat", "completions")
+                   for w, nxt in pairwise([*words, ""]))
 
 
 def normalise_api_host(raw: str, app_version: AppVersion | None = None) -> str:

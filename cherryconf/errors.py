@@ -31,6 +31,10 @@ class BadInput(CherryconfError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class KeyRejected(BadInput):
+    """The gateway answered 401 or 403 to the key: a provider holding it could not work, so it is not written."""
+
+
 class AppRunning(CherryconfError):
     """Cherry Studio is running, so writing its store would be lost or worse."""
 

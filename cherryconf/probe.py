@@ -20,7 +20,7 @@ import httpx
 
 from cherryconf import routing
 from cherryconf.endpoints import AppVersion
-from cherryconf.errors import BadInput
+from cherryconf.errors import BadInput, KeyRejected
 from cherryconf.render import scrub
 
 Outcome = Literal["pass", "fail", "inconclusive"]
@@ -82,6 +82,12 @@ class VerifyReport:
     def failing_on_configured_endpoint(self) -> list[ProbeResult]:
         """Models that fail (not merely inconclusive) on the endpoint the provider is set to use."""
         return [r for r in self.on(self.configured_endpoint) if r.outcome == "fail"]
+
+    def unchecked(self) -> bool:
+        """True when not one model could be checked on the endpoint in use (every probe timed out, or the network
+        failed): nothing is known, which is no pass."""
+        here = self.on(self.configured_endpoint)
+        return bool(here) and all(r.outcome == "inconclusive" for r in here)
 
     def verdict(self) -> str:
         """The result in plain words: how many models answer where, and what to do about the type."""
@@ -172,15 +178,16 @@ def list_models(
     urls = {"models": f"{base}/models", "chat": f"{base}/chat/completions"}
     prober = _Prober(provider, urls, timeout)
 
-    async def fetch() -> tuple[list[str] | None, str]:
+    async def fetch() -> tuple[list[dict[str, Any]] | None, Reason | None, str]:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport) as client:
-            listed, _, detail = await prober.list_models(client)
-        return listed, detail
+            return await prober.model_entries(client)
 
-    listed, detail = asyncio.run(fetch())
-    if listed is None:
-        raise BadInput(detail)
-    return listed
+    entries, reason, detail = asyncio.run(fetch())
+    if entries is None:
+        if reason == "bad_key":
+            raise KeyRejected(f"the gateway rejected the key ({detail})")
+        raise BadInput(f"/models gave no model list ({detail})" if reason else detail)
+    return list(dict.fromkeys(d["id"] for d in entries))
 
 
 _NOT_CHAT = {"embedding", "rerank", "jina-rerank", "image-generation"}
@@ -241,24 +248,33 @@ class _Prober:
         return listed, hints, models_detail, list(results)
 
     async def list_models(self, client: httpx.AsyncClient) -> tuple[list[str] | None, dict[str, list[str]], str]:
+        """(model ids, endpoint hints per model, why there is no list)."""
+        entries, reason, detail = await self.model_entries(client)
+        if entries is None:
+            return None, {}, f"/models gave no model list ({detail})" if reason else detail
+        hints = {d["id"]: [str(t) for t in d["supported_endpoint_types"]] for d in entries
+                 if isinstance(d.get("supported_endpoint_types"), list)}
+        return list(dict.fromkeys(d["id"] for d in entries)), hints, ""
+
+    async def model_entries(self, client: httpx.AsyncClient) -> tuple[list[dict[str, Any]] | None, Reason | None,
+                                                                      str]:
+        """(/models' entries, or None with why: the reason, None when the gateway did not answer; the detail)."""
         try:
             async with asyncio.timeout(self.timeout):
                 resp = await client.get(self.urls["models"], headers=self.headers)
         except (TimeoutError, httpx.TimeoutException):
-            return None, {}, f"/models gave no answer within {self.timeout:g} s"
+            return None, None, f"/models gave no answer within {self.timeout:g} s"
         except httpx.HTTPError as e:
-            return None, {}, f"/models: {self.scrub(_network_text(e))}"
+            return None, None, f"/models: {self.scrub(_network_text(e))}"
         try:
             data = resp.json()["data"] if resp.status_code == 200 else None
             entries = [d for d in data if isinstance(d, dict) and isinstance(d.get("id"), str)] if data else []
         except (ValueError, KeyError, TypeError):
             entries = []
         if not entries:
-            _, detail = self.classify(resp.status_code, resp.headers, resp.text[:_BODY_LIMIT])
-            return None, {}, f"/models gave no model list ({self.scrub(detail)})"
-        hints = {d["id"]: [str(t) for t in d["supported_endpoint_types"]] for d in entries
-                 if isinstance(d.get("supported_endpoint_types"), list)}
-        return list(dict.fromkeys(d["id"] for d in entries)), hints, ""
+            reason, detail = self.classify(resp.status_code, resp.headers, resp.text[:_BODY_LIMIT])
+            return None, reason, self.scrub(detail)
+        return entries, "ok", ""
 
     async def probe(self, client: httpx.AsyncClient, model: str, endpoint: ProbeEndpoint) -> ProbeResult:
         start = time.perf_counter()

@@ -6,6 +6,7 @@ Every error names the file and the location inside it (`profile.yaml: providers[
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -30,7 +31,9 @@ from cherryconf.spec import (
 )
 
 MAX_PROFILE_BYTES = 1024 * 1024  # a profile is a few KB; anything near this is a mistake, not a profile
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}()")
+# A value that is exactly `$NAME`: claude-code-router's profiles write keys so; a key never looks like that.
+_BARE_ENV_REF = re.compile(r"\$()([A-Za-z_][A-Za-z0-9_]*)")
 # The fields a profile may set on a provider, beyond id and models (which merge by their own rules).
 _PROVIDER_FIELDS = ("name", "type", "apiHost", "apiKey", "enabled", "notes", "apiVersion", "extra_headers",
                     "apiOptions", "rateLimit")
@@ -138,25 +141,35 @@ def parse_yaml(text: str, where: str) -> Any:
     return data
 
 
-def expand_env(value: Any, env: Mapping[str, str], loc: list[str | int], where: str) -> Any:
-    """Replace `${NAME}` in every string; a name missing from the environment is an error naming it."""
+def expand_env(value: Any, env: Mapping[str, str], loc: list[str | int], problems: list[str]) -> Any:
+    """Replace `${NAME}` in every string, and a whole value `$NAME` (claude-code-router's form); a name missing
+    from the environment, or empty there, is added to `problems` (`location: what is wrong`)."""
     if isinstance(value, str):
         def sub(m: re.Match[str]) -> str:
-            name = m.group(1)
-            if name not in env:
-                raise BadInput(
-                    f"{where}: {schema.format_location(loc)}: environment variable {name} is not set"
-                )
-            if not env[name].strip():
-                raise BadInput(f"{where}: {schema.format_location(loc)}: environment variable {name} is empty")
+            name = m.group(1) or m.group(2)
+            if name not in env or not env[name].strip():
+                problems.append(f"{schema.format_location(loc)}: environment variable {name} is "
+                                f"{'not set' if name not in env else 'empty'}")
+                return m.group(0)  # left as written, so validation does not report the same place again
             return env[name]
 
-        return _ENV_REF.sub(sub, value)
+        whole = _BARE_ENV_REF.fullmatch(value.strip())
+        return sub(whole) if whole else _ENV_REF.sub(sub, value)
     if isinstance(value, dict):
-        return {k: expand_env(v, env, [*loc, str(k)], where) for k, v in value.items()}
+        return {k: expand_env(v, env, [*loc, str(k)], problems) for k, v in value.items()}
     if isinstance(value, list):
-        return [expand_env(v, env, [*loc, i], where) for i, v in enumerate(value)]
+        return [expand_env(v, env, [*loc, i], problems) for i, v in enumerate(value)]
     return value
+
+
+MAX_PROBLEMS = 10  # listed in one error; more are counted
+
+
+def _refused(where: str, problems: list[str]) -> BadInput:
+    """One sentence naming every problem (up to MAX_PROBLEMS), each with its location."""
+    shown = "; ".join(problems[:MAX_PROBLEMS])
+    more = len(problems) - MAX_PROBLEMS
+    return BadInput(f"{where}: {shown}" + (f"; and {more} more" if more > 0 else ""))
 
 
 _PYDANTIC_MESSAGES = {
@@ -178,7 +191,8 @@ _FIELD_MESSAGES = {
 _UNION_BRANCHES = ("str", "ProfileModel")
 
 
-def _pydantic_error(e: ValidationError, where: str, prefix: tuple[str | int, ...] = ()) -> BadInput:
+def _pydantic_problems(e: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
+    """Every problem pydantic found, as `location: what is wrong`, in document order."""
     def clean(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
         # Union branches show up in the location ("str", "ProfileModel"); users think in document paths.
         return tuple(p for p in loc if not is_branch(p))
@@ -187,20 +201,36 @@ def _pydantic_error(e: ValidationError, where: str, prefix: tuple[str | int, ...
         return isinstance(p, str) and (p in _UNION_BRANCHES or p.startswith("constrained-str"))
 
     errs = e.errors()
-    if not errs:
-        return BadInput(f"{where}: invalid profile")
-    # Of a union's per-branch errors, the deepest location is the one that says what is wrong.
-    first = max(errs, key=lambda err: len(err["loc"]))
-    at = clean(first["loc"])
-    # Other union branches fail at an enclosing location (models[2]: "not a string"); they are not more problems.
-    others = {loc for loc in (clean(err["loc"]) for err in errs) if loc != at[: len(loc)]}
-    message = _PYDANTIC_MESSAGES.get(first["type"], first["msg"][:1].lower() + first["msg"][1:])
-    message = _FIELD_MESSAGES.get((str(at[-1]) if at else "", first["type"]), message)
-    if first["type"] in ("string_type", "model_type") and first["loc"] and is_branch(first["loc"][-1]):
-        message = "a model is a model id or a mapping with an id"  # neither branch of `id | {id: ...}` fits
-    more = f" (and {len(others)} more)" if others else ""
-    loc = schema.format_location([*prefix, *at])
-    return BadInput(f"{where}: {loc or '(top level)'}: {message}{more}")
+    locs = [clean(err["loc"]) for err in errs]
+    problems: dict[tuple[str | int, ...], str] = {}
+    for err, at in zip(errs, locs, strict=True):
+        # A union branch that fails at an enclosing location ("models[2]: not a string") while the other branch
+        # says what is wrong inside it is no problem of its own; of several at one location, the first tells.
+        if at in problems or any(len(other) > len(at) and other[: len(at)] == at for other in locs):
+            continue
+        message = _PYDANTIC_MESSAGES.get(err["type"], err["msg"][:1].lower() + err["msg"][1:])
+        message = _FIELD_MESSAGES.get((str(at[-1]) if at else "", err["type"]), message)
+        if err["type"] in ("string_type", "model_type") and err["loc"] and is_branch(err["loc"][-1]):
+            message = "a model is a model id or a mapping with an id"  # neither branch of `id | {id: ...}` fits
+        if err["type"] == "extra_forbidden":
+            message += _did_you_mean(at)
+        problems[at] = f"{schema.format_location([*prefix, *at]) or '(top level)'}: {message}"
+    return list(problems.values()) or ["(top level): invalid profile"]
+
+
+def _did_you_mean(at: tuple[str | int, ...]) -> str:
+    """` (did you mean apiHost?)` for an unknown field name close to a known one, else ``."""
+    known: list[str] = []
+    if len(at) == 1:
+        known = list(Profile.model_fields)
+    elif at[:1] == ("providers",) and len(at) == 3:
+        known = list(ProfileProvider.model_fields)
+    elif at[:1] == ("providers",) and len(at) == 5 and at[2] == "models":
+        known = list(ProfileModel.model_fields)
+    name = str(at[-1])
+    by_lower = {k.lower(): k for k in known}
+    close = [by_lower[name.lower()]] if name.lower() in by_lower else difflib.get_close_matches(name, known, 1, 0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _expand_models(provider: ProfileProvider) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -233,77 +263,100 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
     """Turn a validated profile into patches: normalised apiHost, expanded models, checked cross-references."""
     seen: set[str] = set()
     patches: list[ProviderPatch] = []
+    problems: list[str] = []
     for i, p in enumerate(profile.providers):
-        loc = f"providers[{i}]"
-        if p.id in seen:
-            raise BadInput(f"{where}: {loc}.id: {p.id!r} is used by an earlier provider too")
+        found = _provider_problems(p, i, seen, app_version)
         seen.add(p.id)
-        try:
-            routing.check_type_honoured(p.id, p.type)
-        except BadInput as e:
-            raise BadInput(f"{where}: {loc}.{'type' if 'type' in p.model_fields_set else 'id'}: {e.message}") from None
-        try:
-            api_host = normalise_api_host(p.apiHost, app_version)
-        except BadInput as e:
-            raise BadInput(f"{where}: {loc}.apiHost: {e.message}") from None
-        key = p.apiKey.strip()
-        if not key:
-            raise BadInput(f"{where}: {loc}.apiKey: must not be empty")
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
-            raise BadInput(f"{where}: {loc}.apiKey: contains a line break or another control character")
-        models, model_updates = _expand_models(p)
-        first_at: dict[str, int] = {}
-        for j, m in enumerate(models):
-            if m["id"] in first_at:
-                raise BadInput(f"{where}: {loc}.models[{j}].id: model {m['id']!r} is listed twice "
-                               f"(also models[{first_at[m['id']]}])")
-            first_at[m["id"]] = j
-        fields = p.model_dump(include=set(_PROVIDER_FIELDS) & p.model_fields_set, exclude_none=True)
-        fields["apiHost"] = api_host
-        fields["apiKey"] = key
-        new_provider: dict[str, Any] = {
-            "id": p.id,
-            "name": p.name or p.id,
-            "type": p.type,
-            "apiKey": fields["apiKey"],
-            "apiHost": api_host,
-            "models": models,
-            "enabled": True if p.enabled is None else p.enabled,
-            "isSystem": False,
-        }
-        new_provider.update({k: v for k, v in fields.items() if k not in new_provider})
-        # The app's Provider format (the model, tested to agree with schemas/cherry-provider.schema.json, which
-        # apply need not import jsonschema to check).
-        try:
-            Provider.model_validate(new_provider)
-        except ValidationError as e:
-            raise _pydantic_error(e, where, ("providers", i)) from None
-        patches.append(ProviderPatch(p.id, fields, models, model_updates, p.replaceModels, new_provider))
+        if isinstance(found, list):
+            problems += found
+        else:
+            patches.append(found)
 
     default_model = None
     if profile.defaultModel:
         provider_id, _, model_id = profile.defaultModel.partition("/")
         patch = next((x for x in patches if x.id == provider_id), None)
-        if patch is None:
-            raise BadInput(f"{where}: defaultModel: no provider {provider_id!r} in this profile")
-        if model_id not in {m["id"] for m in patch.models}:
-            raise BadInput(f"{where}: defaultModel: provider {provider_id!r} lists no model {model_id!r}")
+        if provider_id not in seen:
+            problems.append(f"defaultModel: no provider {provider_id!r} in this profile")
+        elif patch is not None and model_id not in {m["id"] for m in patch.models}:
+            problems.append(f"defaultModel: provider {provider_id!r} lists no model {model_id!r}")
         default_model = (provider_id, model_id)
+    if problems:
+        raise _refused(where, problems)
     return LoadedProfile(where, patches, default_model, profile, profile.owner)
+
+
+def _provider_problems(p: ProfileProvider, i: int, seen: set[str], app_version: AppVersion | None
+                       ) -> ProviderPatch | list[str]:
+    """The provider's patch, or every problem it has (`location: what is wrong`)."""
+    loc = f"providers[{i}]"
+    problems: list[str] = []
+    if p.id in seen:
+        problems.append(f"{loc}.id: {p.id!r} is used by an earlier provider too")
+    try:
+        routing.check_type_honoured(p.id, p.type)
+    except BadInput as e:
+        problems.append(f"{loc}.{'type' if 'type' in p.model_fields_set else 'id'}: {e.message}")
+    api_host = ""
+    try:
+        api_host = normalise_api_host(p.apiHost, app_version)
+    except BadInput as e:
+        problems.append(f"{loc}.apiHost: {e.message}")
+    key = p.apiKey.strip()
+    if not key:
+        problems.append(f"{loc}.apiKey: must not be empty")
+    elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+        problems.append(f"{loc}.apiKey: contains a line break or another control character")
+    models, model_updates = _expand_models(p)
+    first_at: dict[str, int] = {}
+    for j, m in enumerate(models):
+        if m["id"] in first_at:
+            problems.append(f"{loc}.models[{j}].id: model {m['id']!r} is listed twice "
+                            f"(also models[{first_at[m['id']]}])")
+        first_at.setdefault(m["id"], j)
+    fields = p.model_dump(include=set(_PROVIDER_FIELDS) & p.model_fields_set, exclude_none=True)
+    fields["apiHost"] = api_host
+    fields["apiKey"] = key
+    new_provider: dict[str, Any] = {
+        "id": p.id,
+        "name": p.name or p.id,
+        "type": p.type,
+        "apiKey": fields["apiKey"],
+        "apiHost": api_host,
+        "models": models,
+        "enabled": True if p.enabled is None else p.enabled,
+        "isSystem": False,
+    }
+    new_provider.update({k: v for k, v in fields.items() if k not in new_provider})
+    # The app's Provider format (the model, tested to agree with schemas/cherry-provider.schema.json, which
+    # apply need not import jsonschema to check).
+    try:
+        Provider.model_validate(new_provider)
+    except ValidationError as e:
+        problems += _pydantic_problems(e, ("providers", i))
+    if problems:
+        return problems
+    return ProviderPatch(p.id, fields, models, model_updates, p.replaceModels, new_provider)
 
 
 _YAML_KINDS: dict[type, str] = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
-def parse(data: Any, where: str, env: Mapping[str, str], app_version: AppVersion | None = None) -> LoadedProfile:
+def parse(data: Any, where: str, env: Mapping[str, str] | None, app_version: AppVersion | None = None
+          ) -> LoadedProfile:
+    """Validate a profile document; `env` expands its references (None: the values are meant literally)."""
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a {_YAML_KINDS.get(type(data), type(data).__name__)}"
         raise BadInput(f"{where}: a profile is a mapping with 'version' and 'providers', not {found}")
-    data = expand_env(data, env, [], where)
+    problems: list[str] = []
+    if env is not None:
+        data = expand_env(data, env, [], problems)
     try:
         profile = Profile.model_validate(data)
     except ValidationError as e:
-        raise _pydantic_error(e, where) from None
+        problems += _pydantic_problems(e)
+    if problems:
+        raise _refused(where, problems)
     return build(profile, where, app_version)
 
 

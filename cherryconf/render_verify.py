@@ -115,6 +115,30 @@ def fixes(report: VerifyReport) -> list[str]:
     return lines
 
 
+def problem(report: VerifyReport) -> str | None:
+    """Why verify exits 5 for this provider, in one sentence; None when the endpoint in use answers."""
+    where = ENDPOINT_PATH[report.configured_endpoint]
+    failing = report.failing_on_configured_endpoint()
+    if failing:
+        return f"provider {report.provider_id}: {len(failing)} of {len(report.models)} models fail on {where}, " \
+               "the endpoint it uses"
+    if report.unchecked():
+        return f"provider {report.provider_id}: nothing could be checked: no answer on {where} (timeout or " \
+               "network error)"
+    return None
+
+
+def problems(reports: list[VerifyReport], not_checked: dict[str, str]) -> str | None:
+    """Why verify of several providers exits 5: which failed, which could not be checked; None when all answer."""
+    failed = [f"{r.provider_id} ({len(r.failing_on_configured_endpoint())} models)" for r in reports
+              if r.failing_on_configured_endpoint()]
+    unchecked = [r.provider_id for r in reports if not r.failing_on_configured_endpoint() and r.unchecked()]
+    unchecked += list(not_checked)
+    parts = ([f"failed: {', '.join(failed)}"] if failed else []) + (
+        [f"could not be checked: {', '.join(unchecked)}"] if unchecked else [])
+    return f"verify found problems ({'; '.join(parts)})" if parts else None
+
+
 def progress_line(done: int, total: int, r: ProbeResult) -> str:
     return f"probing {done}/{total}: {r.model} on {ENDPOINT_PATH[r.endpoint]}: {r.outcome}"
 

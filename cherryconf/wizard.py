@@ -1,4 +1,5 @@
-"""The interactive set-up: install -> preset -> name -> base URL -> key -> models -> check -> preview -> write.
+"""The interactive set-up, one step after another: install -> gateway (preset, name) -> URL -> provider id (new, or
+one to update) -> key -> models -> check -> default model -> preview -> write (or the import link) -> profile.
 
 This is the only module that prompts. Its logic asks through an injected `ask` function, so tests drive
 every branch with scripted answers; `questionary_ask` (the only questionary call site) serves a terminal.
@@ -14,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from cherryconf import apply, deeplink, install, presets, profile, render
-from cherryconf.endpoints import AppVersion, chat_url, normalise_api_host, parse_version, request_url
-from cherryconf.errors import BadInput
+from cherryconf import apply, deeplink, install, presets, profile, render, routing
+from cherryconf.endpoints import AppVersion, normalise_api_host, parse_version, request_url
+from cherryconf.errors import BadInput, KeyRejected
 from cherryconf.fsutil import atomic_write
 from cherryconf.paths import Context
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
+from cherryconf.stores import StoreState
 
 Kind = Literal["select", "text", "password", "checkbox", "confirm"]
 
@@ -80,6 +82,48 @@ ModelChecker = Callable[[dict[str, Any], list[str], AppVersion | None], list[tup
 
 
 @dataclass
+class _Draft:
+    """What the steps have settled so far: each step reads what earlier ones set and adds its own part."""
+
+    inst: install.Install | None
+    use_link: bool
+    version: AppVersion | None
+    state: StoreState | None  # what the store holds; None when the wizard makes an import link
+    preset: presets.Preset = field(default_factory=lambda: presets.get("custom"))
+    name: str = ""
+    pid: str = ""
+    current: dict[str, Any] | None = None  # the stored provider this run updates; None for a new one
+    api_host: str = ""
+    key_ref: str = ""  # what a saved profile holds: ${VAR} or the key
+    key: str = ""
+    models_asked: bool = False  # /models was asked with this key: asking it again would tell nothing new
+    models: list[str] = field(default_factory=list)
+    exact_models: bool = False  # the models chosen are the whole list: unticked ones are removed
+    default_model: str | None = None
+    moved: apply.Written | None = None  # a gateway moved out of a built-in provider first
+
+    @property
+    def providers(self) -> list[dict[str, Any]]:
+        return self.state.providers if self.state else []
+
+    def stored(self, pid: str) -> dict[str, Any] | None:
+        return next((p for p in self.providers if p.get("id") == pid), None)
+
+    def provider_doc(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"id": self.pid, "name": self.name, "type": "openai", "apiHost": self.api_host,
+                               "apiKey": self.key, "models": self.models}
+        if self.exact_models:
+            doc["replaceModels"] = True
+        return doc
+
+    def profile_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"version": 1, "providers": [self.provider_doc()]}
+        if self.default_model:
+            data["defaultModel"] = f"{self.pid}/{self.default_model}"
+        return data
+
+
+@dataclass
 class Wizard:
     ctx: Context
     ask: Ask
@@ -105,13 +149,14 @@ class Wizard:
                 return answer
             self.say(f"  {problem}; please try again")
 
-    def _given(self, value: Any, q: Question, preset_default: bool = False) -> Any:
+    def _given(self, value: Any, q: Question, use_default: bool = False) -> Any:
         """A flag's answer, validated like a typed one (but a bad flag is an error, not a re-ask).
 
-        Without a terminal, a question the preset answers (`preset_default`: name, base URL) takes the preset's
-        value, as `cherryconf apply` of the template would; a terminal shows it pre-filled instead.
+        Without a terminal, a question with a known answer (`use_default`: the name and base URL of the preset, or
+        of the provider being updated) takes it, as `cherryconf apply` of the template would; a terminal offers it
+        as the default instead.
         """
-        if value is None and preset_default and not self.interactive and q.default:
+        if value is None and use_default and not self.interactive and q.default:
             value = q.default
         if value is None:
             return self._ask(q)
@@ -120,7 +165,7 @@ class Wizard:
             raise BadInput(f"{_FLAG_FOR.get(q.name, q.name)}: {problem}")
         return value
 
-    # --- the flow ---------------------------------------------------------------------------------
+    # --- the flow: one step after another -----------------------------------------------------------
 
     def run(self, data_dir: Path | None, flags: Flags) -> Outcome:
         try:
@@ -130,63 +175,41 @@ class Wizard:
             return Outcome()
 
     def _run(self, data_dir: Path | None, flags: Flags) -> Outcome:
+        if not self.interactive and not flags.yes:
+            # Nobody can confirm the write: say so before the gateway is sent the key.
+            raise _cannot_ask(Question("confirm", "confirm", "Write this?"))
+        d = self._install_step(data_dir)
+        if self._move_step(flags, d):
+            return Outcome(written=d.moved)
+        self._gateway_step(flags, d)
+        self._url_step(flags, d)
+        if not d.pid:
+            self._id_step(flags, d)  # a custom gateway's: it depends on the URL
+        while True:
+            self._key_step(flags, d)
+            try:
+                self._models_step(flags, d)
+                self._check_step(flags, d)
+                break
+            except KeyRejected as e:
+                self._key_rejected(e)
+        self._default_model_step(flags, d)
+        loaded = profile.parse(d.profile_data(), "wizard", env=None, app_version=d.version)
+        if d.use_link or d.inst is None:
+            return self._link_step(flags, d, loaded)
+        prepared = apply.prepare(d.inst, loaded)
+        if not self._preview_step(flags, d, prepared):
+            nothing = apply.Written(d.inst, prepared.plan, None)
+            return Outcome(written=nothing, saved_profile=self._save_profile(flags, d))
+        return self._write_step(flags, d, prepared)
+
+    # --- install ------------------------------------------------------------------------------------
+
+    def _install_step(self, data_dir: Path | None) -> _Draft:
         inst = self._choose_install(data_dir)
         use_link = inst is None or self._app_running(inst)
-        store_providers = self._store_providers(inst) if inst and not use_link else []
-        version = parse_version(inst.app_version) if inst else None
-
-        preset = self._choose_preset(flags)
-        blank = preset.is_blank
-
-        def check_name(value: Any) -> str | None:
-            # The import link cannot carry ' ( ): the app deletes them before reading it.
-            return _check_name(value) or (_link_chars("name", str(value)) if use_link else None)
-
-        # Stripped: the check counts the name without its padding, so the stored name must not keep it.
-        name = str(self._given(flags.name, Question(
-            "name", "text", "Provider name (shown in Cherry Studio)",
-            default=None if blank else str(preset.provider.get("name", "")), validate=check_name),
-            preset_default=True)).strip()
-        pid = self._provider_id(flags, preset, name, store_providers)
-        api_host = self._base_url(flags, preset, version)
-        key_ref, key = self._api_key(flags, preset, use_link)
-        self._secret = key
-        models = self._models(flags, preset, api_host, key, version, pid)
-        provider_doc: dict[str, Any] = {"id": pid, "name": name, "type": "openai", "apiHost": api_host,
-                                        "apiKey": key, "models": models}
-        if self._wants_check(flags, models):
-            self._check(provider_doc, models, version)
-        default = self._default_model(flags, pid, models)
-        data: dict[str, Any] = {"version": 1, "providers": [provider_doc]}
-        if default:
-            data["defaultModel"] = f"{pid}/{default}"
-        loaded = profile.parse(data, "wizard", env={}, app_version=version)
-
-        if use_link or inst is None:
-            links = [deeplink.build(p.new_provider) for p in loaded.providers]
-            self.say("Import link (open it on this computer; Cherry Studio asks before adding the provider):")
-            for link in links:
-                self.say(link)
-            self.say("The link carries no models: add them in the app after importing, or quit the app and "
-                     "run the wizard again so cherryconf writes them too.")
-            saved = self._save_profile(flags, data, key_ref, preset)
-            return Outcome(links=links, saved_profile=saved)
-
-        prepared = apply.prepare(inst, loaded)
-        if not prepared.plan.changed:
-            self.say("No changes: Cherry Studio already holds exactly this provider.")
-            return Outcome(written=apply.Written(inst, prepared.plan, None),
-                           saved_profile=self._save_profile(flags, data, key_ref, preset))
-        self.say("Cherry Studio's settings will change like this:")
-        self.say(render.plan_text(prepared.plan))
-        if not flags.yes and not self._ask(Question("confirm", "confirm", f"Write this to {inst.data_dir}?",
-                                                    default=True)):
-            raise _Stop
-        written = apply.write(self.ctx, prepared, "wizard")
-        self.say(f"Done: provider {pid!r} is in {inst.data_dir}.")
-        self.say(f"Backup of the previous state: {written.backup.path if written.backup else '(none needed)'}")
-        self.say("Restart Cherry Studio to see it.")
-        return Outcome(written=written, saved_profile=self._save_profile(flags, data, key_ref, preset))
+        state = self._store_state(inst) if inst and not use_link else None
+        return _Draft(inst, use_link, parse_version(inst.app_version) if inst else None, state)
 
     def _choose_install(self, data_dir: Path | None) -> install.Install | None:
         env_dir = self.ctx.env.get("CHERRYCONF_DATA_DIR")
@@ -231,7 +254,7 @@ class Wizard:
                 raise _Stop
         return False
 
-    def _store_providers(self, inst: install.Install) -> list[dict[str, Any]]:
+    def _store_state(self, inst: install.Install) -> StoreState:
         from cherryconf import backup
         from cherryconf.stores import open_store
 
@@ -239,7 +262,56 @@ class Wizard:
         # app is known not to run, since it may rename the store's directory.
         for note in backup.finish_interrupted(self.ctx, inst):
             self.say(f"Note: {note}.")
-        return open_store(inst).read().providers
+        return open_store(inst).read()
+
+    # --- a gateway already in a built-in provider the app routes by id: the user's real problem ------------
+
+    def _move_step(self, flags: Flags, d: _Draft) -> bool:
+        """Offer to move such a gateway to a provider of its own (doctor's fix); True when the wizard is done."""
+        from cherryconf import doctor
+        from cherryconf.stores import open_store
+
+        if d.state is None or d.inst is None:
+            return False
+        found = doctor.diagnose(d.state, d.version, moves_only=True)
+        if not found.findings:
+            return False
+        for f in found.findings:
+            self.say(f"First, a problem with what is set up already: {f.message}.")
+        if not self.interactive:
+            self.say("  `cherryconf doctor --fix` moves it to a provider of its own; the wizard goes on.")
+            return False
+        self.say("The fix: " + "; ".join(str(f.fix) for f in found.findings) + ".")
+        self.say(render.plan_text(found.plan, d.version))
+        if not self._ask(Question("move", "confirm", "Move it now (backup first)?", default=True)):
+            self.say("  Left as it is; the wizard goes on with a new gateway.")
+            return False
+        d.moved = apply.write(self.ctx, apply.Prepared(d.inst, open_store(d.inst), found.plan), "wizard")
+        self.say(f"Moved. Backup of the previous state: {d.moved.backup.path if d.moved.backup else '(none)'}")
+        self.say("Restart Cherry Studio to see it.")
+        if not self._ask(Question("another", "confirm", "Set up another gateway too?", default=False)):
+            return True
+        d.state = self._store_state(d.inst)
+        return False
+
+    # --- gateway: preset and name ---------------------------------------------------------------------
+
+    def _gateway_step(self, flags: Flags, d: _Draft) -> None:
+        d.preset = self._choose_preset(flags)
+        if not d.preset.is_blank or flags.provider_id is not None:
+            # The id is known now (a preset names its own): whether it updates a provider decides the defaults.
+            self._id_step(flags, d)
+        default = d.current.get("name") if d.current else (None if d.preset.is_blank
+                                                           else d.preset.provider.get("name"))
+
+        def check_name(value: Any) -> str | None:
+            # The import link cannot carry ' ( ): the app deletes them before reading it.
+            return _check_name(value) or (_link_chars("name", str(value)) if d.use_link else None)
+
+        # Stripped: the check counts the name without its padding, so the stored name must not keep it.
+        d.name = str(self._given(flags.name, Question(
+            "name", "text", "Provider name (shown in Cherry Studio)",
+            default=str(default) if default else None, validate=check_name), use_default=True)).strip()
 
     def _choose_preset(self, flags: Flags) -> presets.Preset:
         if flags.preset is not None:
@@ -249,9 +321,35 @@ class Wizard:
         ]))
         return picked
 
-    def _provider_id(self, flags: Flags, preset: presets.Preset, name: str,
-                     existing: list[dict[str, Any]]) -> str:
-        taken = {str(p.get("id")): p for p in existing}
+    # --- URL ------------------------------------------------------------------------------------------
+
+    def _url_step(self, flags: Flags, d: _Draft) -> None:
+        def check(value: Any) -> str | None:
+            try:
+                normalise_api_host(str(value), d.version)
+            except BadInput as e:
+                return e.message
+            return None
+
+        # The provider this run updates (a custom gateway's: the one named like it): its URL is the default.
+        before = d.current if d.pid else d.stored(_slug(d.name))
+        default = before.get("apiHost") if before else (None if d.preset.is_blank
+                                                        else d.preset.provider.get("apiHost"))
+        raw = self._given(flags.base_url, Question(
+            "base_url", "text", "Base URL of the gateway (any form: https://host, .../v1, .../v1/chat/completions)",
+            default=str(default) if default else None, validate=check), use_default=True)
+        d.api_host = normalise_api_host(str(raw), d.version)
+        own = {"id": d.pid or "-", "type": "openai", "apiHost": d.api_host}  # the wizard's providers are custom
+        self.say(f"  Chats will go to {routing.chat_url(own, d.version)}")
+
+    # --- which provider: a new id, or one to update -----------------------------------------------------
+
+    def _id_step(self, flags: Flags, d: _Draft) -> None:
+        d.pid = self._provider_id(flags, d)
+        d.current = d.stored(d.pid)
+
+    def _provider_id(self, flags: Flags, d: _Draft) -> str:
+        taken = {str(p.get("id")): p for p in d.providers}
         # A built-in id must never be written over by a custom provider: the store marks the ones it holds
         # (isSystem); the app's own list covers the import link and stores that do not hold every built-in yet.
         builtin = {i for i, p in taken.items() if p.get("isSystem")} | BUILT_IN_PROVIDER_IDS
@@ -260,46 +358,53 @@ class Wizard:
             return _check_id(value) or (
                 f"{value!r} is one of Cherry Studio's built-in providers" if str(value) in builtin else None)
 
+        def free(value: Any) -> str | None:
+            return own(value) or (f"{value!r} is taken" if str(value) in taken else None)
+
         if flags.provider_id is not None:
             # Naming an existing id on the command line is asking to update that provider.
             return str(self._given(flags.provider_id, Question("provider_id", "text", "Provider id", validate=own)))
-        suggested = str(preset.provider.get("id")) if not preset.is_blank else _slug(name)
+        suggested = _slug(d.name) if d.preset.is_blank else str(d.preset.provider.get("id"))
+        if d.preset.is_blank:
+            # A custom gateway is the one its URL names: a second gateway gets an id of its own, the same one again
+            # updates the provider made for it before (so a re-run changes nothing).
+            same = next((i for i in taken if _same_family(i, suggested) and _same_url(taken[i], d)), None)
+            if same is not None:
+                suggested = same
+            elif suggested in taken and suggested not in builtin:
+                self.say(f"  {suggested!r} ({taken[suggested].get('name')}) is another gateway "
+                         f"({taken[suggested].get('apiHost')}); this one gets an id of its own.")
+                return self._new_id(suggested, taken.keys() | builtin, free)
         if suggested not in taken and suggested not in builtin:
             return suggested
         if suggested in builtin:
             self.say(f"{suggested!r} is one of Cherry Studio's built-in providers; choose an id of your own.")
-        elif flags.yes:
+            return self._new_id(suggested, taken.keys() | builtin, free)
+        if flags.yes:
             # --yes answers "update it?" too, so the one-line set-up can be run again (and then changes nothing).
             self.say(f"Updating the existing provider {suggested!r} ({taken[suggested].get('name')}).")
             return suggested
-        elif self._ask(Question("update_existing", "confirm",
-                                f"A provider with id {suggested!r} ({taken[suggested].get('name')}) exists: "
-                                "update it?", default=True)):
+        if self._ask(Question("update_existing", "confirm",
+                              f"A provider with id {suggested!r} ({taken[suggested].get('name')}) exists: "
+                              "update it?", default=True)):
             return suggested
+        return self._new_id(suggested, taken.keys() | builtin, free)
 
-        def free(value: Any) -> str | None:
-            return own(value) or (f"{value!r} is taken" if str(value) in taken else None)
-
+    def _new_id(self, base: str, taken: Collection[str], free: Callable[[Any], str | None]) -> str:
+        default = _next_free(base, taken)
+        if not self.interactive:
+            return default
         return str(self._ask(Question("provider_id", "text", "Provider id (letters, digits, - and _)",
-                                      default=_next_free(suggested, taken.keys() | builtin), validate=free)))
+                                      default=default, validate=free)))
 
-    def _base_url(self, flags: Flags, preset: presets.Preset, version: AppVersion | None) -> str:
-        def check(value: Any) -> str | None:
-            try:
-                normalise_api_host(str(value), version)
-            except BadInput as e:
-                return e.message
-            return None
+    # --- key ------------------------------------------------------------------------------------------
 
-        raw = self._given(flags.base_url, Question(
-            "base_url", "text", "Base URL of the gateway (any form: https://host, .../v1, .../v1/chat/completions)",
-            default=None if preset.is_blank else str(preset.provider.get("apiHost", "")), validate=check),
-            preset_default=True)
-        api_host = normalise_api_host(str(raw), version)
-        self.say(f"  Chats will go to {chat_url(api_host, 'openai', version)}")
-        return api_host
+    def _key_step(self, flags: Flags, d: _Draft) -> None:
+        d.key_ref, d.key = self._api_key(flags, d)
+        d.models_asked = False
+        self._secret = d.key
 
-    def _api_key(self, flags: Flags, preset: presets.Preset, use_link: bool) -> tuple[str, str]:
+    def _api_key(self, flags: Flags, d: _Draft) -> tuple[str, str]:
         """(what a saved profile holds: ${VAR} or the key, the key itself)."""
         def key_problem(key: str, what: str) -> str | None:
             # Refused here, not by the profile check after every other question.
@@ -307,7 +412,7 @@ class Wizard:
                 return f"{what} is empty"
             if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
                 return f"{what} contains a line break or another control character"
-            return _link_chars("API key", key) if use_link else None
+            return _link_chars("API key", key) if d.use_link else None
 
         def env_set(value: Any) -> str | None:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(value)):
@@ -319,100 +424,223 @@ class Wizard:
         if flags.api_key_env is not None:
             var = str(self._given(flags.api_key_env, Question("api_key_env", "text", "", validate=env_set)))
             return f"${{{var}}}", self.env[var].strip()
-        env_var = preset.env_var
+        env_var = d.preset.env_var
+        current = str(d.current.get("apiKey") or "").strip() if d.current else ""
         choices = [Choice("Type or paste it (hidden)", "type")]
         if env_var and env_set(env_var) is None:
             choices.insert(0, Choice(f"Use ${env_var} from the environment", "preset_env"))
+        if current and key_problem(current, "the key") is None:
+            choices.insert(0, Choice(f"Keep the current key ({render.mask(current)})", "current"))
         choices.append(Choice("Read it from another environment variable", "env"))
-        if not self.interactive and choices[0].value == "preset_env" and not preset.is_blank:
+        offered = [c.value for c in choices]
+        if not self.interactive and "preset_env" in offered and not d.preset.is_blank:
             # The variable the preset's template reads, as `cherryconf apply` of the template would.
             self.say(f"  API key: from ${env_var}")
             how = "preset_env"
+        elif not self.interactive and "current" in offered:
+            self.say("  API key: the provider's current one")
+            how = "current"
         else:
             how = self._ask(Question("api_key_source", "select", "Where does the API key come from?", choices))
+        if how == "current":
+            return current, current
         if how == "preset_env" and env_var:
             return f"${{{env_var}}}", self.env[env_var].strip()
         if how == "env":
-            var = str(self._ask(Question("api_key_env", "text", "Environment variable name", validate=env_set)))
+            var = str(self._ask(Question("api_key_env", "text", "Environment variable name (Enter to go back)",
+                                         validate=lambda v: env_set(v) if str(v).strip() else None))).strip()
+            if not var:  # back to where the key comes from: a variable that is not set is no dead end
+                return self._api_key(flags, d)
             return f"${{{var}}}", self.env[var].strip()
         key = str(self._ask(Question("api_key", "password", "API key",
                                      validate=lambda v: key_problem(str(v).strip(), "the key")))).strip()
         return key, key
 
-    def _models(self, flags: Flags, preset: presets.Preset, api_host: str, key: str,
-                version: AppVersion | None, pid: str) -> list[str]:
-        if flags.models:
-            return list(dict.fromkeys(m.strip() for m in flags.models if m.strip()))
-        suggested = [] if preset.is_blank else preset.model_ids
+    def _key_rejected(self, e: KeyRejected) -> None:
+        """A rejected key is never written: without a terminal that is the end, on one the user may try another."""
         if not self.interactive:
-            # The preset's models, as `cherryconf apply` of its template would; else fail before sending the key
-            # to the gateway for a list nobody can tick.
-            if not suggested:
-                raise _cannot_ask(Question("models", "checkbox", "Models to add"))
-            self.say(f"  Models: the preset's {', '.join(suggested)}")
-            return suggested
-        listed: list[str] = []
-        url = request_url(api_host, "models", version)
+            raise KeyRejected(f"{e.message}; nothing was written") from None
+        self.say(f"  {e.message[:1].upper()}{e.message[1:]}.")
+        if self._ask(Question("key_rejected", "select", "What now?", [
+                Choice("Give the key again", "retry"), Choice("Stop (nothing is written)", "stop")])) == "stop":
+            raise _Stop
+
+    # --- models ---------------------------------------------------------------------------------------
+
+    def _models_step(self, flags: Flags, d: _Draft) -> None:
+        d.exact_models = False
+        if flags.models:
+            d.models = list(dict.fromkeys(m.strip() for m in flags.models if m.strip()))
+            return
+        current = [str(m.get("id")) for m in d.current.get("models", [])] if d.current else []
+        suggested = [] if d.preset.is_blank else d.preset.model_ids
+        if not self.interactive:
+            # The provider's own models, else the preset's, as `cherryconf apply` of its template would; else fail
+            # before sending the key to the gateway for a list nobody can tick.
+            if current or suggested:
+                d.models = current or suggested
+                whose = "the current" if current else "the preset's"
+                self.say(f"  Models: {whose} {', '.join(d.models)}")
+                return
+            raise _cannot_ask(Question("models", "checkbox", "Models to add"))
+        # Updating a provider, the list shown is its whole model list: unticking a model removes it.
+        d.exact_models = d.current is not None
+        listed = self._fetch_models(d)
+        in_use = self._models_in_use(d)
+        if listed:
+            d.models = self._pick_models(d, listed, current, suggested, in_use)
+            if d.models:
+                return
+            self.say("  No model chosen; type at least one id.")
+        typed = self._ask(Question("model_ids", "text", "Model ids, comma-separated",
+                                   default=", ".join(current or suggested),
+                                   validate=lambda v: _models_problem(_split_ids(str(v)), in_use)))
+        d.models = _split_ids(str(typed))
+
+    def _fetch_models(self, d: _Draft) -> list[str]:
+        """The gateway's model list ([] when it gives none: then the ids are typed); KeyRejected on 401/403."""
+        url = request_url(d.api_host, "models", d.version)
         try:
             with self.spinner(f"Fetching the model list from {url}"):
-                listed = self.list_models(api_host, key, version)
+                listed = self.list_models(d.api_host, d.key, d.version)
+        except KeyRejected:
+            raise
         except BadInput as e:
             self.say(f"  Could not fetch the model list from {url}: {self._scrub(e.message)}")
             self.say("  Type the model ids instead (as the gateway names them).")
-        if listed:
-            self.say(f"  The gateway lists {len(listed)} models.")
-            extra = [m for m in suggested if m not in listed]
-            choices = [Choice(m, m, checked=m in suggested, group=default_group(m, pid)) for m in listed]
-            # Offered, not ticked: a model the gateway does not list most likely fails in the app.
-            choices += [Choice(f"{m} (suggested, not listed by the gateway)", m, checked=False,
-                               group="suggested") for m in extra]
-            choices.sort(key=lambda c: (c.group or "", c.value))
-            picked = list(self._ask(Question("models", "checkbox", "Models to add (type to search, space to tick)",
-                                             choices)))
-            more = str(self._ask(Question("extra_models", "text",
-                                          "More model ids, comma-separated (Enter for none)", default="")))
-            picked += [m for m in _split_ids(more) if m not in picked]
-            if picked:
-                return picked
-            self.say("  No model chosen; type at least one id.")
-        typed = self._ask(Question("model_ids", "text", "Model ids, comma-separated",
-                                   default=", ".join(suggested),
-                                   validate=lambda v: None if _split_ids(str(v)) else "give at least one model id"))
-        return _split_ids(str(typed))
+            return []
+        finally:
+            d.models_asked = True
+        self.say(f"  The gateway lists {len(listed)} models.")
+        return listed
 
-    def _wants_check(self, flags: Flags, models: list[str]) -> bool:
-        if flags.check is not None:
-            return flags.check
-        if not self.interactive:
-            return False
-        return bool(self._ask(Question("check", "confirm",
-                                       f"Send each of the {len(models)} models a one-line test chat now?",
-                                       default=True)))
+    def _pick_models(self, d: _Draft, listed: list[str], current: list[str], suggested: list[str],
+                     in_use: dict[str, str]) -> list[str]:
+        ticked = current if d.current else suggested
+        choices = [Choice(m, m, checked=m in ticked, group=default_group(m, d.pid)) for m in listed]
+        # The provider's models stay ticked even when the gateway does not list them: only unticking removes one.
+        choices += [Choice(f"{m} (in the provider, not listed by the gateway)", m, checked=True, group="current")
+                    for m in current if m not in listed]
+        # Offered, not ticked: a model the gateway does not list most likely fails in the app.
+        choices += [Choice(f"{m} (suggested, not listed by the gateway)", m, checked=False, group="suggested")
+                    for m in suggested if m not in listed and m not in current]
+        choices.sort(key=lambda c: (c.group or "", c.value))
+        what = "The provider's models, unticked ones are removed" if d.current else "Models to add"
+        picked = list(self._ask(Question(
+            "models", "checkbox", f"{what} (type to search, space to tick)", choices,
+            validate=lambda v: _models_problem(list(v), in_use, allow_empty=True))))
+        more = str(self._ask(Question("extra_models", "text",
+                                      "More model ids, comma-separated (Enter for none)", default="")))
+        return picked + [m for m in _split_ids(more) if m not in picked]
 
-    def _check(self, provider: dict[str, Any], models: list[str], version: AppVersion | None) -> None:
-        with self.spinner(f"Testing {len(models)} models on chat/completions"):
-            results = self.check_models(provider, models, version)
+    def _models_in_use(self, d: _Draft) -> dict[str, str]:
+        """This provider's models that a Cherry Studio setting uses -> that setting (they must not be removed)."""
+        refs = d.state.model_refs if d.state and d.current else {}
+        return {str(m.get("id")): setting for setting, m in refs.items() if m.get("provider") == d.pid}
+
+    # --- check ----------------------------------------------------------------------------------------
+
+    def _check_step(self, flags: Flags, d: _Draft) -> None:
+        """Test chats when asked for; else at least make sure the gateway takes the key (only --no-check skips)."""
+        if flags.check is False:
+            return
+        if flags.check or (flags.check is None and self.interactive and self._ask(Question(
+                "check", "confirm", f"Send each of the {len(d.models)} models a one-line test chat now?",
+                default=True))):
+            self._test_chats(d)
+        elif not d.models_asked:
+            self._check_key(d)
+
+    def _check_key(self, d: _Draft) -> None:
+        url = request_url(d.api_host, "models", d.version)
+        try:
+            with self.spinner(f"Checking the key at {url}"):
+                self.list_models(d.api_host, d.key, d.version)
+        except KeyRejected:
+            raise
+        except BadInput as e:
+            # Not every gateway serves /models: the key is then unknown, not refused.
+            self.say(f"  Could not check the key at {url}: {self._scrub(e.message)}")
+            return
+        self.say("  The gateway accepts the key.")
+
+    def _test_chats(self, d: _Draft) -> None:
+        with self.spinner(f"Testing {len(d.models)} models on chat/completions"):
+            results = self.check_models(d.provider_doc(), d.models, d.version)
         for model, ok, reason in results:
             self.say(f"  {'ok  ' if ok else 'FAIL'} {model}{'' if ok else ': ' + self._scrub(reason)}")
         failed = [m for m, ok, _ in results if not ok]
-        if failed:
-            self.say(f"  {len(failed)} of {len(results)} models did not answer; "
-                     "`cherryconf verify` explains more. They are added anyway: remove them in the app if needed.")
+        if not failed:
+            return
+        if len(failed) == len(results):
+            if not self.interactive:
+                raise BadInput(f"none of the {len(failed)} models answered a test chat (see above; `cherryconf "
+                               "verify` explains more), so nothing was written")
+            self.say(f"  None of the {len(failed)} models answered; `cherryconf verify` explains more.")
+            if not self._ask(Question("add_failing", "confirm", "Add them anyway?", default=False)):
+                raise _Stop
+            return
+        self.say(f"  {len(failed)} of {len(results)} models did not answer; `cherryconf verify` explains more.")
+        in_use = self._models_in_use(d)
+        droppable = [m for m in failed if m not in in_use]
+        if self.interactive and droppable and self._ask(Question(
+                "drop_failing", "confirm", f"Leave out {', '.join(droppable)}?", default=True)):
+            d.models = [m for m in d.models if m not in droppable]
+        else:
+            self.say("  They are added anyway.")
 
-    def _default_model(self, flags: Flags, pid: str, models: list[str]) -> str | None:
+    # --- default model ----------------------------------------------------------------------------------
+
+    def _default_model_step(self, flags: Flags, d: _Draft) -> None:
         if flags.default_model is not None:
-            if flags.default_model not in models:
+            if flags.default_model not in d.models:
                 raise BadInput(f"--default-model {flags.default_model!r} is not one of the chosen models")
-            return flags.default_model
+            d.default_model = flags.default_model
+            return
         if not self.interactive:
-            return None
+            return
         choices = [Choice("Keep Cherry Studio's current default model", None)]
-        choices += [Choice(m, m) for m in models]
+        choices += [Choice(m, m) for m in d.models]
         picked = self._ask(Question("default_model", "select", "Make one of them Cherry Studio's default model?",
                                     choices))
-        return str(picked) if picked else None
+        d.default_model = str(picked) if picked else None
 
-    def _save_profile(self, flags: Flags, data: dict[str, Any], key_ref: str, preset: presets.Preset) -> Path | None:
+    # --- the import link (no store to write) ------------------------------------------------------------
+
+    def _link_step(self, flags: Flags, d: _Draft, loaded: profile.LoadedProfile) -> Outcome:
+        links = [deeplink.build(p.new_provider) for p in loaded.providers]
+        self.say("Import link (open it on this computer; Cherry Studio asks before adding the provider):")
+        for link in links:
+            self.say(link)
+        self.say(deeplink.KEY_WARNING)
+        self.say("The link carries no models: add them in the app after importing, or quit the app and "
+                 "run the wizard again so cherryconf writes them too.")
+        return Outcome(links=links, saved_profile=self._save_profile(flags, d))
+
+    # --- preview and write ------------------------------------------------------------------------------
+
+    def _preview_step(self, flags: Flags, d: _Draft, prepared: apply.Prepared) -> bool:
+        """Show the plan and have it confirmed; False when the store already holds exactly this."""
+        if not prepared.plan.changed:
+            self.say("No changes: Cherry Studio already holds exactly this provider.")
+            return False
+        self.say("Cherry Studio's settings will change like this:")
+        self.say(render.plan_text(prepared.plan, d.version))
+        where = prepared.install.data_dir
+        if not flags.yes and not self._ask(Question("confirm", "confirm", f"Write this to {where}?", default=True)):
+            raise _Stop
+        return True
+
+    def _write_step(self, flags: Flags, d: _Draft, prepared: apply.Prepared) -> Outcome:
+        written = apply.write(self.ctx, prepared, "wizard")
+        self.say(f"Done: provider {d.pid!r} is in {prepared.install.data_dir}.")
+        self.say(f"Backup of the previous state: {written.backup.path if written.backup else '(none needed)'}")
+        self.say("Restart Cherry Studio to see it.")
+        return Outcome(written=written, saved_profile=self._save_profile(flags, d))
+
+    # --- saving the profile -------------------------------------------------------------------------------
+
+    def _save_profile(self, flags: Flags, d: _Draft) -> Path | None:
         def writable(value: Any) -> str | None:
             return _check_new_file(self._expand(str(value)))
 
@@ -430,12 +658,12 @@ class Wizard:
                                                         default=False)):
                 self.say("  Profile not saved.")
                 return None
-        doc = {**data, "providers": [dict(p) for p in data["providers"]]}
-        literal = not key_ref.startswith("${")
-        if literal and not (self.interactive and self._ask(Question(
+        doc = d.profile_data()
+        key_ref = d.key_ref
+        if not key_ref.startswith("${") and not (self.interactive and self._ask(Question(
                 "save_key", "confirm", "Write the API key itself into the file (it will be readable only by you)?",
                 default=False))):
-            key_ref = "${" + (preset.env_var or profile.key_env_name(str(doc["providers"][0]["id"]))) + "}"
+            key_ref = "${" + (d.preset.env_var or profile.key_env_name(d.pid)) + "}"
             self.say(f"  The key is not written to the file: set {key_ref[2:-1]} before applying it.")
         doc["providers"][0]["apiKey"] = key_ref
         import yaml
@@ -517,6 +745,29 @@ _FLAG_FOR = {
 }
 
 
+def _same_family(pid: str, base: str) -> bool:
+    """`base` itself or one of the ids the wizard derives from it for a second gateway (`base-2`, `base-3`)."""
+    return pid == base or re.fullmatch(re.escape(base) + r"-\d+", pid) is not None
+
+
+def _same_url(provider: dict[str, Any], d: _Draft) -> bool:
+    try:
+        return normalise_api_host(str(provider.get("apiHost") or ""), d.version) == d.api_host
+    except BadInput:
+        return False
+
+
+def _models_problem(models: list[str], in_use: Mapping[str, str], allow_empty: bool = False) -> str | None:
+    """Why this model list cannot be written: none given, or it drops a model a Cherry Studio setting uses."""
+    if not models and not allow_empty:
+        return "give at least one model id"
+    dropped = [m for m in in_use if m not in models]
+    if dropped:
+        return (f"{dropped[0]} is Cherry Studio's {in_use[dropped[0]]}: keep it, or choose another model for that "
+                "setting in the app first")
+    return None
+
+
 def _next_free(base: str, taken: Collection[str]) -> str:
     n = 2
     while f"{base}-{n}" in taken:
@@ -543,6 +794,9 @@ def gateway_check(provider: dict[str, Any], models: list[str],
     from cherryconf import probe
 
     report = probe.verify(provider, models=models, endpoints="chat", timeout=30.0, app_version=version)
+    if report.results and all(r.reason == "bad_key" for r in report.results):
+        # Every model refused with 401/403: it is the key, not the models.
+        raise KeyRejected(f"the gateway rejected the key ({report.results[0].detail})")
     return [(r.model, r.outcome == "pass", r.detail or r.reason) for r in report.results]
 
 
@@ -558,7 +812,13 @@ def questionary_ask(q: Question) -> Any:
     if q.kind == "password":
         return questionary.password(q.message).unsafe_ask()
     if q.kind == "text":
-        return questionary.text(q.message, default=str(q.default or "")).unsafe_ask()
+        # The default is shown, not put in the edit box: a URL pasted there was appended to the pre-filled one.
+        default = str(q.default or "")
+        answer = questionary.text(q.message, instruction=f"(Enter: {default})" if default else None).unsafe_ask()
+        if answer.strip() or not default:
+            return answer
+        questionary.print(f"  {default}", style="fg:ansicyan")  # the line above shows an empty answer
+        return default
     # questionary gets each choice's position, not its value: it replaces a None value by the title (so "keep
     # the current default" came back as that sentence), and positions are always plain and distinct.
     if q.kind == "select":

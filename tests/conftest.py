@@ -23,6 +23,7 @@ Outside a test function (a module-scoped fixture running many commands at once),
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -58,6 +59,12 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if os.environ.get(name) != value:
             monkeypatch.setenv(name, value)
     return tmp_path / "_home"
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """Every file under root with its SHA-256: equal fingerprints mean byte-identical trees."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 class CliResult(NamedTuple):

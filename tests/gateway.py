@@ -7,6 +7,7 @@ one-api forks, nginx in front) answer. Every request is recorded so tests can ch
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -100,6 +101,14 @@ class Gateway:
     def _leave(self) -> None:
         with self._lock:
             self._in_flight -= 1
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (just released): a gateway that cannot be reached."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
 
 
 @contextmanager

@@ -193,6 +193,15 @@ def test_a_path_that_must_not_get_v1_depends_on_the_era() -> None:
     ("https://", "no host name"),
     ("https://h:70000", "invalid port"),
     ("http://[::1", "not a valid URL"),
+    # A URL pasted after a pre-filled one, and paths that are neither a base nor a base plus one endpoint.
+    ("https://vip.apiyi.comhttps://vip.apiyi.com/v1/chat/completions", "second http:// or https://"),
+    ("https://h/v1/HTTP://h", "second http:// or https://"),
+    ("https://h//v1", "neither a gateway's base URL nor one of its endpoints"),
+    ("https://h/v1/chat/completions/v1", "neither a gateway's base URL nor one of its endpoints"),
+    ("https://h/chat/completions/chat/completions", "neither a gateway's base URL nor one of its endpoints"),
+    ("https://h/v1/models/gpt-4.1", "neither a gateway's base URL nor one of its endpoints"),
+    ("https://h/v1/Responses/x#", "neither a gateway's base URL nor one of its endpoints"),
+    ("https://h\t/v1", "spaces"),
 ])
 def test_normaliser_refuses_what_is_not_an_http_base_url(pasted: str, message: str) -> None:
     with pytest.raises(BadInput, match=message):

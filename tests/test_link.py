@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -14,7 +15,8 @@ import yaml
 from conftest import RunCli
 
 import cherryconf
-from cherryconf import profile
+from cherryconf import profile, routing
+from cherryconf.deeplink import KEY_WARNING
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((REPO_ROOT / "templates").glob("*.yaml"))
@@ -75,8 +77,10 @@ def test_template_link_decodes_to_what_the_app_requires(path: Path, run_cli: Run
         assert all(decoded[k] for k in ("id", "baseUrl", "apiKey"))  # the app refuses an empty one
         assert decoded["baseUrl"].startswith(("http://", "https://"))  # 2.x requires http(s)
         assert len(unquote(link[len(PREFIX):])) <= 64 * 1024
-    assert "no models" in err
-    assert len(err.splitlines()) == 1
+    urls = [f"{p.id}: chats will go to {routing.chat_url(p.new_provider)} once imported" for p in expected]
+    assert all("/chat/completions once" in u for u in urls)
+    assert err.splitlines() == [KEY_WARNING, *urls, "Import links carry no models: after importing, add the models in "
+                                                    "the app, or use `cherryconf apply` to write them too."]
 
 
 def test_template_link_without_its_variable_is_refused(run_cli: RunCli) -> None:
@@ -166,11 +170,23 @@ def test_data_just_under_64_kib_passes(tmp_path: Path, run_cli: RunCli) -> None:
 def test_json_prints_one_document(tmp_path: Path, run_cli: RunCli) -> None:
     path = write_profile(tmp_path, gw(), {"id": "b", "apiHost": "https://b.example.com", "apiKey": "kb"})
     code, out, err = run_cli("--json", "link", str(path))
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, KEY_WARNING + "\n")  # said on stderr even with --json: it is about safety
     document = json.loads(out)  # the whole of stdout is one JSON document
+    assert document["warning"] == KEY_WARNING
     assert [item["id"] for item in document["links"]] == ["gw", "b"]
     assert app_decode(document["links"][1]["link"])["baseUrl"] == "https://b.example.com"
+    assert [item["chat_url"] for item in document["links"]] == ["https://gw.example.com/v1/chat/completions",
+                                                                 "https://b.example.com/v1/chat/completions"]
     assert "no models" in document["note"]
+
+
+def test_the_text_says_where_chats_go_once_imported(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(tmp_path, gw(), {"id": "openai", "type": "openai-response", "apiHost": "https://api.openai.com",
+                                          "apiKey": "sk-openai-0123456789"})
+    code, _, err = run_cli("link", str(path))
+    assert code == 0, err
+    assert "gw: chats will go to https://gw.example.com/v1/chat/completions once imported" in err
+    assert "openai: chats will go to https://api.openai.com/v1/responses once imported" in err
 
 
 def test_json_error_is_one_document_too(tmp_path: Path, run_cli: RunCli) -> None:
@@ -226,3 +242,51 @@ def test_link_without_a_profile_is_a_usage_error(run_cli: RunCli) -> None:
     assert err == "cherryconf: Missing argument 'PROFILE' (see `cherryconf link --help`)\n"
     code, _, err = run_cli("frobnicate")
     assert code == 2 and err.count("\n") == 1 and err.startswith("cherryconf: No such command")
+
+
+# --- --open ------------------------------------------------------------------------------------------------------
+
+
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the opener is xdg-open on Linux only")
+
+
+def fake_opener(tmp_path: Path, exit_code: int = 0) -> dict[str, str]:
+    """A PATH whose xdg-open (and macOS open) logs each link with its start and end time, slowly, and exits so."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "opened.log"
+    for name in ("xdg-open", "open"):
+        script = bin_dir / name
+        script.write_text(f"#!/bin/sh\necho \"start $(date +%s.%N) $1\" >> {log}\nsleep 0.3\n"
+                          f"echo \"end $(date +%s.%N)\" >> {log}\nexit {exit_code}\n")
+        script.chmod(0o755)
+    return {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+
+
+@linux_only
+def test_open_hands_each_link_over_one_after_the_other(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(tmp_path, gw(), {"id": "b", "apiHost": "https://b.example.com", "apiKey": "kb"})
+    code, out, err = run_cli("link", str(path), "--open", env=fake_opener(tmp_path))
+    assert code == 0, err
+    assert err.count(KEY_WARNING) == 1
+    log = (tmp_path / "opened.log").read_text().split()
+    assert [w for w in log if w in ("start", "end")] == ["start", "end", "start", "end"]  # never two at once
+    assert [w for w in log if w.startswith(PREFIX)] == out.splitlines()
+
+
+@linux_only
+def test_a_failed_open_is_exit_1_and_opens_no_more(tmp_path: Path, run_cli: RunCli) -> None:
+    path = write_profile(tmp_path, gw(), {"id": "b", "apiHost": "https://b.example.com", "apiKey": "kb"})
+    code, _, err = run_cli("link", str(path), "--open", env=fake_opener(tmp_path, exit_code=4))
+    assert code == 1
+    assert err.splitlines()[-1] == ("cherryconf: the operating system could not open the import link of provider "
+                                    "'gw' (xdg-open exited with 4): is Cherry Studio installed?")
+    assert (tmp_path / "opened.log").read_text().count("start") == 1
+
+
+@linux_only
+def test_no_opener_at_all_is_exit_1(tmp_path: Path, run_cli: RunCli) -> None:
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli("link", str(write_profile(tmp_path, gw())), "--open",
+                           env={"PATH": str(tmp_path / "empty")})
+    assert code == 1 and "there is no xdg-open" in err.splitlines()[-1]

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CliResult, cli, isolated_environ
+from conftest import CliResult, RunCli, cli, fingerprint, isolated_environ
+from plyvel_view import plyvel_items
+from v1state import make_userdata, read_llm
 
 from cherryconf import profile, schema, spec
 from cherryconf.errors import BadInput
@@ -340,10 +342,60 @@ def test_unknown_type_message_lists_the_choices(tmp_path: Path) -> None:
     assert message.startswith("profile.yaml: providers[0].type: input should be 'openai', 'openai-response'")
 
 
-def test_several_problems_are_counted(tmp_path: Path) -> None:
-    message = error_of(tmp_path, doc(apiKey=DELETE, apiHost=DELETE))
-    assert message.startswith("profile.yaml: providers[0].")
-    assert message.endswith(": required (and 1 more)")
+def test_every_problem_is_listed(tmp_path: Path) -> None:
+    assert error_of(tmp_path, doc(apiKey=DELETE, apiHost=DELETE)) == (
+        "profile.yaml: providers[0].apiHost: required; providers[0].apiKey: required")
+
+
+def test_problems_of_every_kind_and_provider_are_listed_together(tmp_path: Path) -> None:
+    text = with_second_provider(apiHost="ftp://two", apiKey="${NOPE_KEY}", models=["m", "m"])
+    assert error_of(tmp_path, text) == "profile.yaml: providers[1].apiKey: environment variable NOPE_KEY is not set"
+    assert error_of(tmp_path, text.replace("${NOPE_KEY}", "k2")) == (
+        "profile.yaml: providers[1].apiHost: the base URL 'ftp://two' must start with http:// or https://; "
+        "providers[1].models[1].id: model 'm' is listed twice (also models[0])")
+    assert error_of(tmp_path, doc(apiKey="${NOPE_KEY}", apiHots="x")) == (
+        "profile.yaml: providers[0].apiKey: environment variable NOPE_KEY is not set; "
+        "providers[0].apiHots: unknown field (did you mean apiHost?)")
+
+
+def test_more_than_ten_problems_are_counted(tmp_path: Path) -> None:
+    message = error_of(tmp_path, doc(**{f"field{i}": i for i in range(13)}))
+    assert message.count("unknown field") == 10 and message.endswith("; and 3 more")
+
+
+@pytest.mark.parametrize(("typed", "where", "meant"), [
+    ("apiHots", "providers[0]", "apiHost"), ("apikey", "providers[0]", "apiKey"),
+    ("replace_models", "providers[0]", "replaceModels"), ("nmae", "providers[0].models[2]", "name"),
+    ("defaultmodel", "", "defaultModel"), ("provders", "", "providers"),
+])
+def test_an_unknown_field_names_the_nearest_known_one(tmp_path: Path, typed: str, where: str, meant: str) -> None:
+    if where.endswith("models[2]"):
+        text = models({"id": "x", typed: "y"})
+    elif where:
+        text = doc(**{typed: "y"})
+    else:
+        text = doc({typed: "y"})
+    loc = f"{where}.{typed}" if where else typed
+    assert f"{loc}: unknown field (did you mean {meant}?)" in error_of(tmp_path, text)
+
+
+def test_an_unknown_field_like_no_known_one_gets_no_guess(tmp_path: Path) -> None:
+    assert error_of(tmp_path, doc(colour="red")) == "profile.yaml: providers[0].colour: unknown field"
+
+
+@pytest.mark.parametrize("written", ["$GW_KEY", " $GW_KEY ", "${GW_KEY}"])
+def test_a_value_that_is_exactly_a_dollar_name_is_a_variable(tmp_path: Path, written: str) -> None:
+    (p,) = load_text(tmp_path, doc(apiKey=written, apiHost="$GW_HOST"),
+                     {"GW_KEY": "sk-from-env", "GW_HOST": "https://gw.example.com/v1"}).providers
+    assert p.new_provider["apiKey"] == "sk-from-env"
+    assert p.new_provider["apiHost"] == "https://gw.example.com"
+
+
+def test_a_dollar_inside_a_value_is_literal_text(tmp_path: Path) -> None:
+    (p,) = load_text(tmp_path, doc(apiKey="sk-$abc", notes="costs $5, or $HOME and more"), {"abc": "x"}).providers
+    assert p.new_provider["apiKey"] == "sk-$abc" and p.new_provider["notes"] == "costs $5, or $HOME and more"
+    assert error_of(tmp_path, doc(apiKey="$NOPE_KEY")) == (
+        "profile.yaml: providers[0].apiKey: environment variable NOPE_KEY is not set")
 
 
 def test_yaml_error_is_located_by_line_and_column(tmp_path: Path) -> None:
@@ -575,3 +627,30 @@ def test_template_gateway_and_models(stem: str, host: str, model_ids: set[str]) 
     (p,) = profile.load(path, env=template_env(path)).providers
     assert p.new_provider["apiHost"] == host
     assert {m["id"] for m in p.models} == model_ids
+
+
+# --- through `cherryconf apply` on a real store ----------------------------------------------------------------
+
+
+def test_apply_lists_the_typos_and_writes_nothing(run_cli: RunCli, tmp_path: Path) -> None:
+    ud = make_userdata(tmp_path)
+    before = fingerprint(ud)
+    path = tmp_path / "ccr.yaml"
+    path.write_text(doc(apiHost=DELETE, apiHots="https://gw.example.com", modles=["gpt-4.1"]), encoding="utf-8")
+    code, out, err = run_cli("--data-dir", str(ud), "apply", str(path), "--yes")
+    assert (code, out) == (2, "")
+    assert err == ("cherryconf: ccr.yaml: providers[0].apiHost: required; providers[0].apiHots: unknown field "
+                   "(did you mean apiHost?); providers[0].modles: unknown field (did you mean models?)\n")
+    assert fingerprint(ud) == before
+
+
+def test_apply_reads_a_dollar_name_key_from_the_environment(run_cli: RunCli, tmp_path: Path) -> None:
+    ud = make_userdata(tmp_path)
+    path = tmp_path / "ccr.yaml"
+    path.write_text(doc(apiKey="$GW_KEY"), encoding="utf-8")
+    code, _, err = run_cli("--data-dir", str(ud), "apply", str(path), "--yes", env={"GW_KEY": "sk-from-env-0001"})
+    assert code == 0, err
+    stored = read_llm(plyvel_items(ud / "Local Storage" / "leveldb"))["providers"][0]
+    assert (stored["id"], stored["apiKey"]) == ("gw", "sk-from-env-0001")
+    code, _, err = run_cli("--data-dir", str(ud), "apply", str(path), "--yes", env={"GW_KEY": None})
+    assert code == 2 and "environment variable GW_KEY is not set" in err

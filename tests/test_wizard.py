@@ -9,16 +9,12 @@ carries the key by design, excepted).
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
-import shlex
 import shutil
 import socket
 import stat
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +23,11 @@ from urllib.parse import unquote
 
 import pytest
 import yaml
-from conftest import PACKAGE_ROOT, RunCli, isolated_environ
-from gateway import Gateway, ModelSpec, running
+from conftest import RunCli, fingerprint
+from gateway import Gateway, ModelSpec, closed_port, running
 from plyvel_view import plyvel_items
-from v1state import PERSIST_KEY, cherry_state, llm_slice, make_userdata, read_llm, stringify
+from tmux import Tmux
+from v1state import llm_slice, make_userdata, read_llm, with_provider
 
 from cherryconf import presets, profile, wizard
 from cherryconf.apply import prepare
@@ -101,12 +98,6 @@ def default(q: Question) -> Any:
 
 def ticked(q: Question) -> list[Any]:
     return [c.value for c in q.choices if c.checked]
-
-
-def fingerprint(root: Path) -> dict[str, str]:
-    """Every file under root with its SHA-256: equal fingerprints mean byte-identical trees."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def plyvel_llm(data_dir: Path) -> dict[str, Any]:
@@ -417,35 +408,112 @@ def test_empty_and_too_long_names_are_asked_again(harness: Harness) -> None:
     assert harness.store(ud)["providers"][0]["name"] == "名" * 32  # 32 is allowed, and the padding is dropped
 
 
-def with_provider(extra: dict[str, Any]) -> dict[str, str]:
-    """cherry_state() whose llm slice also holds `extra` (first, as the app puts new providers)."""
-    llm = llm_slice()
-    llm["providers"].insert(0, extra)
-    items = cherry_state()
-    outer = json.loads(items[PERSIST_KEY])
-    outer["llm"] = stringify(llm)
-    items[PERSIST_KEY] = stringify(outer)
-    return items
-
-
 OLD_APIYI = {"id": "apiyi", "name": "Old name", "type": "openai", "apiKey": "sk-old-000000000000000",
              "apiHost": "https://old.example.com", "enabled": True, "isSystem": False,
              "models": [{"id": "kept-model", "provider": "apiyi", "name": "Kept", "group": "kept"}]}
 
 
+def set_up_before(h: Harness, pid: str = "apiyi", name: str = "Old name") -> dict[str, Any]:
+    """A provider an earlier run made for the loopback gateway: two listed models and one the gateway does not list."""
+    return {"id": pid, "name": name, "type": "openai", "apiKey": h.key, "apiHost": h.gw.url, "enabled": True,
+            "isSystem": False, "models": [model_from_id(m, pid) for m in ("gpt-4.1", "qwen-max", "kept-model")]}
+
+
+def before_name(answers: list[tuple[str, Answer]], *inserted: tuple[str, Answer], at: str = "name"
+                ) -> list[tuple[str, Answer]]:
+    i = [n for n, _ in answers].index(at)
+    return [*answers[:i], *inserted, *answers[i:]]
+
+
 def test_existing_id_can_be_updated(harness: Harness) -> None:
     ud = harness.userdata(with_provider(OLD_APIYI))
     harness.secrets.add(str(OLD_APIYI["apiKey"]))
-    answers = apiyi(harness)
-    answers.insert([n for n, _ in answers].index("base_url"), ("update_existing", True))
-    _, script = harness.run(ud, answers)
+    _, script = harness.run(ud, before_name(apiyi(harness), ("update_existing", True)))
     assert "'apiyi' (Old name) exists" in script.question("update_existing").message
     stored = harness.store(ud)["providers"]
     assert [p["id"] for p in stored].count("apiyi") == 1
     assert stored[0]["apiHost"] == harness.gw.url and stored[0]["apiKey"] == harness.key
-    assert [m["id"] for m in stored[0]["models"]] == ["kept-model", *TICKED]  # models merge, none dropped
+    assert stored[0]["name"] == "Old name"  # the name offered was the provider's own
+    assert [m["id"] for m in stored[0]["models"]] == ["kept-model"]  # ticked as it was, nothing else added
     preview = next(line for line in harness.said if line.startswith("~ apiyi"))
     assert "sk-ol…0000 -> sk-lo…stuv" in preview  # keys masked in the diff
+
+
+def test_rerun_offers_the_current_values_and_unticking_removes_a_model(harness: Harness) -> None:
+    ud = harness.userdata(with_provider(set_up_before(harness)))
+
+    def same(expected: Any) -> Callable[[Question], Any]:
+        def check(q: Question) -> Any:
+            assert q.default == expected
+            return q.default
+        return check
+
+    def keep_key(q: Question) -> str:
+        assert q.choices[0].value == "current" and "sk-lo…stuv" in q.choices[0].title
+        return "current"
+
+    def untick_qwen(q: Question) -> list[Any]:
+        assert set(ticked(q)) == {"gpt-4.1", "qwen-max", "kept-model"}  # the provider's models, not the preset's
+        kept = next(c for c in q.choices if c.value == "kept-model")
+        assert kept.group == "current" and "not listed by the gateway" in kept.title
+        return ["gpt-4.1", "kept-model"]
+
+    answers = before_name(apiyi(harness, name=same("Old name"), base_url=same(harness.gw.url),
+                                api_key_source=keep_key, api_key=SKIP, models=untick_qwen),
+                          ("update_existing", True))
+    harness.run(ud, answers)
+    preview = next(line for line in harness.said if line.startswith("~ apiyi"))
+    assert "-qwen-max" in preview
+    assert harness.store(ud)["providers"][0] == {**set_up_before(harness), "models": [
+        model_from_id("gpt-4.1", "apiyi"), model_from_id("kept-model", "apiyi")]}
+    assert [r.path for r in harness.gw.requests] == ["/v1/models"]  # the list was the key's check
+
+
+def test_a_model_a_setting_uses_cannot_be_unticked(harness: Harness) -> None:
+    provider = set_up_before(harness)
+    ud = harness.userdata(with_provider(provider, quickModel=provider["models"][1]))  # qwen-max
+    before = harness.store(ud)
+    answers = before_name(apiyi(harness, api_key_source="current", api_key=SKIP), ("update_existing", True))
+    at = [n for n, _ in answers].index("models")
+    answers[at:at + 1] = [("models", ["gpt-4.1"]), ("models", ["gpt-4.1", "qwen-max"])]
+    harness.run(ud, answers)
+    assert ("  qwen-max is Cherry Studio's quickModel: keep it, or choose another model for that setting in the "
+            "app first; please try again") in harness.said
+    after = harness.store(ud)
+    assert [m["id"] for m in after["providers"][0]["models"]] == ["gpt-4.1", "qwen-max"]
+    assert after["quickModel"] == before["quickModel"]
+
+
+def test_a_second_custom_gateway_gets_an_id_of_its_own(harness: Harness) -> None:
+    first = {**set_up_before(harness, "my-gateway", "My Gateway"), "apiHost": "https://first.example.com"}
+    ud = harness.userdata(with_provider(first))
+
+    def new_id(q: Question) -> str:
+        assert q.default == "my-gateway-2"
+        return str(q.default)
+
+    answers = apiyi(harness, preset=preset("custom"), name="My Gateway", models=["gpt-4.1"])
+    answers.insert([n for n, _ in answers].index("api_key_source"), ("provider_id", new_id))
+    harness.run(ud, answers)
+    assert ("  'my-gateway' (My Gateway) is another gateway (https://first.example.com); this one gets an id of its "
+            "own.") in harness.said
+    stored = harness.store(ud)["providers"]
+    assert [p["id"] for p in stored[:2]] == ["my-gateway-2", "my-gateway"] and stored[1] == first
+
+
+def test_the_same_custom_gateway_again_is_updated(harness: Harness) -> None:
+    ud = harness.userdata(with_provider(set_up_before(harness, "my-gateway-2", "My Gateway")))
+
+    def url(q: Question) -> str:
+        assert q.default is None  # no provider has the id the name gives (my-gateway)
+        return f"{harness.gw.url}/v1/chat/completions"
+
+    answers = apiyi(harness, preset=preset("custom"), name="My Gateway", base_url=url, api_key_source="current",
+                    api_key=SKIP, models=ticked, confirm=SKIP)
+    answers.insert([n for n, _ in answers].index("api_key_source"), ("update_existing", True))
+    _, script = harness.run(ud, answers)
+    assert "'my-gateway-2' (My Gateway) exists" in script.question("update_existing").message
+    assert "No changes: Cherry Studio already holds exactly this provider." in harness.said
 
 
 def test_existing_id_can_be_kept_by_choosing_another_free_id(harness: Harness) -> None:
@@ -456,10 +524,8 @@ def test_existing_id_can_be_kept_by_choosing_another_free_id(harness: Harness) -
         assert q.default == "apiyi-2"
         return "apiyi"
 
-    answers = apiyi(harness)
-    at = [n for n, _ in answers].index("base_url")
-    answers[at:at] = [("update_existing", False), ("provider_id", taken_default), ("provider_id", "bad id!"),
-                      ("provider_id", "openai"), ("provider_id", "apiyi-work")]
+    answers = before_name(apiyi(harness), ("update_existing", False), ("provider_id", taken_default),
+                          ("provider_id", "bad id!"), ("provider_id", "openai"), ("provider_id", "apiyi-work"))
     harness.run(ud, answers)
     text = harness.text()
     assert "'apiyi' is taken; please try again" in text
@@ -472,7 +538,7 @@ def test_existing_id_can_be_kept_by_choosing_another_free_id(harness: Harness) -
 def test_built_in_id_must_be_replaced_by_an_id_of_ones_own(harness: Harness) -> None:
     ud = harness.userdata()
     answers = apiyi(harness, preset=preset("custom"), name="DeepSeek", models=["gpt-4.1"])
-    at = [n for n, _ in answers].index("base_url")
+    at = [n for n, _ in answers].index("api_key_source")  # a custom gateway's id comes after its URL
     answers[at:at] = [("provider_id", "deepseek"), ("provider_id", default)]  # no "update it?" for a built-in
     _, script = harness.run(ud, answers)
     assert "'deepseek' is one of Cherry Studio's built-in providers; choose an id of your own." in harness.said
@@ -534,7 +600,7 @@ def test_key_from_another_environment_variable_must_be_set(harness: Harness) -> 
     answers = apiyi(harness, api_key_source="env", api_key=SKIP)
     at = [n for n, _ in answers].index("api_key_source") + 1
     answers[at:at] = [("api_key_env", "NOT_SET_ANYWHERE"), ("api_key_env", "1BAD"), ("api_key_env", "EMPTY_VAR"),
-                      ("api_key_env", ENV_VAR)]
+                      ("api_key_env", ""), ("api_key_source", "env"), ("api_key_env", ENV_VAR)]  # "" goes back
     harness.run(ud, answers)
     assert "  environment variable NOT_SET_ANYWHERE is not set; please try again" in harness.said
     assert "  '1BAD' is not an environment variable name; please try again" in harness.said
@@ -582,20 +648,11 @@ def test_ticking_nothing_asks_for_ids(harness: Harness) -> None:
     assert [m["id"] for m in harness.store(ud)["providers"][0]["models"]] == ["typed-1", "typed-2"]
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
-@pytest.mark.parametrize("failure", ["401", "404", "html", "refused"])
+@pytest.mark.parametrize("failure", ["404", "html", "refused"])
 def test_model_list_failure_is_explained_then_ids_are_typed(harness: Harness, failure: str) -> None:
     ud = harness.userdata()
     base, key, expected = harness.gw.url, harness.key, ""
-    if failure == "401":
-        key, expected = WRONG_KEY, "HTTP 401: Incorrect API key provided"
-    elif failure == "404":
+    if failure == "404":
         harness.gw.serve_models = False
         expected = "HTTP 404: Invalid URL (GET /v1/models)"
     elif failure == "html":
@@ -618,7 +675,9 @@ def test_model_list_failure_is_explained_then_ids_are_typed(harness: Harness, fa
     assert [m["id"] for m in stored["models"]] == ["typed-a", "typed-b"] and stored["apiKey"] == key
 
 
-def test_quick_check_reports_the_failing_model_and_adds_it_anyway(harness: Harness) -> None:
+@pytest.mark.parametrize("leave_out", [True, False])
+def test_quick_check_reports_the_failing_models_and_offers_to_leave_them_out(harness: Harness, leave_out: bool
+                                                                              ) -> None:
     ud = harness.userdata()
     harness.gw.models = {"good-1": ModelSpec(), "broken-1": ModelSpec(chat="model_not_found"),
                          "echo-1": ModelSpec(chat="unauthorized")}  # answers with pieces of the key
@@ -627,7 +686,12 @@ def test_quick_check_reports_the_failing_model_and_adds_it_anyway(harness: Harne
         assert "3 models" in q.message and q.default is True
         return True
 
+    def drop(q: Question) -> bool:
+        assert q.message == "Leave out broken-1, echo-1?" and q.default is True
+        return leave_out
+
     answers = apiyi(harness, models=["broken-1", "echo-1", "good-1"], check=check)
+    answers.insert([n for n, _ in answers].index("default_model"), ("drop_failing", drop))
     harness.run(ud, answers)
     assert "  ok   good-1" in harness.said
     assert any(line.startswith("  FAIL broken-1: HTTP 404") for line in harness.said)
@@ -636,7 +700,51 @@ def test_quick_check_reports_the_failing_model_and_adds_it_anyway(harness: Harne
     assert "  2 of 3 models did not answer; `cherryconf verify` explains more." in harness.text()
     posts = [r.body["model"] for r in harness.gw.requests if r.path == "/v1/chat/completions" and r.body]
     assert sorted(posts) == ["broken-1", "echo-1", "good-1"]
-    assert [m["id"] for m in harness.store(ud)["providers"][0]["models"]] == ["broken-1", "echo-1", "good-1"]
+    stored = [m["id"] for m in harness.store(ud)["providers"][0]["models"]]
+    assert stored == (["good-1"] if leave_out else ["broken-1", "echo-1", "good-1"])
+    assert ("  They are added anyway." in harness.said) is not leave_out
+
+
+def test_no_model_answering_is_not_written_unless_the_user_insists(harness: Harness) -> None:
+    ud = harness.userdata()
+    before = fingerprint(ud)
+    harness.gw.models = {"broken-1": ModelSpec(chat="model_not_found")}
+    answers = apiyi(harness, models=["broken-1"], check=True, default_model=SKIP, confirm=SKIP, save=SKIP)
+    answers.append(("add_failing", False))
+    outcome, _ = harness.run(ud, answers)
+    assert "  None of the 1 models answered; `cherryconf verify` explains more." in harness.said
+    assert outcome == Outcome() and fingerprint(ud) == before
+
+
+# --- a key the gateway rejects ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["models", "check"])
+def test_a_rejected_key_is_said_in_those_words_and_asked_again(harness: Harness, where: str) -> None:
+    ud = harness.userdata()
+    retry = [("key_rejected", "retry"), ("api_key_source", "type"), ("api_key", harness.key)]
+    if where == "models":  # the model list answers 401
+        answers, flags = before_name(apiyi(harness, api_key=WRONG_KEY), *retry, at="models"), Flags()
+    else:  # models given by flag: the test chats are the first to tell
+        answers = apiyi(harness, api_key=WRONG_KEY, models=SKIP, extra_models=SKIP, check=True)
+        answers = before_name(answers, *retry, ("check", True), at="default_model")
+        flags = Flags(models=("gpt-4.1",))
+    harness.run(ud, answers, flags)
+    said = next(line for line in harness.said if "rejected the key" in line)
+    assert said.startswith("  The gateway rejected the key (HTTP 401: ") and said.endswith(").")
+    assert harness.store(ud)["providers"][0]["apiKey"] == harness.key
+
+
+@pytest.mark.parametrize("where", ["models", "check"])
+def test_stopping_after_a_rejected_key_writes_nothing(harness: Harness, where: str) -> None:
+    ud = harness.userdata()
+    before = fingerprint(ud)
+    answers = apiyi(harness, api_key=WRONG_KEY)[:5]  # up to the key
+    flags = Flags() if where == "models" else Flags(models=("gpt-4.1",))
+    answers += [("key_rejected", "stop")] if where == "models" else [("check", True), ("key_rejected", "stop")]
+    outcome, _ = harness.run(ud, answers, flags)
+    assert outcome == Outcome() and harness.said[-1] == "Stopped: nothing was written."
+    assert fingerprint(ud) == before and harness.backups() == []
 
 
 # --- default model ----------------------------------------------------------------------------------------------
@@ -712,8 +820,7 @@ def test_same_answers_again_change_nothing(harness: Harness) -> None:
     ud = harness.userdata()
     harness.run(ud, apiyi(harness, default_model="gpt-4.1"))
     after_first = fingerprint(ud)
-    answers = apiyi(harness, default_model="gpt-4.1", confirm=SKIP)
-    answers.insert([n for n, _ in answers].index("base_url"), ("update_existing", True))
+    answers = before_name(apiyi(harness, default_model="gpt-4.1", confirm=SKIP), ("update_existing", True))
     outcome, _ = harness.run(ud, answers)
     assert "No changes: Cherry Studio already holds exactly this provider." in harness.said
     assert outcome.written is not None and outcome.written.backup is None
@@ -785,7 +892,8 @@ def test_every_answer_by_flag_asks_nothing(harness: Harness) -> None:
 def test_without_a_terminal_the_preset_supplies_name_url_key_and_models(harness: Harness) -> None:
     ud = harness.userdata()
     harness.env["APIYI_API_KEY"] = harness.key
-    harness.wizard(never_ask, interactive=False).run(ud, Flags(preset="apiyi", yes=True))
+    # --no-check: the preset's URL is a real gateway, which a test must not call.
+    harness.wizard(never_ask, interactive=False).run(ud, Flags(preset="apiyi", check=False, yes=True))
     p = presets.get("apiyi")
     assert harness.store(ud)["providers"][0] == new_provider("apiyi", "API易", "https://vip.apiyi.com",
                                                              harness.key, p.model_ids)
@@ -853,37 +961,57 @@ def test_cli_fully_flagged_wizard_is_a_one_line_set_up(run_cli: RunCli, harness:
     assert code == 0 and "No changes" in out
 
 
+@pytest.mark.parametrize("check", [None, "--check"])
+def test_cli_flags_with_a_rejected_key_exit_2_and_keep_the_working_key(run_cli: RunCli, harness: Harness,
+                                                                      check: str | None) -> None:
+    ud = harness.userdata(with_provider(set_up_before(harness)))
+    before = fingerprint(ud)
+    args = ["--data-dir", str(ud), "wizard", "--preset", "apiyi", "--api-key-env", "X", "--model", "gpt-4.1",
+            "--yes", *([check] if check else [])]
+    code, out, err = run_cli(*args, env={"X": WRONG_KEY})
+    assert code == 2, out + err
+    assert err.startswith("cherryconf: the gateway rejected the key (HTTP 401: ") and err.count("\n") == 1
+    assert err.endswith("; nothing was written\n") and WRONG_KEY[:12] not in out + err
+    assert fingerprint(ud) == before and harness.backups() == []
+    # Only an explicit --no-check writes a key nobody checked.
+    code, out, err = run_cli(*args, "--no-check", env={"X": WRONG_KEY})
+    assert code == 0, err
+    assert harness.store(ud)["providers"][0]["apiKey"] == WRONG_KEY
+
+
+def test_cli_check_with_every_model_forbidden_is_a_rejected_key(run_cli: RunCli, harness: Harness) -> None:
+    harness.gw.models = {"gpt-4.1": ModelSpec(chat="forbidden"), "qwen-max": ModelSpec(chat="forbidden")}
+    ud = harness.userdata()
+    before = fingerprint(ud)
+    code, _, err = run_cli("--data-dir", str(ud), "wizard", "--preset", "custom", "--name", "GW", "--base-url",
+                           harness.gw.url, "--api-key-env", "X", "--model", "gpt-4.1", "--model", "qwen-max",
+                           "--check", "--yes", env={"X": harness.key})
+    assert code == 2
+    assert err.startswith("cherryconf: the gateway rejected the key (HTTP 403: access denied for this token")
+    assert fingerprint(ud) == before
+
+
+def test_cli_a_second_custom_gateway_gets_its_own_id_and_each_rerun_changes_nothing(run_cli: RunCli,
+                                                                                      harness: Harness) -> None:
+    ud = harness.userdata()
+    with running(Gateway({"other-1": ModelSpec()}, key=harness.key)) as second:
+        def wizard(url: str) -> tuple[int, str, str]:
+            return run_cli("--data-dir", str(ud), "wizard", "--preset", "custom", "--name", "My Gateway",
+                           "--base-url", url, "--api-key-env", "X", "--model", "m", "--yes", env={"X": harness.key})
+
+        assert wizard(harness.gw.url)[0] == 0
+        code, out, _ = wizard(f"{second.url}/v1")
+        assert code == 0 and "is another gateway" in out
+        after_two = fingerprint(ud)
+        for url in (harness.gw.url, second.url):
+            code, out, _ = wizard(url)
+            assert code == 0 and "No changes" in out
+    stored = {p["id"]: p["apiHost"] for p in harness.store(ud)["providers"][:2]}
+    assert stored == {"my-gateway-2": second.url, "my-gateway": harness.gw.url}
+    assert fingerprint(ud) == after_two
+
+
 # --- a real terminal ---------------------------------------------------------------------------------------------
-
-
-class Tmux:
-    """One private tmux server (its own socket, no config) running one command in a 200x50 window."""
-
-    def __init__(self, socket_path: Path, command: str) -> None:
-        self.base = ["tmux", "-S", str(socket_path), "-f", "/dev/null"]
-        subprocess.run([*self.base, "new-session", "-d", "-s", "wiz", "-x", "200", "-y", "50", command],
-                       check=True)
-
-    def screen(self) -> str:
-        """Everything the window showed, scrollback included."""
-        return subprocess.run([*self.base, "capture-pane", "-p", "-J", "-S", "-", "-t", "wiz"],
-                              check=True, capture_output=True, text=True).stdout
-
-    def wait_for(self, text: str, count: int = 1, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            shown = self.screen()
-            if shown.count(text) >= count:
-                return shown
-            if time.monotonic() > deadline or "\n[exit " in shown:  # the program ended: it will never show up
-                raise AssertionError(f"{text!r} (x{count}) never appeared; the screen:\n{shown}")
-            time.sleep(0.05)
-
-    def keys(self, *keys: str, literal: bool = False) -> None:
-        subprocess.run([*self.base, "send-keys", "-t", "wiz", *(["-l"] if literal else []), *keys], check=True)
-
-    def close(self) -> None:
-        subprocess.run([*self.base, "kill-server"], check=False, capture_output=True)
 
 
 @posix_only
@@ -892,25 +1020,16 @@ class Tmux:
 def test_end_to_end_in_a_real_terminal(tmp_path: Path, harness: Harness) -> None:
     harness.gw.models = {"alpha-1": ModelSpec(), "beta-2": ModelSpec(), "gamma-3": ModelSpec()}
     ud = harness.userdata()
-    env = isolated_environ(tmp_path, {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"})
-    env["PYTHONPATH"] = str(PACKAGE_ROOT)
-    rc = tmp_path / "rc"
-    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    cmd = f"{shlex.quote(sys.executable)} -m cherryconf --data-dir {shlex.quote(str(ud))} wizard"
-    script = tmp_path / "run.sh"
-    # env -i: nothing of this process's environment (no *_API_KEY) reaches the program, only the terminal type.
-    script.write_text(f'env -i TERM="$TERM" {exports} {cmd}\necho "[exit $?]"\necho done > {shlex.quote(str(rc))}\n'
-                      "sleep 120\n")
-    term = Tmux(tmp_path / "tmux.sock", f"sh {shlex.quote(str(script))}")
+    term = Tmux.cli(tmp_path, ["--data-dir", str(ud), "wizard"])
     try:
         term.wait_for("Which gateway?")
         term.keys("Enter")  # API易, the first preset
         term.wait_for("Provider name")
-        term.keys("Enter")  # its name, pre-filled
-        term.wait_for("Base URL of the gateway")
-        term.keys("C-u")
-        term.keys(harness.gw.url, literal=True)
+        term.keys("Enter")  # an empty answer takes the name shown
+        term.wait_for("(Enter: https://vip.apiyi.com)")  # the preset's URL, shown but not in the edit box
+        term.paste(f"{harness.gw.url}/v1/chat/completions")  # what a user copies from the gateway's docs
         term.keys("Enter")
+        term.wait_for(f"Chats will go to {harness.gw.url}/v1/chat/completions")
         term.wait_for("Where does the API key come from?")
         term.keys("Enter")  # type it
         term.wait_for("? API key")
@@ -958,3 +1077,44 @@ def test_saving_over_an_existing_file_asks_first(harness: Harness, replace: bool
     outcome, _ = harness.run(ud, answers)
     assert (outcome.saved_profile == save_to) is replace
     assert (save_to.read_text() == "# someone's notes\n") is not replace
+
+
+# --- a gateway already in a built-in provider the app routes by id ------------------------------------------
+
+
+def gateway_in_openai(h: Harness) -> dict[str, str]:
+    """The seed's case: the gateway pasted into the built-in OpenAI provider, the default model on it."""
+    from v1state import with_llm
+
+    providers = llm_slice()["providers"]
+    providers[0].update(type="openai", apiKey=h.key, apiHost=h.gw.url + "/v1", enabled=True,
+                        models=[model_from_id("gpt-4.1", "openai")])
+    return with_llm(providers=providers, defaultModel=model_from_id("gpt-4.1", "openai"))
+
+
+def test_a_gateway_in_the_built_in_openai_is_named_first_and_moved(harness: Harness) -> None:
+    ud = harness.userdata(gateway_in_openai(harness))
+    outcome, script = harness.run(ud, [("move", True), ("another", False)])
+    assert script.asked[0].name == "move"
+    first = harness.said[script.said_before[0] - 4:script.said_before[0]]
+    assert any("/v1/responses whatever its type" in line for line in first)
+    llm = harness.store(ud)
+    own = llm["providers"][0]
+    # The loopback gateway has an IP address, not a name to take an id from.
+    assert (own["id"], own["type"], own["apiHost"], own["apiKey"]) == ("my-gateway", "openai", harness.gw.url,
+                                                                       harness.key)
+    assert own["models"] == [model_from_id("gpt-4.1", own["id"])]
+    assert llm["defaultModel"]["provider"] == own["id"]
+    assert llm["providers"][1]["id"] == "openai" and not llm["providers"][1]["enabled"]
+    assert outcome.written is not None and len(harness.backups()) == 1
+
+
+def test_declining_the_move_leaves_the_store_and_goes_on_to_a_new_gateway(harness: Harness) -> None:
+    ud = harness.userdata(gateway_in_openai(harness))
+    before = fingerprint(ud)
+    outcome, _ = harness.run(ud, [("move", False), ("preset", preset("apiyi")), ("name", default),
+                                       ("base_url", harness.gw.url), ("api_key_source", "type"),
+                                       ("api_key", harness.key), ("models", ticked), ("extra_models", ""),
+                                       ("check", False), ("default_model", None), ("confirm", False)])
+    assert "Left as it is" in harness.text()
+    assert outcome.written is None and fingerprint(ud) == before and harness.backups() == []

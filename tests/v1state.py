@@ -90,6 +90,22 @@ def cherry_state(padding: int = 0, extra_providers: int = 0) -> dict[str, str]:
     }
 
 
+def with_llm(**llm_fields: Any) -> dict[str, str]:
+    """cherry_state() whose llm slice has `llm_fields` in place of its own."""
+    llm = llm_slice()
+    llm.update(llm_fields)
+    items = cherry_state()
+    outer = json.loads(items[PERSIST_KEY])
+    outer["llm"] = stringify(llm)
+    items[PERSIST_KEY] = stringify(outer)
+    return items
+
+
+def with_provider(extra: dict[str, Any], **llm_fields: Any) -> dict[str, str]:
+    """cherry_state() whose llm slice also holds `extra` (first, as the app puts new providers) and `llm_fields`."""
+    return with_llm(providers=[extra, *llm_slice()["providers"]], **llm_fields)
+
+
 def read_llm(items: dict[str, str]) -> dict[str, Any]:
     outer = json.loads(items[PERSIST_KEY])
     result: dict[str, Any] = json.loads(outer["llm"])
