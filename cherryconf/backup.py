@@ -157,13 +157,20 @@ def discard_partial(ctx: Context, install: Install) -> list[str]:
 
 
 def finish_interrupted(ctx: Context, install: Install) -> list[str]:
-    """What a killed run left, finished or undone: a half-done swap of the store, unfinished backups."""
+    """What a killed run left, finished or undone: a half-done swap of the store, unfinished backups.
+
+    Not while another cherryconf holds the install's lock: what looks interrupted is then its run in progress.
+    """
+    from cherryconf import runlock
     from cherryconf.stores import open_store
 
-    swap_note = open_store(install).recover()
-    notes = [swap_note] if swap_note else []
-    notes += [f"removed the unfinished backup {name} that an interrupted run left"
-              for name in discard_partial(ctx, install)]
+    with runlock.try_hold(ctx, install) as alone:
+        if not alone:
+            return []
+        swap_note = open_store(install).recover()
+        notes = [swap_note] if swap_note else []
+        notes += [f"removed the unfinished backup {name} that an interrupted run left"
+                  for name in discard_partial(ctx, install)]
     return notes
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from cherryconf import apply, deeplink, install, presets, profile, render
+from cherryconf import apply, deeplink, install, presets, profile, render, runlock
 from cherryconf.endpoints import AppVersion, chat_url, normalise_api_host, parse_version, request_url
 from cherryconf.errors import BadInput
 from cherryconf.fsutil import atomic_write
@@ -172,17 +172,19 @@ class Wizard:
             saved = self._save_profile(flags, data, key_ref, preset)
             return Outcome(links=links, saved_profile=saved)
 
-        prepared = apply.prepare(inst, loaded)
-        if not prepared.plan.changed:
-            self.say("No changes: Cherry Studio already holds exactly this provider.")
-            return Outcome(written=apply.Written(inst, prepared.plan, None),
-                           saved_profile=self._save_profile(flags, data, key_ref, preset))
-        self.say("Cherry Studio's settings will change like this:")
-        self.say(render.plan_text(prepared.plan))
-        if not flags.yes and not self._ask(Question("confirm", "confirm", f"Write this to {inst.data_dir}?",
-                                                    default=True)):
-            raise _Stop
-        written = apply.write(self.ctx, prepared, "wizard")
+        # From the plan to its read-back no other cherryconf writes this install.
+        with runlock.hold(self.ctx, inst):
+            prepared = apply.prepare(inst, loaded)
+            if not prepared.plan.changed:
+                self.say("No changes: Cherry Studio already holds exactly this provider.")
+                return Outcome(written=apply.Written(inst, prepared.plan, None),
+                               saved_profile=self._save_profile(flags, data, key_ref, preset))
+            self.say("Cherry Studio's settings will change like this:")
+            self.say(render.plan_text(prepared.plan))
+            if not flags.yes and not self._ask(Question("confirm", "confirm", f"Write this to {inst.data_dir}?",
+                                                        default=True)):
+                raise _Stop
+            written = apply.write(self.ctx, prepared, "wizard")
         self.say(f"Done: provider {pid!r} is in {inst.data_dir}.")
         self.say(f"Backup of the previous state: {written.backup.path if written.backup else '(none needed)'}")
         self.say("Restart Cherry Studio to see it.")
