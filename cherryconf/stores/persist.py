@@ -12,6 +12,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from cherryconf.errors import StoreError
+from cherryconf.stores.shape import RESTORE, kind
 
 _WS = " \t\n\r"
 # One whole JSON string literal, exactly what json's strict scanstring accepts (no raw control characters,
@@ -56,7 +57,8 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
                 raise ValueError("expected ',' or '}'")
             i = _skip(blob, i + 1)
     except (ValueError, IndexError) as e:
-        raise StoreError(f"Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e})") from None
+        raise StoreError(
+            f"Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e}); {RESTORE}") from None
 
 
 def parse_slice(text: str, name: str) -> dict[str, Any]:
@@ -65,9 +67,9 @@ def parse_slice(text: str, name: str) -> dict[str, Any]:
         inner = json.loads(text)
         value = json.loads(inner) if isinstance(inner, str) else inner
     except ValueError as e:
-        raise StoreError(f"Cherry Studio's saved '{name}' settings are not valid JSON ({e})") from None
+        raise StoreError(f"Cherry Studio's saved '{name}' settings are not valid JSON ({e}); {RESTORE}") from None
     if not isinstance(value, dict):
-        raise StoreError(f"Cherry Studio's saved '{name}' settings are not a JSON object")
+        raise StoreError(f"Cherry Studio's saved '{name}' settings are {kind(value)}, not a JSON object; {RESTORE}")
     return value
 
 
