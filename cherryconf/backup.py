@@ -180,7 +180,12 @@ def _providers(store: Store) -> list[ProviderEntry]:
         held = store.read().providers
     except StoreError:
         return []
-    return [ProviderEntry(id=str(p.get("id", "")), name=str(p.get("name", ""))) for p in held]
+    return [ProviderEntry(id=_utf8(str(p.get("id", ""))), name=_utf8(str(p.get("name", "")))) for p in held]
+
+
+def _utf8(text: str) -> str:
+    # A JavaScript string may hold lone surrogates, which the UTF-8 manifest cannot: they are kept escaped.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _load(path: Path) -> Backup | None:

@@ -612,6 +612,14 @@ def _delete_model(conn: sqlite3.Connection, uid: str) -> None:
     conn.execute("DELETE FROM user_model WHERE id = ?", (uid,))
 
 
+def _check_integrity(conn: sqlite3.Connection) -> None:
+    """Refuse to write a database SQLite itself finds damaged: a write could only spread the damage."""
+    found = conn.execute("PRAGMA integrity_check(1)").fetchone()[0]
+    if found != "ok":
+        raise StoreError(f"SQLite finds Cherry Studio's database damaged ({found}), so cherryconf changes nothing; "
+                         f"{RESTORE}")
+
+
 def _tables(conn: sqlite3.Connection) -> list[str]:
     """The database's own tables: not SQLite's, and not virtual ones (their module may not be loadable here)."""
     rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
@@ -795,6 +803,7 @@ class V2Store:
     def write(self, plan: Plan) -> None:
         now = _now_ms()
         with self._transaction(write=True) as conn:
+            _check_integrity(conn)
             guard = _ReadBack(conn, set(plan.changed_ids))
             for operation in self._operations(conn, plan, now):
                 operation(conn)
