@@ -315,7 +315,8 @@ def _persist(d: Path) -> tuple[plyvel.DB, dict[str, Any] | None]:
     return db, outer if isinstance(outer, dict) else None
 
 
-def _llm_variants(llm: dict[str, Any], c: Chooser) -> tuple[str, Any]:
+def llm_damage(llm: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+    """Ways to damage an llm slice, by name: each makes the damaged slice."""
     providers = llm.get("providers") or [{}]
     first = dict(providers[0]) if isinstance(providers[0], dict) else {}
     model = {"id": "m", "provider": first.get("id"), "name": "m", "group": "m"}
@@ -338,8 +339,7 @@ def _llm_variants(llm: dict[str, Any], c: Chooser) -> tuple[str, Any]:
         "control characters in a name": lambda: {**llm, "providers": [{**first, "name": "a\nb\x07"}, *providers[1:]]},
         "llm a list": lambda: [1, 2],
     }
-    name = pick(c, sorted(variants))
-    return name, variants[name]()
+    return variants
 
 
 def bad_value(d: Path, c: Chooser) -> str:
@@ -353,7 +353,9 @@ def bad_value(d: Path, c: Chooser) -> str:
         kind = pick(c, kinds)
         if kind == "shape":
             llm = json.loads(outer["llm"]) if isinstance(outer.get("llm"), str) else {}
-            name, changed = _llm_variants(llm if isinstance(llm, dict) else {}, c)
+            variants = llm_damage(llm if isinstance(llm, dict) else {})
+            name = pick(c, sorted(variants))
+            changed = variants[name]()
             text = json.dumps({**outer, "llm": json.dumps(changed, ensure_ascii=False)}, ensure_ascii=False)
             raw = b"\x00" + text.encode("utf-16-le", "surrogatepass")
             kind = f"shape: {name}"
@@ -481,35 +483,39 @@ def v2_schema(ud: Path, c: Chooser) -> str:
     return name
 
 
+# Rows of the wrong type or JSON shape, or text that is not UTF-8, by name.
+ROW_EDITS = {
+    "api_keys numbers": "UPDATE user_provider SET api_keys = '[1,2]'",
+    "api_keys object": "UPDATE user_provider SET api_keys = '{\"key\":\"k\"}'",
+    "api_keys key a number": "UPDATE user_provider SET api_keys = '[{\"key\":5}]'",
+    "endpoint_configs a list": "UPDATE user_provider SET endpoint_configs = '[1]'",
+    "endpoint config a string": "UPDATE user_provider SET endpoint_configs = '{\"openai-chat-completions\":\"x\"}'",
+    "baseUrl a number": "UPDATE user_provider SET endpoint_configs = "
+                        "'{\"openai-chat-completions\":{\"baseUrl\":3}}'",
+    "provider_settings a list": "UPDATE user_provider SET provider_settings = '[]'",
+    "auth_config a string": "UPDATE user_provider SET auth_config = '\"x\"'",
+    "not JSON": "UPDATE user_provider SET api_keys = '[{'",
+    "name a number": "UPDATE user_provider SET name = 42",
+    "name not UTF-8": "UPDATE user_provider SET name = CAST(X'41FF0A42' AS TEXT)",
+    "model name not UTF-8": "UPDATE user_model SET name = CAST(X'C328' AS TEXT)",
+    "capabilities objects": "UPDATE user_model SET capabilities = '[{\"a\":1}]'",
+    "capabilities a string": "UPDATE user_model SET capabilities = '\"vision\"'",
+    "endpoint_types numbers": "UPDATE user_model SET endpoint_types = '[1]'",
+    "pricing sides lists": "UPDATE user_model SET pricing = '{\"input\":[],\"output\":[]}'",
+    "order_key a number": "UPDATE user_provider SET order_key = 7",
+    "order_key odd": "UPDATE user_provider SET order_key = '!!'",
+    "model_id a number": "UPDATE user_model SET model_id = 9 WHERE rowid = (SELECT min(rowid) FROM user_model)",
+    "escaped lone surrogate": "UPDATE user_provider SET api_keys = '[{\"key\":\"\\ud800\",\"isEnabled\":true}]'",
+    "is_enabled text": "UPDATE user_provider SET is_enabled = 'yes'",
+    "huge integer": "UPDATE user_provider SET created_at = 9223372036854775807",
+    "real number": "UPDATE user_model SET supports_streaming = 0.5",
+    "blob": "UPDATE user_provider SET name = X'00FF'",
+}
+
+
 def v2_rows(ud: Path, c: Chooser) -> str:
     """One row given a value of the wrong type or JSON shape, or text that is not UTF-8."""
-    edits = {
-        "api_keys numbers": "UPDATE user_provider SET api_keys = '[1,2]'",
-        "api_keys object": "UPDATE user_provider SET api_keys = '{\"key\":\"k\"}'",
-        "api_keys key a number": "UPDATE user_provider SET api_keys = '[{\"key\":5}]'",
-        "endpoint_configs a list": "UPDATE user_provider SET endpoint_configs = '[1]'",
-        "endpoint config a string": "UPDATE user_provider SET endpoint_configs = '{\"openai-chat-completions\":\"x\"}'",
-        "baseUrl a number": "UPDATE user_provider SET endpoint_configs = "
-                            "'{\"openai-chat-completions\":{\"baseUrl\":3}}'",
-        "provider_settings a list": "UPDATE user_provider SET provider_settings = '[]'",
-        "auth_config a string": "UPDATE user_provider SET auth_config = '\"x\"'",
-        "not JSON": "UPDATE user_provider SET api_keys = '[{'",
-        "name a number": "UPDATE user_provider SET name = 42",
-        "name not UTF-8": "UPDATE user_provider SET name = CAST(X'41FF0A42' AS TEXT)",
-        "model name not UTF-8": "UPDATE user_model SET name = CAST(X'C328' AS TEXT)",
-        "capabilities objects": "UPDATE user_model SET capabilities = '[{\"a\":1}]'",
-        "capabilities a string": "UPDATE user_model SET capabilities = '\"vision\"'",
-        "endpoint_types numbers": "UPDATE user_model SET endpoint_types = '[1]'",
-        "pricing sides lists": "UPDATE user_model SET pricing = '{\"input\":[],\"output\":[]}'",
-        "order_key a number": "UPDATE user_provider SET order_key = 7",
-        "order_key odd": "UPDATE user_provider SET order_key = '!!'",
-        "model_id a number": "UPDATE user_model SET model_id = 9",
-        "escaped lone surrogate": "UPDATE user_provider SET api_keys = '[{\"key\":\"\\ud800\",\"isEnabled\":true}]'",
-        "is_enabled text": "UPDATE user_provider SET is_enabled = 'yes'",
-        "huge integer": "UPDATE user_provider SET created_at = 9223372036854775807",
-        "real number": "UPDATE user_model SET supports_streaming = 0.5",
-        "blob": "UPDATE user_provider SET name = X'00FF'",
-    }
+    edits = ROW_EDITS
     name = pick(c, sorted(edits))
     limit = pick(c, ["", " WHERE rowid = (SELECT max(rowid) FROM user_provider)"])
     statement = edits[name]

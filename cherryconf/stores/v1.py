@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 PERSIST_KEY = "persist:cherry-studio"
 # llm-slice fields that embed a whole Model; the provider they name must keep existing.
 MODEL_REFS = ("defaultModel", "topicNamingModel", "quickModel", "translateModel")
-_WHERE = "Cherry Studio's saved llm settings"
+_WHERE = "Cherry Studio's saved llm state"
 
 
 @dataclass(frozen=True)
