@@ -349,7 +349,7 @@ def bad_value(d: Path, c: Chooser) -> str:
         if outer is None:
             return "no state"
         kinds = ["shape", "shape", "odd UTF-16 length", "not JSON", "slice not JSON", "no llm", "unknown format",
-                 "empty", "latin-1 form"]
+                 "empty", "latin-1 form", "text after the object"]
         kind = pick(c, kinds)
         if kind == "shape":
             llm = json.loads(outer["llm"]) if isinstance(outer.get("llm"), str) else {}
@@ -371,6 +371,8 @@ def bad_value(d: Path, c: Chooser) -> str:
             raw = b"\x07" + b"abc"
         elif kind == "empty":
             raw = b""
+        elif kind == "text after the object":
+            raw = b"\x00" + (json.dumps(outer, ensure_ascii=False) + " x").encode("utf-16-le", "surrogatepass")
         else:
             raw = b"\x01" + json.dumps(outer, ensure_ascii=True).encode("latin-1")
         db.put(PERSIST_KEY, raw)

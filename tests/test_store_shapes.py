@@ -77,3 +77,13 @@ def test_a_2x_row_of_the_wrong_shape(tmp_path: Path, run_cli: RunCli, damage: st
     table, column = re.search(r"UPDATE (\w+) SET (\w+)", fz.ROW_EDITS[damage]).groups()  # type: ignore[union-attr]
     assert f"{table}.{column}" in message and "cherryconf restore" in message
     assert re.search(r"\((provider|model) '[^']+'\)", message)
+
+
+def test_a_1x_state_with_text_after_it_is_refused(tmp_path: Path, run_cli: RunCli) -> None:
+    """JSON.parse refuses it, so the app would start without any of it: nothing to write over."""
+    items = cherry_state()
+    items[PERSIST_KEY] += " x"
+    data_dir = make_userdata(tmp_path, items)
+    result = run_cli("--data-dir", str(data_dir), "providers")
+    assert result.code == 4
+    assert "not valid JSON (text after the end of the object)" in one_line(result.err)

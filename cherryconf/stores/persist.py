@@ -37,7 +37,7 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
             raise ValueError("not an object")
         i = _skip(blob, i + 1)
         if blob[i] == "}":
-            return spans
+            return _end(blob, i, spans)
         while True:
             if blob[i] != '"':
                 raise ValueError("expected a key")
@@ -52,13 +52,20 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
             spans[key] = (start, end)
             i = _skip(blob, end)
             if blob[i] == "}":
-                return spans
+                return _end(blob, i, spans)
             if blob[i] != ",":
                 raise ValueError("expected ',' or '}'")
             i = _skip(blob, i + 1)
     except (ValueError, IndexError) as e:
         raise StoreError(
             f"Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e}); {RESTORE}") from None
+
+
+def _end(blob: str, i: int, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    # JSON.parse refuses anything after the object but whitespace, and so the app would lose the whole state.
+    if _skip(blob, i + 1) != len(blob):
+        raise ValueError("text after the end of the object")
+    return spans
 
 
 def parse_slice(text: str, name: str) -> dict[str, Any]:
