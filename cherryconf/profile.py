@@ -99,7 +99,7 @@ def _read_yaml(path: Path) -> Any:
 MAX_VALUES = 100_000  # strings, numbers, lists and mappings after YAML aliases are expanded
 MAX_ALIASES = 100  # a profile may share a model list or two; an "alias bomb" needs many
 MAX_DEPTH = 32  # a profile is four levels deep
-MAX_SCALAR = 16 * 1024  # characters in one value: a key is under 1 KB, notes a few lines
+MAX_SCALAR = 64 * 1024  # characters in one value: the app's own import link carries at most 64 KiB
 MAX_DIGITS = 20  # the app's numbers are JavaScript numbers: beyond 2**53 they are not exact anyway
 _INT_TAG = "tag:yaml.org,2002:int"
 

@@ -639,7 +639,7 @@ def mutate_profile(c: Chooser) -> tuple[str, str]:
         "control character": lambda: VALID_PROFILES[0].replace("Gateway", "Gate\x07way" if c.below(2) else
                                                                '"Gate\\nway\\u0007"'),
         "huge integer": lambda: VALID_PROFILES[1].replace("rateLimit: 10", "rateLimit: " + "7" * (20 + c.below(9000))),
-        "huge string": lambda: VALID_PROFILES[1].replace("sk-relay-5555555555555555", "k" * (20000 + c.below(90000))),
+        "huge string": lambda: VALID_PROFILES[1].replace("sk-relay-5555555555555555", "k" * (70000 + c.below(90000))),
     }
     name = pick(c, sorted(kinds))
     return name, kinds[name]()

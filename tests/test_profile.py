@@ -137,7 +137,7 @@ CORPUS: list[Bad] = [
     variant("integer_beyond_2_53", doc(rateLimit=2**60), "providers[0].rateLimit: 1152921504606846976 is too large"),
     variant("infinity", "version: 1\nproviders: [{id: gw, rateLimit: .inf}]\n",
             "providers[0].rateLimit: input should be a finite number"),
-    Bad("long_string", doc(notes="n" * 20_000), "a value of 20000 characters is too long for a profile"),
+    Bad("long_string", doc(notes="n" * 70_000), "a value of 70000 characters is too long for a profile"),
     Bad("control_character", "version: 1\nproviders:\n  - id: g\x07w\n", "line 3: a character that YAML does not"),
     variant("list_as_key", "version: 1\n? [a]\n: 1\n", "a list or mapping as a key"),
     variant("nested_33_deep", "version: 1\nx: " + "[" * 33 + "]" * 33 + "\n", "nested too deeply"),

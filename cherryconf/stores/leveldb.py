@@ -16,6 +16,7 @@ import os
 import re
 import struct
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ _FILE_NAME = re.compile(r"(?:MANIFEST-(\d+)|(\d+)\.(log|ldb|sst|dbtmp))")
 
 # What to do about a damaged store, said in every refusal of one: Chromium would discard it (the app starts empty).
 _RESTORE = "; `cherryconf restore` can put an earlier backup back"
+_LOCK_RETRIES, _LOCK_RETRY_S = 10, 0.05
 _RUNNING = "Cherry Studio is running (its database is locked): quit it, including from the tray, and try again."
 
 
@@ -689,6 +691,12 @@ def locked(path: Path) -> Iterator[None]:
     if not (path / "CURRENT").is_file():
         raise StoreError(f"{path} is not a LevelDB database: it has no CURRENT file.")
     fd = _try_lock(lock, create=True)
+    # Another cherryconf's lock_is_held() probe holds LOCK for an instant; the app holds it all the time it runs.
+    for _ in range(_LOCK_RETRIES):
+        if fd is not None:
+            break
+        time.sleep(_LOCK_RETRY_S)
+        fd = _try_lock(lock, create=True)
     if fd is None:
         raise AppRunning(_RUNNING)
     _held[lock] = 1
