@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cherryconf import backup, faults, owners, plan
-from cherryconf.errors import CherryconfError, StoreError, WriteFailed
+from cherryconf import backup, faults, owners, plan, runlock
+from cherryconf.errors import CherryconfError, ReadBackFailed, StoreError, WriteFailed
 from cherryconf.install import ensure_not_running
 
 if TYPE_CHECKING:
@@ -55,38 +55,45 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
 
 
 def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFAULT_KEEP) -> Written:
-    """Back up the store, write the plan, read it back; on any failure put the backup back."""
+    """Back up the store, write the plan, read it back; if the write reached the store and failed, put the backup back.
+
+    Call it inside runlock.hold() taken before prepare(), so that no other cherryconf writes between the plan and
+    the read-back; it takes the lock itself too, for callers that planned without it.
+    """
     install, store, p, claim = prepared.install, prepared.store, prepared.plan, prepared.claim
     if not p.changed:
         # The store already holds the profile; the owner's record may still change (a provider it now manages).
         if claim is not None and claim.changed:
             owners.save(ctx, install, claim.record)
         return Written(install, p, None)
-    ensure_not_running(install)
-    with store.exclusive():
-        if store.read().providers != p.before:
-            raise StoreError("the store changed while cherryconf was planning; run the command again")
-        snap = backup.create(ctx, install, store, reason, keep)
-        faults.step("backup done")
-        written = False
-        try:
-            store.write(p)
-            written = True
-            faults.step("store written")
-            after = store.read()
-            if after.providers != p.after or (
-                p.default_model_after is not None and _ref(after.default_model) != _ref(p.default_model_after)
-            ):
-                raise StoreError("what cherryconf wrote did not read back the same")
-            if claim is not None and claim.changed:
-                owners.save(ctx, install, claim.record)
-                faults.step("owners recorded")
-        except BaseException as e:
-            # A store that reports its own failure (CherryconfError) has undone it: SQLite rolled the transaction
-            # back, the LevelDB log was cut back to where it was.
-            _put_back(store, snap, p.before, e, undone=not written and isinstance(e, CherryconfError))
-            raise
-        faults.step("store checked")
+    with runlock.hold(ctx, install):
+        ensure_not_running(install)
+        with store.exclusive():
+            if store.read().providers != p.before:
+                raise StoreError("the store changed while cherryconf was planning; run the command again")
+            snap = backup.create(ctx, install, store, reason, keep)
+            faults.step("backup done")
+            written = False
+            try:
+                store.write(p)
+                written = True
+                faults.step("store written")
+                after = store.read()
+                if after.providers != p.after or (
+                    p.default_model_after is not None and _ref(after.default_model) != _ref(p.default_model_after)
+                ):
+                    raise ReadBackFailed("what cherryconf wrote did not read back the same")
+                if claim is not None and claim.changed:
+                    owners.save(ctx, install, claim.record)
+                    faults.step("owners recorded")
+            except BaseException as e:
+                # A store that reports its own failure (a CherryconfError from write()) has undone it: SQLite rolled
+                # the transaction back, the LevelDB log was cut back. Putting the backup back then could only wipe
+                # a write this run did not make. Anything else may have reached the store, and is undone.
+                if written or isinstance(e, ReadBackFailed) or not isinstance(e, CherryconfError):
+                    _put_back(store, snap, p.before, e)
+                raise
+            faults.step("store checked")
     return Written(install, p, snap)
 
 
@@ -102,18 +109,17 @@ def _reads_as(store: Store, providers: list[dict[str, Any]]) -> bool:
         return False
 
 
-def _put_back(store: Store, snap: backup.Backup, before: list[dict[str, Any]], cause: BaseException,
-              undone: bool) -> None:
-    """Undo a failed write from the backup just taken; if even that fails, say where the backup is."""
+def _put_back(store: Store, snap: backup.Backup, before: list[dict[str, Any]], cause: BaseException) -> None:
+    """Undo a write that reached the store from the backup just taken; if even that fails, say where the backup is."""
     # Files still byte for byte those of the backup mean the failed write left no trace (the LevelDB log was
     # cut back): swapping them in again would only add a way to fail, on a full disk above all.
     if backup.matches(snap, store.root) is not None:
         try:
             store.replace_with(snap.files_dir)
         except (OSError, CherryconfError) as e:
-            # When the write was undone, or the store still reads as before, the write's own error is the one to
-            # report, not a put-back that could not run (on the same full disk, typically) and changed nothing.
-            if not undone and not _reads_as(store, before):
+            # When the store still reads as before, the write's own error is the one to report, not a put-back
+            # that could not run (on the same full disk, typically) and changed nothing.
+            if not _reads_as(store, before):
                 why = e.strerror if isinstance(e, OSError) else e.message
                 raise StoreError(
                     f"writing failed and so did putting the backup back ({why}); "

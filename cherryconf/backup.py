@@ -157,13 +157,24 @@ def discard_partial(ctx: Context, install: Install) -> list[str]:
 
 
 def finish_interrupted(ctx: Context, install: Install) -> list[str]:
-    """What a killed run left, finished or undone: a half-done swap of the store, unfinished backups."""
+    """What a killed run left, finished or undone: a half-done swap of the store, unfinished backups.
+
+    Not while another cherryconf holds the install's lock: what looks interrupted is then its run in progress.
+    """
+    from cherryconf import runlock
     from cherryconf.stores import open_store
 
-    swap_note = open_store(install).recover()
-    notes = [swap_note] if swap_note else []
-    notes += [f"removed the unfinished backup {name} that an interrupted run left"
-              for name in discard_partial(ctx, install)]
+    store = open_store(install)
+    parent = install_dir(ctx, install)
+    if not store.interrupted() and not (parent.is_dir() and any(parent.glob(f"*{_PARTIAL}"))):
+        return []  # nothing to finish: a command that only reads writes nothing, not even a lock file
+    with runlock.try_hold(ctx, install) as alone:
+        if not alone:
+            return []
+        swap_note = store.recover()
+        notes = [swap_note] if swap_note else []
+        notes += [f"removed the unfinished backup {name} that an interrupted run left"
+                  for name in discard_partial(ctx, install)]
     return notes
 
 
@@ -173,7 +184,12 @@ def _providers(store: Store) -> list[ProviderEntry]:
         held = store.read().providers
     except StoreError:
         return []
-    return [ProviderEntry(id=str(p.get("id", "")), name=str(p.get("name", ""))) for p in held]
+    return [ProviderEntry(id=_utf8(str(p.get("id", ""))), name=_utf8(str(p.get("name", "")))) for p in held]
+
+
+def _utf8(text: str) -> str:
+    # A JavaScript string may hold lone surrogates, which the UTF-8 manifest cannot: they are kept escaped.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _load(path: Path) -> Backup | None:

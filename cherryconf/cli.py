@@ -5,7 +5,10 @@ Only click is imported at start-up; every command imports what it needs, so `--v
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
@@ -45,6 +48,17 @@ class Options:
         for note in backup.finish_interrupted(ctx, inst):
             click.echo(f"cherryconf: {note}", err=True)
         return inst
+
+    @contextlib.contextmanager
+    def writing(self, inst: Install) -> Iterator[None]:
+        """Hold the install's lock from planning to read-back; what a run killed meanwhile left is finished first."""
+        from cherryconf import backup, runlock
+
+        ctx = self.context()
+        with runlock.hold(ctx, inst):
+            for note in backup.finish_interrupted(ctx, inst):
+                click.echo(f"cherryconf: {note}", err=True)
+            yield
 
 
 pass_options = click.make_pass_decorator(Options)
@@ -364,37 +378,39 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
     from cherryconf.stores import open_store
 
     inst = opts.install()
-    store = open_store(inst)
-    version = parse_version(inst.app_version)
-    found = doctor_mod.diagnose(store.read(), version)
-    document: dict[str, Any] = {"install": str(inst.data_dir), "findings": [render.finding_json(f) for f in
-                                                                            found.findings],
-                                "fixed": [], "backup": None}
-    text = render.findings_text(found.findings)
-    if not found.problems:
-        emit(opts, document, "\n".join(t for t in (text, "no problems found") if t))
-        return
-    if not fix:
-        hint = "\nrun `cherryconf doctor --fix` to repair them" if found.fixable else ""
-        emit(opts, document, text + hint)
-        click.get_current_context().exit(ExitCode.PROBLEMS_FOUND)
-    if found.plan.changed:
-        if not opts.json:
-            click.echo(text + "\n\nThe fix changes:\n" + render.plan_text(found.plan, version))
-        confirm(f"Repair {len(found.fixable)} problem(s) in {inst.data_dir}?", yes)
-    done = doctor_mod.repair(opts.context(), inst, store, found, version, keep)
-    remaining = [f for f in done.remaining if f.severity != "note"]
-    document["fixed"] = [render.finding_json(f) for f in done.fixed]
-    document["backup"] = str(done.backup.path) if done.backup else None
-    document["remaining"] = [render.finding_json(f) for f in remaining]
-    lines = [f"repaired {len(done.fixed)} problem(s); backup: {document['backup']}"] if done.fixed else []
-    if done.fixed:
-        lines.append("restart Cherry Studio to see the change")
-    if remaining:
-        lines.append("still to fix by hand:\n" + render.findings_text(remaining))
-    emit(opts, document, "\n".join(lines))
-    if remaining:
-        click.get_current_context().exit(ExitCode.PROBLEMS_FOUND)
+    # --fix writes what it diagnosed: no other cherryconf may write in between.
+    with opts.writing(inst) if fix else contextlib.nullcontext():
+        store = open_store(inst)
+        version = parse_version(inst.app_version)
+        found = doctor_mod.diagnose(store.read(), version)
+        document: dict[str, Any] = {"install": str(inst.data_dir), "findings": [render.finding_json(f) for f in
+                                                                                found.findings],
+                                    "fixed": [], "backup": None}
+        text = render.findings_text(found.findings)
+        if not found.problems:
+            emit(opts, document, "\n".join(t for t in (text, "no problems found") if t))
+            return
+        if not fix:
+            hint = "\nrun `cherryconf doctor --fix` to repair them" if found.fixable else ""
+            emit(opts, document, text + hint)
+            click.get_current_context().exit(ExitCode.PROBLEMS_FOUND)
+        if found.plan.changed:
+            if not opts.json:
+                click.echo(text + "\n\nThe fix changes:\n" + render.plan_text(found.plan, version))
+            confirm(f"Repair {len(found.fixable)} problem(s) in {inst.data_dir}?", yes)
+        done = doctor_mod.repair(opts.context(), inst, store, found, version, keep)
+        remaining = [f for f in done.remaining if f.severity != "note"]
+        document["fixed"] = [render.finding_json(f) for f in done.fixed]
+        document["backup"] = str(done.backup.path) if done.backup else None
+        document["remaining"] = [render.finding_json(f) for f in remaining]
+        lines = [f"repaired {len(done.fixed)} problem(s); backup: {document['backup']}"] if done.fixed else []
+        if done.fixed:
+            lines.append("restart Cherry Studio to see the change")
+        if remaining:
+            lines.append("still to fix by hand:\n" + render.findings_text(remaining))
+        emit(opts, document, "\n".join(lines))
+        if remaining:
+            click.get_current_context().exit(ExitCode.PROBLEMS_FOUND)
 
 
 @cli.command()
@@ -490,19 +506,20 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     # Loaded again for the installed version: it decides the form of a `#` apiHost and the URLs shown.
     version = parse_version(inst.app_version)
     loaded = profile.with_owner(profile.load(profile_path, app_version=version), owner)
-    prepared = apply_mod.prepare(inst, loaded, opts.context())
-    p = prepared.plan
-    if check or dry_run:
-        emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check),
-             _preview_text(p, check, version))
-        if check and p.changed:
-            ctx.exit(ExitCode.PROBLEMS_FOUND)
-        return
-    if p.changed:
-        if not opts.json:
-            click.echo(render.plan_text(p, version))
-        confirm(f"Write these changes to {inst.data_dir}?", yes)
-    written = apply_mod.write(opts.context(), prepared, "apply", keep)
+    with contextlib.nullcontext() if dry_run or check else opts.writing(inst):
+        prepared = apply_mod.prepare(inst, loaded, opts.context())
+        p = prepared.plan
+        if check or dry_run:
+            emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check),
+                 _preview_text(p, check, version))
+            if check and p.changed:
+                ctx.exit(ExitCode.PROBLEMS_FOUND)
+            return
+        if p.changed:
+            if not opts.json:
+                click.echo(render.plan_text(p, version))
+            confirm(f"Write these changes to {inst.data_dir}?", yes)
+        written = apply_mod.write(opts.context(), prepared, "apply", keep)
     emit(opts, render.apply_json(inst, p, written.backup, loaded.owner),
          _written_text(written, with_changes=False))
 
@@ -566,30 +583,35 @@ def restore(opts: Options, backup_id: str | None, dry_run: bool, yes: bool, forc
     from cherryconf.endpoints import parse_version
 
     ctx = opts.context()
-    rp = restore_mod.prepare(ctx, opts.install(), backup_id, force)
-    preview = (render.changes_text(rp.changes, rp.restored, parse_version(rp.install.app_version))
-               or "providers: no differences (other settings may differ)")
-    if not rp.current_readable:
-        preview = "the current store cannot be read; restoring replaces it whole\n" + preview
-    document: dict[str, Any] = {
-        "backup": rp.backup.id, "install": str(rp.install.data_dir), "dry_run": dry_run,
-        "changes": [render.change_json(c) for c in rp.changes], "warning": rp.warning, "pre_restore_backup": None,
-    }
-    if rp.warning and not opts.json:
-        click.echo(f"warning: {rp.warning}", err=True)
-    if dry_run:
-        emit(opts, document, f"restoring {rp.backup.id} would change:\n{preview}\n(dry run: nothing written)")
-        return
-    if not opts.json:
-        click.echo(f"restoring {rp.backup.id}:\n{preview}")
-    confirm(f"Replace the store in {rp.install.data_dir} with backup {rp.backup.id}?", yes)
-    done = restore_mod.execute(ctx, rp, keep)
+    inst = opts.install()
+    with contextlib.nullcontext() if dry_run else opts.writing(inst):
+        rp = restore_mod.prepare(ctx, inst, backup_id, force)
+        preview = (render.changes_text(rp.changes, rp.restored, parse_version(rp.install.app_version))
+                   or "providers: no differences (other settings may differ)")
+        if not rp.current_readable:
+            preview = "the current store cannot be read; restoring replaces it whole\n" + preview
+        document: dict[str, Any] = {
+            "backup": rp.backup.id, "install": str(rp.install.data_dir), "dry_run": dry_run,
+            "changes": [render.change_json(c) for c in rp.changes], "warning": rp.warning, "pre_restore_backup": None,
+        }
+        if rp.warning and not opts.json:
+            click.echo(f"warning: {rp.warning}", err=True)
+        if dry_run:
+            emit(opts, document, f"restoring {rp.backup.id} would change:\n{preview}\n(dry run: nothing written)")
+            return
+        if not opts.json:
+            click.echo(f"restoring {rp.backup.id}:\n{preview}")
+        confirm(f"Replace the store in {rp.install.data_dir} with backup {rp.backup.id}?", yes)
+        done = restore_mod.execute(ctx, rp, keep)
     document["pre_restore_backup"] = str(done.pre_restore.path)
     emit(opts, document, f"restored {rp.backup.id}; restart Cherry Studio to see it\n"
                          f"the state from before is in backup: {done.pre_restore.path}")
 
 
 def _fail(opts: Options | None, message: str, code: int) -> NoReturn:
+    from cherryconf.errors import one_line
+
+    message = one_line(message)  # whatever it quotes (a usage error, an unexpected one), it stays one line
     click.echo(f"cherryconf: {message}", err=True)
     if opts is not None and opts.json:
         from cherryconf.render import dumps
@@ -606,6 +628,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
         obj = getattr(ctx, "obj", None)
         return obj if isinstance(obj, Options) else None
 
+    # A JavaScript string may hold lone surrogates, which UTF-8 cannot carry: show them escaped, never crash.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         with cli.make_context("cherryconf", list(sys.argv[1:] if argv is None else argv)) as ctx:
             cli.invoke(ctx)

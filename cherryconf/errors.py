@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
+
+# Line breaks and other control characters; a message quoting damaged data must still be one line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character written as an escape (\\n, \\x07...), so it prints as one line."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 class ExitCode(IntEnum):
@@ -21,6 +30,7 @@ class CherryconfError(Exception):
     exit_code: ExitCode = ExitCode.UNEXPECTED
 
     def __init__(self, message: str) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
 
@@ -41,10 +51,20 @@ class AppRunning(CherryconfError):
     exit_code = ExitCode.APP_RUNNING
 
 
+class Busy(CherryconfError):
+    """Another cherryconf is writing this install: refused, like a running app, until it is done."""
+
+    exit_code = ExitCode.APP_RUNNING
+
+
 class StoreError(CherryconfError):
     """Install not found, unsupported or damaged store, damaged backup."""
 
     exit_code = ExitCode.STORE
+
+
+class ReadBackFailed(StoreError):
+    """A write reached the store but the store does not read back as written: it must be undone from the backup."""
 
 
 class WriteFailed(CherryconfError):

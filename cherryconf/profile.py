@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(None, None, "a list or mapping as a key", key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -107,25 +110,100 @@ def _read_yaml(path: Path) -> Any:
 
 
 MAX_VALUES = 100_000  # strings, numbers, lists and mappings after YAML aliases are expanded
+MAX_ALIASES = 100  # a profile may share a model list or two; an "alias bomb" needs many
+MAX_DEPTH = 32  # a profile is four levels deep
+MAX_SCALAR = 64 * 1024  # characters in one value: the app's own import link carries at most 64 KiB
+MAX_DIGITS = 20  # the app's numbers are JavaScript numbers: beyond 2**53 they are not exact anyway
+_INT_TAG = "tag:yaml.org,2002:int"
 
 
-def _check_size(data: Any, where: str) -> None:
-    """Refuse a document whose aliases expand it beyond any real profile ("billion laughs")."""
-    stack, count = [data], 0
+def _check_nodes(root: yaml.Node, where: str) -> None:
+    """Refuse, before any object is built, a document too big or too deep once its aliases are expanded.
+
+    PyYAML's composer hands an alias back as the very node it names, so a document is a graph: its expanded
+    size is counted over that graph (each node once, with its size remembered), which stays linear however the
+    aliases nest, where building the objects would not.
+    """
+    sizes: dict[int, int] = {}
+    aliases = 0
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    open_nodes: set[int] = set()
     while stack:
-        value = stack.pop()
-        count += 1
-        if count > MAX_VALUES:
-            raise BadInput(f"{where}: more than {MAX_VALUES} values once YAML aliases are expanded; not a profile")
+        node, depth, done = stack.pop()
+        key = id(node)
+        if done:
+            open_nodes.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_VALUES:
+                raise BadInput(f"{where}: more than {MAX_VALUES} values once YAML aliases are expanded; not a profile")
+            continue
+        if key in open_nodes:
+            raise BadInput(f"{where}: a YAML alias refers to a value that contains it; not a profile")
+        if key in sizes:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise BadInput(f"{where}: more than {MAX_ALIASES} YAML aliases; not a profile")
+            continue
+        if depth > MAX_DEPTH:
+            raise BadInput(f"{where}: nested too deeply to be a profile")
+        if isinstance(node, yaml.ScalarNode):
+            _check_scalar(node, where)
+            sizes[key] = 1
+            continue
+        open_nodes.add(key)
+        stack.append((node, depth, True))
+        # A node reached a second time while still open is a cycle; once closed, a shared one (an alias).
+        stack.extend((child, depth + 1, False) for child in reversed(_children(node)))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_scalar(node: yaml.ScalarNode, where: str) -> None:
+    at = f"line {node.start_mark.line + 1}: " if node.start_mark else ""
+    if len(node.value) > MAX_SCALAR:
+        raise BadInput(f"{where}: {at}a value of {len(node.value)} characters is too long for a profile "
+                       f"(at most {MAX_SCALAR})")
+    if node.tag == _INT_TAG and sum(c.isdigit() for c in node.value) > MAX_DIGITS:
+        raise BadInput(f"{where}: {at}a number of more than {MAX_DIGITS} digits is not one Cherry Studio can hold")
+
+
+def _check_numbers(data: Any, where: str) -> None:
+    """Refuse numbers JSON and the app cannot hold exactly: infinities, NaN, integers beyond 2**53."""
+    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
+    while stack:
+        value, loc = stack.pop()
         if isinstance(value, dict):
-            stack.extend(value.values())
+            stack.extend((v, [*loc, str(k)]) for k, v in value.items())
         elif isinstance(value, list):
-            stack.extend(value)
+            stack.extend((v, [*loc, i]) for i, v in enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise BadInput(f"{where}: {schema.format_location(loc) or '(top level)'}: input should be a finite "
+                           "number")
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+            raise BadInput(f"{where}: {schema.format_location(loc) or '(top level)'}: {value} is too large for a "
+                           "number Cherry Studio holds exactly")
 
 
 def parse_yaml(text: str, where: str) -> Any:
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        loader = _UniqueKeyLoader(text)
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1
+        raise BadInput(f"{where}: line {line}: a character that YAML does not allow (#x{e.character:04x}, "
+                       "a control character or a lone surrogate); remove it") from None
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, where)
+        data = loader.construct_document(node)
     except RecursionError:
         raise BadInput(f"{where}: nested too deeply to be a profile") from None
     except yaml.MarkedYAMLError as e:
@@ -137,7 +215,9 @@ def parse_yaml(text: str, where: str) -> Any:
         raise BadInput(f"{where}: {at}{problem}") from None
     except yaml.YAMLError as e:
         raise BadInput(f"{where}: invalid YAML ({e})") from None
-    _check_size(data, where)
+    finally:
+        loader.dispose()
+    _check_numbers(data, where)
     return data
 
 

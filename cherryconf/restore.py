@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cherryconf import backup, faults, plan
+from cherryconf import backup, faults, plan, runlock
 from cherryconf.errors import BadInput, StoreError, WriteFailed
 from cherryconf.install import ensure_not_running
 from cherryconf.stores import open_store
@@ -54,9 +54,13 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
 
 
 def execute(ctx: Context, rp: RestorePlan, keep: int = backup.DEFAULT_KEEP) -> Restored:
-    """Back up the present state (reason pre-restore), swap the backup in, and check it against its manifest."""
-    ensure_not_running(rp.install)
+    """Back up the present state (reason pre-restore), swap the backup in, and check it against its manifest.
+
+    Call it inside runlock.hold() taken before prepare(); it takes the lock itself too, for callers that did not.
+    """
     with contextlib.ExitStack() as held:
+        held.enter_context(runlock.hold(ctx, rp.install))
+        ensure_not_running(rp.install)
         try:
             held.enter_context(rp.store.exclusive())
         except StoreError:
@@ -73,11 +77,11 @@ def execute(ctx: Context, rp: RestorePlan, keep: int = backup.DEFAULT_KEEP) -> R
             # replace_with leaves the store as it was when it fails (a full disk, a read-only directory).
             raise WriteFailed(f"could not write {rp.store.root} ({e.strerror}); the store was left as it was, "
                               f"and its state is also in backup {pre.id}") from None
-    bad = backup.matches(rp.backup, rp.store.root)
-    if bad is not None:
-        raise StoreError(
-            f"after restoring, {bad} does not match backup {rp.backup.id}; "
-            f"the state from before is in backup {pre.id}"
-        )
-    faults.step("restore checked")
+        bad = backup.matches(rp.backup, rp.store.root)
+        if bad is not None:
+            raise StoreError(
+                f"after restoring, {bad} does not match backup {rp.backup.id}; "
+                f"the state from before is in backup {pre.id}"
+            )
+        faults.step("restore checked")
     return Restored(rp, pre)

@@ -59,11 +59,16 @@ def replace_dir(target: Path, source: Path, files: list[Path]) -> None:
     faults.step("old directory removed")
 
 
+def pending(target: Path) -> bool:
+    """Whether a swap of `target` was interrupted: recover() has something to do."""
+    return _sibling(target, NEW_SUFFIX).exists() or _sibling(target, OLD_SUFFIX).exists()
+
+
 def recover(target: Path) -> str | None:
     """Finish or undo a swap a crash interrupted; returns what was done, or None when there was nothing."""
-    new, old = _sibling(target, NEW_SUFFIX), _sibling(target, OLD_SUFFIX)
-    if not new.exists() and not old.exists():
+    if not pending(target):
         return None
+    new, old = _sibling(target, NEW_SUFFIX), _sibling(target, OLD_SUFFIX)
     if target.exists() and old.exists() and new.exists():
         # The crash came while the store was missing, and something (the app, started meanwhile) made a fresh
         # one: finish the swap as planned, but keep what it made rather than delete it.

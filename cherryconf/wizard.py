@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from cherryconf import apply, deeplink, install, presets, profile, render, routing
+from cherryconf import apply, deeplink, install, presets, profile, render, routing, runlock
 from cherryconf.endpoints import AppVersion, normalise_api_host, parse_version, request_url
 from cherryconf.errors import BadInput, KeyRejected
 from cherryconf.fsutil import atomic_write
@@ -197,11 +197,14 @@ class Wizard:
         loaded = profile.parse(d.profile_data(), "wizard", env=None, app_version=d.version)
         if d.use_link or d.inst is None:
             return self._link_step(flags, d, loaded)
-        prepared = apply.prepare(d.inst, loaded)
-        if not self._preview_step(flags, d, prepared):
-            nothing = apply.Written(d.inst, prepared.plan, None)
-            return Outcome(written=nothing, saved_profile=self._save_profile(flags, d))
-        return self._write_step(flags, d, prepared)
+        # From the plan to its read-back no other cherryconf writes this install.
+        with runlock.hold(self.ctx, d.inst):
+            prepared = apply.prepare(d.inst, loaded)
+            if not self._preview_step(flags, d, prepared):
+                nothing = apply.Written(d.inst, prepared.plan, None)
+                return Outcome(written=nothing, saved_profile=self._save_profile(flags, d))
+            written = apply.write(self.ctx, prepared, "wizard")
+        return self._write_step(flags, d, prepared, written)
 
     # --- install ------------------------------------------------------------------------------------
 
@@ -631,8 +634,7 @@ class Wizard:
             raise _Stop
         return True
 
-    def _write_step(self, flags: Flags, d: _Draft, prepared: apply.Prepared) -> Outcome:
-        written = apply.write(self.ctx, prepared, "wizard")
+    def _write_step(self, flags: Flags, d: _Draft, prepared: apply.Prepared, written: apply.Written) -> Outcome:
         self.say(f"Done: provider {d.pid!r} is in {prepared.install.data_dir}.")
         self.say(f"Backup of the previous state: {written.backup.path if written.backup else '(none needed)'}")
         self.say("Restart Cherry Studio to see it.")

@@ -8,7 +8,7 @@ import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from plyvel_view import plyvel_view, varint
+from store_fuzz import frame, table_blocks
 
 import cherryconf
 from cherryconf.errors import AppRunning, StoreError
@@ -612,3 +613,117 @@ def test_an_8_mb_value_with_older_versions_in_tables(tmp_path: Path) -> None:
     new = versions[0][::-1]
     append(path, {b"blob": new})
     assert plyvel_view(path) == {b"blob": new}
+
+
+# --- what LevelDB reads differently, or refuses: refused (issue 13) ---------------------------------------
+
+
+def manifest_edit(path: Path, edit: bytes) -> None:
+    """Append one VersionEdit record to the database's MANIFEST."""
+    manifest = next(path.glob("MANIFEST-*"))
+    data = manifest.read_bytes()
+    manifest.write_bytes(data + frame(edit, len(data)))
+
+
+def plain_table_db(path: Path) -> Path:
+    """A database of one uncompressed table: its blocks can be edited in place."""
+    db = plyvel.DB(str(path), create_if_missing=True, compression=None)
+    for i in range(100):
+        db.put(b"key%03d" % i, b"value %d" % i)
+    db.compact_range()
+    db.close()
+    return path
+
+
+def edit_first_data_block(table: Path, edit: Callable[[bytearray, int, int], None]) -> None:
+    """Change the first data block of `table` with `edit(data, offset, size)`, then make its checksum match."""
+    data = bytearray(table.read_bytes())
+    _, offset, size = next(b for b in table_blocks(bytes(data)) if b[0] == "data")
+    edit(data, offset, size)
+    struct.pack_into("<I", data, offset + size + 1, masked_crc(bytes(data[offset : offset + size + 1])))
+    table.write_bytes(bytes(data))
+
+
+def test_records_after_a_zero_filled_region_are_refused(tmp_path: Path) -> None:
+    """LevelDB skips the rest of a block after zeros without a word, losing what follows; we refuse."""
+    path = new_db(tmp_path / "db", {b"a": b"1"})
+    log = live_log(path)
+    data = log.read_bytes() + bytes(100)
+    log.write_bytes(data + frame(struct.pack("<QI", 2, 1) + b"\x01\x01b\x012", len(data)))
+    assert plyvel_view(path) == {b"a": b"1"}  # b is gone, silently
+    with pytest.raises(StoreError, match="zero-filled region") as caught:
+        LevelDB.open(path)
+    assert "\n" not in caught.value.message and "cherryconf restore" in caught.value.message
+
+
+def test_a_block_whose_first_restart_point_skips_entries_is_refused(tmp_path: Path) -> None:
+    path = plain_table_db(tmp_path / "db")
+
+    def second_entry_first(data: bytearray, offset: int, size: int) -> None:
+        restarts = struct.unpack_from("<I", data, offset + size - 4)[0]
+        first = offset + size - 4 - 4 * restarts
+        struct.pack_into("<I", data, first, 10)  # the second entry's offset: LevelDB starts reading there
+
+    edit_first_data_block(table_files(path)[0], second_entry_first)
+    with pytest.raises(StoreError, match="restart points"):
+        LevelDB.open(path)
+
+
+def test_keys_out_of_order_in_a_table_are_refused(tmp_path: Path) -> None:
+    """A block whose first key sorts after the rest: LevelDB's merge and seek would skip or repeat entries."""
+    path = plain_table_db(tmp_path / "db")
+
+    def first_key_last(data: bytearray, offset: int, size: int) -> None:
+        assert data[offset + 3 : offset + 6] == b"key"  # shared 0, unshared, value length, then the key
+        data[offset + 3] = ord("z")  # "zey000": the entries that share its prefix follow, then "key016"
+
+    edit_first_data_block(table_files(path)[0], first_key_last)
+    with pytest.raises(StoreError, match=r"out of order|beyond its index entry"):
+        LevelDB.open(path)
+
+
+def test_two_writes_sharing_a_sequence_number_are_refused(tmp_path: Path) -> None:
+    path = new_db(tmp_path / "db", {b"a": b"1"})  # sequence 1
+    log = live_log(path)
+    data = log.read_bytes()
+    log.write_bytes(data + frame(struct.pack("<QI", 1, 1) + b"\x00\x01a", len(data)))  # delete a, also at 1
+    assert plyvel_view(path) == {b"a": b"1"}  # LevelDB orders the put first, whichever came last
+    with pytest.raises(StoreError, match="share a sequence number"):
+        LevelDB.open(path)
+
+
+def test_a_sequence_beyond_56_bits_is_refused(tmp_path: Path) -> None:
+    path = new_db(tmp_path / "db", {b"a": b"1"})
+    log = live_log(path)
+    data = log.read_bytes()
+    log.write_bytes(data + frame(struct.pack("<QI", 1 << 56, 1) + b"\x01\x01b\x012", len(data)))
+    with pytest.raises(StoreError, match="sequence number out of range"):
+        LevelDB.open(path)
+
+
+def test_a_table_newer_than_the_manifest_is_refused(tmp_path: Path) -> None:
+    path = plain_table_db(tmp_path / "db")
+    manifest_edit(path, b"\x04" + varint(5))  # last sequence 5: LevelDB reads at 5 and hides the rest
+    assert len(plyvel_view(path)) == 5
+    with pytest.raises(StoreError, match="newer than its MANIFEST"):
+        LevelDB.open(path)
+
+
+def test_the_comparator_is_checked_in_every_edit(tmp_path: Path) -> None:
+    path = new_db(tmp_path / "db", {b"a": b"1"})
+    name = b"leveldb.BytewiseComparator"
+    manifest_edit(path, b"\x01" + varint(8) + b"idb_cmp1")
+    manifest_edit(path, b"\x01" + varint(len(name)) + name)
+    with pytest.raises(plyvel.Error):
+        plyvel_view(path)
+    with pytest.raises(StoreError, match="unsupported comparator idb_cmp1"):
+        LevelDB.open(path)
+
+
+def test_a_garbled_comparator_name_is_not_quoted(tmp_path: Path) -> None:
+    path = new_db(tmp_path / "db", {b"a": b"1"})
+    manifest_edit(path, b"\x01" + varint(9) + b"lev\nel\x00\xffd")
+    with pytest.raises(StoreError) as caught:
+        LevelDB.open(path)
+    assert "unsupported comparator another one" in caught.value.message
+    assert caught.value.message.isprintable()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -129,6 +130,19 @@ CORPUS: list[Bad] = [
     Bad("directory", _directory, "is a directory"),
     Bad("missing_file", _missing, "no such file"),
     Bad("ten_megabytes", _ten_megabytes, "too large for a profile"),
+    # -- refused on the YAML node graph, before any object is built (issue 13) --
+    Bad("alias_cycle", "version: 1\nproviders: &p [*p]\n", "a YAML alias refers to a value that contains it"),
+    variant("many_aliases", "version: 1\nm: &m x\nproviders: [" + ", ".join(["*m"] * 101) + "]\n",
+            "more than 100 YAML aliases"),
+    Bad("huge_integer", doc(rateLimit=7).replace("rateLimit: 7", "rateLimit: " + "9" * 5000),
+        "a number of more than 20 digits"),
+    variant("integer_beyond_2_53", doc(rateLimit=2**60), "providers[0].rateLimit: 1152921504606846976 is too large"),
+    variant("infinity", "version: 1\nproviders: [{id: gw, rateLimit: .inf}]\n",
+            "providers[0].rateLimit: input should be a finite number"),
+    Bad("long_string", doc(notes="n" * 70_000), "a value of 70000 characters is too long for a profile"),
+    Bad("control_character", "version: 1\nproviders:\n  - id: g\x07w\n", "line 3: a character that YAML does not"),
+    variant("list_as_key", "version: 1\n? [a]\n: 1\n", "a list or mapping as a key"),
+    variant("nested_33_deep", "version: 1\nx: " + "[" * 33 + "]" * 33 + "\n", "nested too deeply"),
     # -- the top level --
     Bad("no_version", doc({"version": DELETE}), "version: required"),
     Bad("version_2", doc({"version": 2}), "version: must be 1"),
@@ -654,3 +668,13 @@ def test_apply_reads_a_dollar_name_key_from_the_environment(run_cli: RunCli, tmp
     assert (stored["id"], stored["apiKey"]) == ("gw", "sk-from-env-0001")
     code, _, err = run_cli("--data-dir", str(ud), "apply", str(path), "--yes", env={"GW_KEY": None})
     assert code == 2 and "environment variable GW_KEY is not set" in err
+
+
+def test_an_alias_bomb_is_refused_before_it_is_built() -> None:
+    """Twelve levels of ten aliases each would be 10**12 values: refused at once, from the node graph."""
+    bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 12))
+    started = time.monotonic()
+    with pytest.raises(BadInput, match="YAML aliases"):
+        profile.parse_yaml(bomb, "bomb.yaml")
+    assert time.monotonic() - started < 1.0

@@ -42,6 +42,10 @@ class Store(Protocol):
         """Finish or undo a replacement a crash interrupted; what was done, or None."""
         ...
 
+    def interrupted(self) -> bool:
+        """Whether a replacement a crash interrupted left something for recover() (a look, nothing changed)."""
+        ...
+
     def read(self) -> StoreState: ...
 
     def exclusive(self) -> AbstractContextManager[None]:
@@ -53,7 +57,12 @@ class Store(Protocol):
         ...
 
     def write(self, plan: Plan) -> None:
-        """Make the store hold plan.after and plan.default_model_after; called inside exclusive()."""
+        """Make the store hold plan.after and plan.default_model_after; called inside exclusive().
+
+        Then read the store back from disk: ReadBackFailed if it does not hold exactly what was written, every other
+        key or table as it was (the caller undoes the write from its backup). Any other error means the write did
+        not reach the store, or was undone by the store itself.
+        """
         ...
 
 

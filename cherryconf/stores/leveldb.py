@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import bisect
 import errno
+import itertools
 import os
 import re
 import struct
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +42,9 @@ _MAX_SEQUENCE = (1 << 56) - 1
 _COMPARATOR = b"leveldb.BytewiseComparator"
 _FILE_NAME = re.compile(r"(?:MANIFEST-(\d+)|(\d+)\.(log|ldb|sst|dbtmp))")
 
+# What to do about a damaged store, said in every refusal of one: Chromium would discard it (the app starts empty).
+_RESTORE = "; `cherryconf restore` can put an earlier backup back"
+_LOCK_RETRIES, _LOCK_RETRY_S = 10, 0.05
 _RUNNING = "Cherry Studio is running (its database is locked): quit it, including from the tray, and try again."
 
 
@@ -93,6 +98,7 @@ class _LogReader:
         fragments: bytearray | None = None  # the record being assembled: a big one is copied once, here
         fragment_bytes = 0
         clean = True
+        zeroed = False
         for block in blocks:
             size = len(block)
             last_partial = size < _BLOCK
@@ -111,10 +117,18 @@ class _LogReader:
                         return
                     raise _Corrupt("bad record length")
                 if rtype == 0 and length == 0:
+                    # Preallocated or zero-filled space: LevelDB skips the rest of the block silently. That is
+                    # only a dying writer's tail when nothing but zeros follows; records after it, or bytes in what
+                    # is skipped, mean records were lost, and the store is not one to write to.
                     if fragments is not None:
                         raise _Corrupt("error in middle of record")
+                    if any(block[pos + _HEADER :]):
+                        raise _Corrupt("a zero-filled region hides part of a block")
                     clean = False
+                    zeroed = True
                     break
+                if zeroed:
+                    raise _Corrupt("records follow a zero-filled region")
                 if not _FULL <= rtype <= _LAST:
                     raise _Corrupt(f"unknown record type {rtype}")
                 payload = block[pos + _HEADER : end]
@@ -180,36 +194,55 @@ def _frame(record: bytes, offset: int) -> bytes:
 # --- MANIFEST -----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _File:
+    level: int
+    number: int
+    size: int
+    smallest: tuple[bytes, int]  # internal keys as (user key, -tag): tuples sort as LevelDB's comparator does
+    largest: tuple[bytes, int]
+
+
 @dataclass
 class _Version:
     log_number: int
     prev_log_number: int
     next_file_number: int
     last_sequence: int
-    files: dict[tuple[int, int], int]  # (level, file number) -> file size
+    files: dict[tuple[int, int], _File]  # (level, file number) -> the file as the MANIFEST describes it
+
+
+def _internal_key(key: bytes | bytearray | memoryview) -> tuple[bytes, int]:
+    """An internal key (user key + 8-byte tag) as a tuple that sorts the way LevelDB's InternalKeyComparator does."""
+    if len(key) < 8:
+        raise _Corrupt("bad internal key")
+    return bytes(key[:-8]), -int.from_bytes(key[-8:], "little")
 
 
 def _read_manifest(data: bytes) -> _Version:
     """Replay every VersionEdit the way VersionSet::Recover does."""
-    comparator: bytes | None = None
     numbers: dict[int, int] = {}  # tag -> value for the single-number tags
-    files: dict[tuple[int, int], int] = {}
+    files: dict[tuple[int, int], _File] = {}
     for record in _read_log(data)[0]:
         deleted: list[tuple[int, int]] = []
-        added: list[tuple[int, int, int]] = []
+        added: list[_File] = []
         pos, end = 0, len(record)
         while pos < end:
             tag, pos = _varint(record, pos, end)
             if tag == 1:
                 length, pos = _varint(record, pos, end)
-                comparator = record[pos : pos + length]
+                # Checked per edit, as VersionSet::Recover does. The name is quoted only when it looks like one:
+                # damage makes it garbage.
+                name = bytes(record[pos : pos + length])
+                if name != _COMPARATOR:
+                    shown = name.decode("ascii") if re.fullmatch(rb"[\x21-\x7e]{1,64}", name) else "another one"
+                    raise _Corrupt(f"unsupported comparator {shown}")
                 pos += length
             elif tag in (2, 3, 4, 9):
                 numbers[tag], pos = _varint(record, pos, end)
             elif tag == 5:
                 _, pos = _level(record, pos, end)
-                length, pos = _varint(record, pos, end)
-                pos += length
+                _, pos = _key(record, pos, end)
             elif tag == 6:
                 level, pos = _level(record, pos, end)
                 number, pos = _varint(record, pos, end)
@@ -218,10 +251,9 @@ def _read_manifest(data: bytes) -> _Version:
                 level, pos = _level(record, pos, end)
                 number, pos = _varint(record, pos, end)
                 file_size, pos = _varint(record, pos, end)
-                for _ in range(2):  # smallest and largest internal keys
-                    length, pos = _varint(record, pos, end)
-                    pos += length
-                added.append((level, number, file_size))
+                smallest, pos = _key(record, pos, end)
+                largest, pos = _key(record, pos, end)
+                added.append(_File(level, number, file_size, smallest, largest))
             else:
                 raise _Corrupt(f"unknown VersionEdit tag {tag}")
             if pos > end:
@@ -229,10 +261,8 @@ def _read_manifest(data: bytes) -> _Version:
         # Within one edit LevelDB applies the deletions first.
         for key in deleted:
             files.pop(key, None)
-        for level, number, file_size in added:
-            files[level, number] = file_size
-    if comparator is not None and comparator != _COMPARATOR:
-        raise _Corrupt(f"unsupported comparator {comparator.decode('latin-1')}")
+        for f in added:
+            files[f.level, f.number] = f
     for tag, what in ((3, "next file number"), (2, "log number"), (4, "last sequence")):
         if tag not in numbers:
             raise _Corrupt(f"no {what}")
@@ -243,6 +273,13 @@ def _read_manifest(data: bytes) -> _Version:
         last_sequence=numbers[4],
         files=files,
     )
+
+
+def _key(record: bytes, pos: int, end: int) -> tuple[tuple[bytes, int], int]:
+    length, pos = _varint(record, pos, end)
+    if pos + length > end:
+        raise _Corrupt("truncated VersionEdit")
+    return _internal_key(record[pos : pos + length]), pos + length
 
 
 def _level(buf: bytes, pos: int, end: int) -> tuple[int, int]:
@@ -258,9 +295,11 @@ _Entries = dict[bytes, tuple[int, memoryview | None]]  # user key -> (sequence, 
 
 
 def _keep(entries: _Entries, key: bytes, sequence: int, value: memoryview | None) -> None:
-    # ">=": sources are fed oldest first, so on a (never expected) tie the newer source wins, as in LevelDB.
     old = entries.get(key)
-    if old is None or sequence >= old[0]:
+    if old is not None and sequence == old[0]:
+        # LevelDB would pick one of the two by its value type, whatever their order: a writer never makes this.
+        raise _Corrupt("two writes of one key share a sequence number")
+    if old is None or sequence > old[0]:
         entries[key] = (sequence, value)
 
 
@@ -284,29 +323,56 @@ def _read_block(data: bytes, offset: int, size: int, limit: int) -> memoryview:
 
 
 def _block_entries(block: memoryview) -> Iterator[tuple[bytes, memoryview]]:
+    """The entries of a block, checked the way LevelDB's Block iterator relies on them.
+
+    LevelDB starts at the first restart point and seeks by binary search over them, so a block whose restart
+    array does not point at the start of entries (each with no shared key prefix), in order, from the first
+    one, reads differently there than here: it is refused.
+    """
     size = len(block)
     if size < 4:
         raise _Corrupt("bad block contents")
     restarts = int.from_bytes(block[size - 4 :], "little")
-    if restarts > (size - 4) // 4:
+    if restarts > (size - 4) // 4 or restarts == 0:
         raise _Corrupt("bad block contents")
     limit = size - 4 - 4 * restarts
+    points = struct.unpack_from(f"<{restarts}I", block, limit)
+    if points[0] != 0 or any(a >= b for a, b in itertools.pairwise(points)) or points[-1] >= max(limit, 1):
+        raise _Corrupt("bad block restart points")
+    next_point = 0  # index into points
     key = b""
     pos = 0
     while pos < limit:
+        at_restart = next_point < restarts and points[next_point] == pos
+        if next_point < restarts and points[next_point] < pos:
+            raise _Corrupt("bad block restart points")
         shared, pos = _varint(block, pos, limit)
         unshared, pos = _varint(block, pos, limit)
         value_length, pos = _varint(block, pos, limit)
         value_start = pos + unshared
-        if shared > len(key) or value_start + value_length > limit:
+        if shared > len(key) or value_start + value_length > limit or (at_restart and shared):
             raise _Corrupt("bad block entry")
+        next_point += at_restart
         key = key[:shared] + bytes(block[pos:value_start])
         pos = value_start + value_length
         yield key, block[value_start:pos]
+    if next_point != restarts:
+        raise _Corrupt("bad block restart points")
 
 
-def _read_table(data: bytes, entries: _Entries) -> int:
-    """Feed every entry of one table into `entries`; returns the highest sequence in it."""
+@dataclass(frozen=True)
+class _TableRead:
+    max_sequence: int
+    first: tuple[bytes, int]  # the smallest and largest internal keys in it, for the MANIFEST's ranges
+    last: tuple[bytes, int]
+
+
+def _read_table(data: bytes, entries: _Entries) -> _TableRead:
+    """Feed every entry of one table into `entries`.
+
+    Keys must be in strictly increasing internal-key order and each index key must separate its block from
+    the next (LevelDB's merging and seeking depend on both; a full scan here would not notice otherwise).
+    """
     if len(data) < _FOOTER:
         raise _Corrupt("file too short")
     footer = len(data) - _FOOTER
@@ -318,20 +384,34 @@ def _read_table(data: bytes, entries: _Entries) -> int:
     index_offset, pos = _varint(data, pos, footer + 40)
     index_size, pos = _varint(data, pos, footer + 40)
     max_sequence = 0
-    for _, handle in _block_entries(_read_block(data, index_offset, index_size, footer)):
+    first: tuple[bytes, int] | None = None
+    previous: tuple[bytes, int] | None = None
+    separator: tuple[bytes, int] | None = None  # the previous block's index key: every later key is above it
+    for index_key, handle in _block_entries(_read_block(data, index_offset, index_size, footer)):
+        block_separator = _internal_key(index_key)
+        if separator is not None and block_separator <= separator:
+            raise _Corrupt("index keys out of order")
         offset, pos = _varint(handle, 0, len(handle))
         size, pos = _varint(handle, pos, len(handle))
-        for internal_key, value in _block_entries(_read_block(data, offset, size, footer)):
-            if len(internal_key) < 8:
-                raise _Corrupt("bad internal key")
-            tag = int.from_bytes(internal_key[-8:], "little")
+        for key, value in _block_entries(_read_block(data, offset, size, footer)):
+            internal = _internal_key(key)
+            if (previous is not None and internal <= previous) or (separator is not None and internal <= separator):
+                raise _Corrupt("keys out of order")
+            if internal > block_separator:
+                raise _Corrupt("a key lies beyond its index entry")
+            tag = -internal[1]
             kind = tag & 0xFF
             if kind > 1:
                 raise _Corrupt(f"bad value type {kind}")
             sequence = tag >> 8
-            _keep(entries, internal_key[:-8], sequence, value if kind == 1 else None)
+            _keep(entries, internal[0], sequence, value if kind == 1 else None)
             max_sequence = max(max_sequence, sequence)
-    return max_sequence
+            first = first or internal
+            previous = internal
+        separator = block_separator
+    if first is None or previous is None:
+        raise _Corrupt("no entries")  # LevelDB never writes an empty table
+    return _TableRead(max_sequence, first, previous)
 
 
 def _read_batch(record: bytes | bytearray, entries: _Entries) -> int:
@@ -363,10 +443,20 @@ def _read_batch(record: bytes | bytearray, entries: _Entries) -> int:
         index += 1
     if index != count:
         raise _Corrupt("WriteBatch has wrong count")
+    if sequence + count - 1 > _MAX_SEQUENCE:
+        raise _Corrupt("sequence number out of range")  # LevelDB would cut it to 56 bits
     return sequence + count - 1
 
 
 # --- the database -------------------------------------------------------------------------------------
+
+
+def _check_levels(path: Path, version: _Version) -> None:
+    """Below level 0 the tables of a level hold disjoint key ranges: LevelDB finds a key by them."""
+    for level in range(1, _NUM_LEVELS):
+        files = sorted((f for f in version.files.values() if f.level == level), key=lambda f: f.smallest)
+        if any(a.largest >= b.smallest for a, b in itertools.pairwise(files)):
+            raise StoreError(f"The LevelDB database {path} is damaged (tables of level {level} overlap){_RESTORE}.")
 
 
 @dataclass(frozen=True)
@@ -380,13 +470,13 @@ def _read_file(file: Path) -> bytes:
     try:
         return file.read_bytes()
     except FileNotFoundError as e:
-        raise StoreError(f"The LevelDB file {file} is missing.") from e
+        raise StoreError(f"The LevelDB file {file} is missing{_RESTORE}.") from e
     except OSError as e:
         raise StoreError(f"Cannot read the LevelDB file {file}: {e.strerror}.") from e
 
 
 def _damaged(file: Path, problem: _Corrupt) -> StoreError:
-    return StoreError(f"The LevelDB file {file} is damaged or unsupported ({problem}).")
+    return StoreError(f"The LevelDB file {file} is damaged or unsupported ({problem}){_RESTORE}.")
 
 
 def _replay_log(file: Path, entries: _Entries) -> tuple[_Log, int]:
@@ -411,7 +501,7 @@ def _replay_log(file: Path, entries: _Entries) -> tuple[_Log, int]:
             for record in reader.records(blocks()):
                 max_sequence = max(max_sequence, _read_batch(record, entries))
     except FileNotFoundError as e:
-        raise StoreError(f"The LevelDB file {file} is missing.") from e
+        raise StoreError(f"The LevelDB file {file} is missing{_RESTORE}.") from e
     except OSError as e:
         raise StoreError(f"Cannot read the LevelDB file {file}: {e.strerror}.") from e
     except _Corrupt as e:
@@ -452,10 +542,10 @@ class LevelDB:
     def _read(cls, path: Path) -> LevelDB:
         current_file = path / "CURRENT"
         if not current_file.is_file():
-            raise StoreError(f"{path} is not a LevelDB database: it has no CURRENT file.")
+            raise StoreError(f"{path} is not a LevelDB database: it has no CURRENT file{_RESTORE}.")
         current = _read_file(current_file)
         if not re.fullmatch(rb"MANIFEST-\d+\n", current):
-            raise StoreError(f"The LevelDB file {current_file} is damaged (it names no MANIFEST).")
+            raise StoreError(f"The LevelDB file {current_file} is damaged (it names no MANIFEST){_RESTORE}.")
         manifest = path / current[:-1].decode("ascii")
         try:
             version = _read_manifest(_read_file(manifest))
@@ -481,25 +571,36 @@ class LevelDB:
                 log_numbers.append(number)
 
         entries: _Entries = {}
-        max_sequence = version.last_sequence
-        # Oldest first (deepest level, then lower file numbers) so that the newest source wins ties.
-        for (_, number), file_size in sorted(version.files.items(), key=lambda f: (-f[0][0], f[0][1])):
-            if number not in tables:
-                raise StoreError(f"The LevelDB database {path} is damaged (table {number:06d}.ldb is missing).")
-            table = path / tables[number]
+        table_sequence = 0
+        # Oldest first (deepest level, then lower file numbers), as LevelDB's sources are ordered.
+        for f in sorted(version.files.values(), key=lambda f: (-f.level, f.number)):
+            if f.number not in tables:
+                raise StoreError(
+                    f"The LevelDB database {path} is damaged (table {f.number:06d}.ldb is missing){_RESTORE}.")
+            table = path / tables[f.number]
             data = _read_file(table)
             try:
-                if len(data) != file_size:
-                    raise _Corrupt(f"{len(data)} bytes where the MANIFEST says {file_size}")
-                max_sequence = max(max_sequence, _read_table(data, entries))
+                if len(data) != f.size:
+                    raise _Corrupt(f"{len(data)} bytes where the MANIFEST says {f.size}")
+                read = _read_table(data, entries)
+                # LevelDB looks a key up only in the tables whose MANIFEST range holds it.
+                if read.first < f.smallest or read.last > f.largest:
+                    raise _Corrupt("keys outside the range the MANIFEST gives it")
+                table_sequence = max(table_sequence, read.max_sequence)
             except _Corrupt as e:
                 raise _damaged(table, e) from e
+        _check_levels(path, version)
 
         logs: list[_Log] = []
+        max_sequence = version.last_sequence
         for number in sorted(log_numbers):
             log, log_sequence = _replay_log(path / f"{number:06d}.log", entries)
             logs.append(log)
             max_sequence = max(max_sequence, log_sequence)
+        if table_sequence > max_sequence:
+            # LevelDB reads at its last sequence (the MANIFEST's, or a log's above it): it would hide such entries.
+            raise StoreError(f"The LevelDB database {path} is damaged (a table holds writes newer than its MANIFEST)"
+                             f"{_RESTORE}.")
 
         live = {key: bytes(value) for key, (_, value) in entries.items() if value is not None}
         # LevelDB marks replayed log numbers as used, so a new log numbered above every file and above the
@@ -590,6 +691,12 @@ def locked(path: Path) -> Iterator[None]:
     if not (path / "CURRENT").is_file():
         raise StoreError(f"{path} is not a LevelDB database: it has no CURRENT file.")
     fd = _try_lock(lock, create=True)
+    # Another cherryconf's lock_is_held() probe holds LOCK for an instant; the app holds it all the time it runs.
+    for _ in range(_LOCK_RETRIES):
+        if fd is not None:
+            break
+        time.sleep(_LOCK_RETRY_S)
+        fd = _try_lock(lock, create=True)
     if fd is None:
         raise AppRunning(_RUNNING)
     _held[lock] = 1

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cherryconf.errors import StoreError
+from cherryconf.errors import ReadBackFailed, StoreError
 from cherryconf.stores.leveldb import LevelDB, append_batch, locked, put_varint
 
 __all__ = [
@@ -44,7 +44,8 @@ def encode(s: str) -> bytes:
 def _check(b: bytes) -> None:
     """Refuse what decode() refuses, without decoding (a value can be megabytes)."""
     if b and not (b[0] == _LATIN1 or (b[0] == _UTF16 and len(b) % 2 == 1)):
-        raise StoreError("A localStorage entry is damaged (an unknown string format).")
+        raise StoreError("A localStorage entry is damaged (an unknown string format); "
+                         "`cherryconf restore` can put an earlier backup back.")
 
 
 def decode(b: bytes) -> str:
@@ -174,7 +175,12 @@ def write_items(
 def write_encoded(
     path: Path, values: Mapping[str, bytes], origin: str = FILE_ORIGIN, *, now: datetime | None = None
 ) -> None:
-    """write_items() with the values already encode()d, so that a caller can let go of a big value's text first."""
+    """write_items() with the values already encode()d, so that a caller can let go of a big value's text first.
+
+    The database is then read again from disk and must hold exactly what it held, with these puts: every key of
+    every origin byte for byte, and the new values as the very bytes given (ReadBackFailed otherwise, for the
+    caller to undo the write from its backup).
+    """
     micros = ((now or datetime.now(UTC)).astimezone(UTC) - _CHROMIUM_EPOCH) // timedelta(microseconds=1)
     prefix = _data_prefix(origin)
     puts = {prefix + encode(key): value for key, value in values.items()}
@@ -183,7 +189,31 @@ def write_encoded(
         db = LevelDB.open(path)
         size = sum(len(key) - len(prefix) + len(value) for key, value in puts.items())
         size += sum(len(key) - len(prefix) + len(value) for key, value in db.items(prefix) if key not in puts)
-        del db  # append_batch lets the snapshot go (its old values may be megabytes): so must we
         puts[access_key] = b"\x08" + put_varint(micros)
         puts[meta_key] = b"\x08" + put_varint(micros) + b"\x10" + put_varint(size)
+        # Not the old values of the keys written: a big one is as big as the batch.
+        expected = {key: value for key, value in db.items() if key not in puts} | puts
+        del db  # append_batch lets the snapshot go (its old values may be megabytes): so must we
         append_batch(path, puts)
+        _check_written(path, expected)
+
+
+def _check_written(path: Path, expected: Mapping[bytes, bytes]) -> None:
+    found = dict(LevelDB.open(path).items())  # append_batch dropped the snapshot: this reads the files again
+    if found == expected:
+        return
+    key = min(k for k in expected.keys() | found.keys() if found.get(k) != expected.get(k))
+    what = "is missing" if key not in found else "appeared" if key not in expected else "changed"
+    raise ReadBackFailed(f"after writing {path}, the LevelDB entry {_shown(key)} {what}: it does not read back "
+                         "as written")
+
+
+def _shown(key: bytes) -> str:
+    """A LevelDB key for a message: a localStorage item by its name, anything else by its bytes."""
+    origin, sep, item = key.partition(b"\x00")
+    if origin.startswith(b"_") and sep:
+        try:
+            return f"{decode(item)!r} of origin {origin[1:].decode('latin-1')}"
+        except (StoreError, UnicodeDecodeError):
+            pass
+    return repr(key[:80])

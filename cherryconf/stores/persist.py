@@ -12,6 +12,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from cherryconf.errors import StoreError
+from cherryconf.stores.shape import RESTORE, kind
 
 _WS = " \t\n\r"
 # One whole JSON string literal, exactly what json's strict scanstring accepts (no raw control characters,
@@ -36,7 +37,7 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
             raise ValueError("not an object")
         i = _skip(blob, i + 1)
         if blob[i] == "}":
-            return spans
+            return _end(blob, i, spans)
         while True:
             if blob[i] != '"':
                 raise ValueError("expected a key")
@@ -51,12 +52,20 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
             spans[key] = (start, end)
             i = _skip(blob, end)
             if blob[i] == "}":
-                return spans
+                return _end(blob, i, spans)
             if blob[i] != ",":
                 raise ValueError("expected ',' or '}'")
             i = _skip(blob, i + 1)
     except (ValueError, IndexError) as e:
-        raise StoreError(f"Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e})") from None
+        raise StoreError(
+            f"Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e}); {RESTORE}") from None
+
+
+def _end(blob: str, i: int, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    # JSON.parse refuses anything after the object but whitespace, and so the app would lose the whole state.
+    if _skip(blob, i + 1) != len(blob):
+        raise ValueError("text after the end of the object")
+    return spans
 
 
 def parse_slice(text: str, name: str) -> dict[str, Any]:
@@ -65,9 +74,9 @@ def parse_slice(text: str, name: str) -> dict[str, Any]:
         inner = json.loads(text)
         value = json.loads(inner) if isinstance(inner, str) else inner
     except ValueError as e:
-        raise StoreError(f"Cherry Studio's saved '{name}' settings are not valid JSON ({e})") from None
+        raise StoreError(f"Cherry Studio's saved '{name}' settings are not valid JSON ({e}); {RESTORE}") from None
     if not isinstance(value, dict):
-        raise StoreError(f"Cherry Studio's saved '{name}' settings are not a JSON object")
+        raise StoreError(f"Cherry Studio's saved '{name}' settings are {kind(value)}, not a JSON object; {RESTORE}")
     return value
 
 

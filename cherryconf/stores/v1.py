@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cherryconf import swap
 from cherryconf.errors import StoreError
 from cherryconf.fsutil import copy_file
-from cherryconf.stores import StoreState, leveldb, localstorage, persist
+from cherryconf.stores import StoreState, leveldb, localstorage, persist, shape
 
 if TYPE_CHECKING:
     from cherryconf.install import Install
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 PERSIST_KEY = "persist:cherry-studio"
 # llm-slice fields that embed a whole Model; the provider they name must keep existing.
 MODEL_REFS = ("defaultModel", "topicNamingModel", "quickModel", "translateModel")
+_WHERE = "Cherry Studio's saved llm state"
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class V1Store:
     def recover(self) -> str | None:
         return swap.recover(self.root)
 
+    def interrupted(self) -> bool:
+        return swap.pending(self.root)
+
     def _stored(self, db: leveldb.LevelDB) -> bytes:
         """The blob as stored (encoded): the state is megabytes, so it is decoded only where needed."""
         stored = localstorage.read_item(db, PERSIST_KEY)
@@ -112,12 +116,9 @@ class V1Store:
     def read(self) -> StoreState:
         located, _, _ = self._locate()
         llm = persist.parse_slice(located.llm_text, "llm")
-        providers = llm.get("providers")
-        if not isinstance(providers, list) or not all(isinstance(p, dict) for p in providers):
-            raise StoreError("Cherry Studio's saved llm.providers is not a list of providers")
-        refs = {name: llm[name] for name in MODEL_REFS if isinstance(llm.get(name), dict)}
-        default = llm.get("defaultModel")
-        return StoreState(providers, default if isinstance(default, dict) else None, refs)
+        providers = shape.check_providers(llm.get("providers"), _WHERE)
+        refs = {name: ref for name in MODEL_REFS if (ref := shape.check_model_ref(llm.get(name), name, _WHERE))}
+        return StoreState(providers, refs.get("defaultModel"), refs)
 
     def exclusive(self) -> AbstractContextManager[None]:
         return leveldb.locked(self.root)

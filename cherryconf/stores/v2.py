@@ -14,6 +14,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -27,10 +28,11 @@ from typing import TYPE_CHECKING, Any
 import fractional_indexing
 
 from cherryconf import faults
-from cherryconf.errors import AppRunning, BadInput, StoreError
+from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
 from cherryconf.fsutil import PRIVATE_FILE, copy_file, fsync_dir
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
 from cherryconf.stores import StoreState
+from cherryconf.stores.shape import RESTORE, kind
 
 if TYPE_CHECKING:
     from cherryconf.install import Install
@@ -130,12 +132,20 @@ _KNOWN = {
     "app_state": _REQUIRED["app_state"] | {"description", "created_at", "updated_at"},
 }
 _MISSING = object()
+# Reading decodes text with surrogateescape, so that bytes that are not UTF-8 (a damaged page) show up as these
+# and are refused with the column named, instead of failing inside sqlite3 with the garbage quoted.
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
 class _Schema:
     provider: frozenset[str]
     model: frozenset[str]
+
+
+def _surrogate_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
 
 
 def _now_ms() -> int:
@@ -194,15 +204,98 @@ def _check_migrated(conn: sqlite3.Connection) -> None:
 
 def _decode(row: sqlite3.Row, json_columns: frozenset[str], table: str) -> Row:
     out: Row = dict(row)
+    for col, value in out.items():
+        if isinstance(value, str) and _NOT_UTF8.search(value):
+            raise StoreError(f"Cherry Studio's {table}.{col} holds text that is not UTF-8 ({_row_name(table, out)}): "
+                             f"the database is damaged; {RESTORE}")
     for col in json_columns & out.keys():
         value = out[col]
         if isinstance(value, str):
             try:
                 out[col] = json.loads(value)
             except ValueError:
-                raise StoreError(f"Cherry Studio's {table}.{col} holds text that is not JSON; cherryconf "
-                                 "leaves a damaged database alone") from None
+                raise StoreError(f"Cherry Studio's {table}.{col} holds text that is not JSON "
+                                 f"({_row_name(table, out)}); {RESTORE}") from None
+            if _has_lone_surrogate(out[col]):
+                raise StoreError(f"Cherry Studio's {table}.{col} holds JSON that is not valid Unicode "
+                                 f"({_row_name(table, out)}); {RESTORE}")
+    for col, wanted, ok in _SHAPES[table]:
+        if col in out and not ok(out[col]):
+            raise StoreError(f"Cherry Studio's {table}.{col} holds {kind(out[col])}, not {wanted} "
+                             f"({_row_name(table, out)}); the database is damaged; {RESTORE}")
     return out
+
+
+def _row_name(table: str, row: Row) -> str:
+    if table == "user_model":
+        return f"model {row.get('id')!r}"
+    return f"provider {row.get('provider_id')!r}"
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _text_or_null(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _int_or_null(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _texts(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _object(value: Any) -> bool:
+    return value is None or isinstance(value, dict)
+
+
+def _api_keys_shape(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and all(
+        isinstance(k, dict) and isinstance(k.get("key", ""), str) for k in value))
+
+
+def _endpoint_configs_shape(value: Any) -> bool:
+    return value is None or (isinstance(value, dict) and all(
+        isinstance(c, dict) and _text_or_null(c.get("baseUrl")) for c in value.values()))
+
+
+def _pricing_shape(value: Any) -> bool:
+    return value is None or (isinstance(value, dict) and all(
+        _object(value.get(side)) for side in ("input", "output")))
+
+
+# Column -> (what it must hold, the check) for every column the mapping to the 1.x format reads: a value of
+# another shape is a damaged database, refused here rather than failing somewhere further on.
+_SHAPES: dict[str, list[tuple[str, str, Callable[[Any], bool]]]] = {
+    "user_provider": [
+        ("provider_id", "text", _text), ("name", "text", _text), ("preset_provider_id", "text", _text_or_null),
+        ("default_chat_endpoint", "text", _text_or_null), ("is_enabled", "a number", _int_or_null),
+        ("order_key", "text", _text), ("api_keys", "a list of keys", _api_keys_shape),
+        ("endpoint_configs", "an object of endpoint objects", _endpoint_configs_shape),
+        ("auth_config", "an object", _object), ("provider_settings", "an object", _object),
+        ("api_features", "an object", _object),
+    ],
+    "user_model": [
+        ("id", "text", _text), ("provider_id", "text", _text), ("model_id", "text", _text),
+        ("name", "text", _text_or_null), ("group", "text", _text_or_null), ("description", "text", _text_or_null),
+        ("order_key", "text", _text), ("capabilities", "a list of names", _texts),
+        ("endpoint_types", "a list of names", _texts), ("pricing", "an object", _pricing_shape),
+        ("supports_streaming", "a number", _int_or_null),
+    ],
+}
 
 
 def _provider_rows(conn: sqlite3.Connection) -> list[Row]:
@@ -533,6 +626,101 @@ def _delete_provider(conn: sqlite3.Connection, provider_id: str, model_uids: lis
     conn.execute("DELETE FROM user_provider WHERE provider_id = ?", (provider_id,))
 
 
+def _check_integrity(conn: sqlite3.Connection) -> None:
+    """Refuse to write a database SQLite itself finds damaged: a write could only spread the damage."""
+    found = conn.execute("PRAGMA integrity_check(1)").fetchone()[0]
+    if found != "ok":
+        raise StoreError(f"SQLite finds Cherry Studio's database damaged ({found}), so cherryconf changes nothing; "
+                         f"{RESTORE}")
+
+
+def _tables(conn: sqlite3.Connection) -> list[str]:
+    """The database's own tables: not SQLite's, and not virtual ones (their module may not be loadable here)."""
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+                        "ESCAPE '\\'")
+    return [r["name"] for r in rows if not str(r["sql"] or "").upper().startswith("CREATE VIRTUAL")]
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _digest(conn: sqlite3.Connection, table: str) -> tuple[int, int]:
+    """Row count and an order-free digest of every row of `table`: the sum of the rows' hashes.
+
+    Python's own hash is seeded per process, which is fine for comparing two reads of one run, and is several
+    times faster than a cryptographic one over the app's messages: fetching the rows is then most of the cost.
+    """
+    cur = conn.cursor()
+    cur.row_factory = None
+    total = count = 0
+    for row in cur.execute(f"SELECT * FROM {_quoted(table)}"):
+        total += hash(row)
+        count += 1
+    return count, total & ((1 << 64) - 1)
+
+
+def _rows_of(conn: sqlite3.Connection, table: str, providers: set[str]) -> list[tuple[Any, ...]]:
+    """Every row of `table` (user_provider or user_model) of a provider not in `providers`, as stored."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    key = "provider_id" if table == "user_provider" else "id"
+    rows = cur.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
+    column = [d[0] for d in cur.description].index("provider_id")
+    return [r for r in rows if r[column] not in providers]
+
+
+class _ReadBack:
+    """After a write, read the database again from disk: every table must hold what it held, except the tables the
+    write touched, which must hold what the write transaction left; rows of the providers the plan did not change
+    must be byte for byte as before.
+
+    Which tables the write touched, cascades included, is recorded by temporary triggers on the write's own
+    connection, so that an untouched table (the app's topics and messages) is read twice, not three times.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, changed: set[str]) -> None:
+        self._changed = changed
+        self._tables = _tables(conn)
+        self._before = {t: _digest(conn, t) for t in self._tables}
+        self._kept = {t: _rows_of(conn, t, changed) for t in ("user_provider", "user_model")}
+        conn.execute("CREATE TEMP TABLE cherryconf_touched (name TEXT)")
+        self._watched: set[str] = set()
+        for table in self._tables:
+            try:
+                for event in ("INSERT", "UPDATE", "DELETE"):
+                    conn.execute(f"CREATE TEMP TRIGGER {_quoted(f'cherryconf_{event}_{table}')} AFTER {event} "
+                                 f"ON main.{_quoted(table)} BEGIN INSERT INTO cherryconf_touched VALUES "
+                                 f"({_literal(table)}); END")
+                self._watched.add(table)
+            except sqlite3.OperationalError:
+                pass  # a table that takes no trigger counts as touched: it is compared with the transaction's view
+        self._after: dict[str, tuple[int, int]] = {}
+
+    def written(self, conn: sqlite3.Connection) -> None:
+        """Called in the write transaction once every change is made: note what the touched tables now hold."""
+        touched = {r["name"] for r in conn.execute("SELECT DISTINCT name FROM cherryconf_touched")}
+        touched |= set(self._tables) - self._watched
+        self._after = {t: self._before[t] for t in self._tables} | {t: _digest(conn, t) for t in touched}
+        for table in self._watched:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                conn.execute(f"DROP TRIGGER temp.{_quoted(f'cherryconf_{event}_{table}')}")
+        conn.execute("DROP TABLE temp.cherryconf_touched")
+
+    def check(self, conn: sqlite3.Connection, db: Path) -> None:
+        """ReadBackFailed unless a fresh read of the committed database is what the write meant it to be."""
+        tables = _tables(conn)
+        wrong = sorted(set(tables) ^ set(self._tables))
+        wrong += [t for t in tables if t in self._after and _digest(conn, t) != self._after[t]]
+        wrong += [t for t, rows in self._kept.items() if _rows_of(conn, t, self._changed) != rows]
+        if wrong:
+            raise ReadBackFailed(f"after writing {db}, its table {wrong[0]} does not read back as written")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 # One row change, run inside the write transaction.
 Operation = Callable[[sqlite3.Connection], Any]
 
@@ -566,6 +754,7 @@ class V2Store:
         except sqlite3.Error as e:
             raise StoreError(f"cannot open {self._db} ({e})") from None
         conn.row_factory = sqlite3.Row
+        conn.text_factory = _surrogate_text
         return conn
 
     @contextlib.contextmanager
@@ -628,11 +817,16 @@ class V2Store:
     def write(self, plan: Plan) -> None:
         now = _now_ms()
         with self._transaction(write=True) as conn:
+            _check_integrity(conn)
+            guard = _ReadBack(conn, set(plan.changed_ids))
             for operation in self._operations(conn, plan, now):
                 operation(conn)
             default = plan.default_model_after
             if default is not None and default != plan.default_model_before:
                 self._write_default(conn, f"{default.get('provider')}::{default.get('id')}", now)
+            guard.written(conn)
+        with self._transaction() as conn:
+            guard.check(conn, self._db)
 
     def _operations(self, conn: sqlite3.Connection, plan: Plan, now: int) -> list[Operation]:
         """Every row change the plan needs, checked (presets, round trip) but not yet executed."""
@@ -798,6 +992,9 @@ class V2Store:
             self._db.with_name(DB_NAME + suffix).unlink(missing_ok=True)
         fsync_dir(self._root)
         faults.step("old WAL removed")
+
+    def interrupted(self) -> bool:
+        return self._new.exists()
 
     def recover(self) -> str | None:
         if not self._new.exists():

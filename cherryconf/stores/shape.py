@@ -1,0 +1,93 @@
+"""Shape checks on what a store holds, in the 1.x Provider/Model format every store maps to.
+
+A store is written by the app (or damaged by a disk, or by hand): a value of the wrong type (`models` that is
+not a list, a name that is a number) is refused as a damaged store naming the provider and the field, before
+any other code meets it and fails with an exception. Only the fields cherryconf reads are checked; unknown
+fields round-trip untouched. Missing optional fields are fine; `null` is accepted where the app tolerates it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cherryconf.errors import StoreError
+
+__all__ = ["check_model_ref", "check_providers", "kind"]
+
+RESTORE = "`cherryconf restore` can put an earlier backup back, or fix it in Cherry Studio"
+# Provider fields that must be text when present (null allowed: the app treats it as empty).
+_PROVIDER_TEXT = ("name", "type", "apiKey", "apiHost", "anthropicApiHost", "apiVersion", "notes")
+_PROVIDER_MAPS = ("apiOptions", "extra_headers")
+_MODEL_TEXT = ("name", "group", "provider", "description", "owned_by", "endpoint_type")
+_MODEL_LISTS = ("capabilities", "type", "supported_endpoint_types")
+_MODEL_MAPS = ("pricing",)
+_KINDS = {dict: "an object", list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number",
+          type(None): "null"}
+
+
+def kind(value: Any) -> str:
+    """What a JSON value is, in words."""
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def _refuse(where: str, what: str, field: str, value: Any, wanted: str) -> StoreError:
+    return StoreError(f"{where} is damaged: {what} has {field} as {kind(value)}, not {wanted}; {RESTORE}")
+
+
+def _fields(where: str, what: str, item: dict[str, Any], text: tuple[str, ...], lists: tuple[str, ...],
+            maps: tuple[str, ...]) -> None:
+    for field in text:
+        value = item.get(field)
+        if value is not None and not isinstance(value, str):
+            raise _refuse(where, what, field, value, "text")
+    for field in lists:
+        value = item.get(field)
+        if value is not None and not isinstance(value, list):
+            raise _refuse(where, what, field, value, "a list")
+    for field in maps:
+        value = item.get(field)
+        if value is not None and not isinstance(value, dict):
+            raise _refuse(where, what, field, value, "an object")
+
+
+def _id(where: str, what: str, item: dict[str, Any]) -> str:
+    value = item.get("id")
+    if not isinstance(value, str) or not value:
+        raise _refuse(where, what, "id", value, "non-empty text")
+    return value
+
+
+def check_providers(providers: Any, where: str) -> list[dict[str, Any]]:
+    """`providers` if it is a list of providers of the right shape; StoreError naming the first wrong field.
+
+    `where` names the store for the message ("Cherry Studio's saved llm settings").
+    """
+    if not isinstance(providers, list):
+        raise StoreError(f"{where} is damaged: its providers are {kind(providers)}, not a list; {RESTORE}")
+    for i, p in enumerate(providers):
+        if not isinstance(p, dict):
+            raise StoreError(f"{where} is damaged: provider #{i + 1} is {kind(p)}, not an object; {RESTORE}")
+        pid = _id(where, f"provider #{i + 1}", p)
+        what = f"provider {pid!r}"
+        _fields(where, what, p, _PROVIDER_TEXT, (), _PROVIDER_MAPS)
+        models = p.get("models", [])
+        if not isinstance(models, list):
+            raise _refuse(where, what, "models", models, "a list")
+        for j, m in enumerate(models):
+            if not isinstance(m, dict):
+                raise StoreError(f"{where} is damaged: {what} has model #{j + 1} as {kind(m)}, not an object; "
+                                 f"{RESTORE}")
+            mid = _id(where, f"{what}, model #{j + 1}", m)
+            _fields(where, f"{what}, model {mid!r}", m, _MODEL_TEXT, _MODEL_LISTS, _MODEL_MAPS)
+    return providers
+
+
+def check_model_ref(ref: Any, name: str, where: str) -> dict[str, Any] | None:
+    """A setting that embeds a whole Model (defaultModel...): the Model, or None when it holds none."""
+    if not isinstance(ref, dict):
+        return None  # unset, or a value the app itself ignores
+    for field in ("id", "provider"):
+        value = ref.get(field)
+        if value is not None and not isinstance(value, str):
+            raise _refuse(where, name, field, value, "text")
+    return ref
