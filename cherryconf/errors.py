@@ -67,6 +67,12 @@ class ReadBackFailed(StoreError):
     """A write reached the store but the store does not read back as written: it must be undone from the backup."""
 
 
+class Interrupted(CherryconfError):
+    """Ctrl-C after something was already written: the message says what stays written."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class WriteFailed(CherryconfError):
     """An OS-level failure while writing (disk full, permission denied); the store was left as it was."""
 

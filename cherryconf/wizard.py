@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from cherryconf import apply, deeplink, install, presets, profile, render, routing, runlock
 from cherryconf.endpoints import AppVersion, normalise_api_host, parse_version, request_url
-from cherryconf.errors import BadInput, KeyRejected
+from cherryconf.errors import BadInput, Interrupted, KeyRejected
 from cherryconf.fsutil import atomic_write
 from cherryconf.paths import Context
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
@@ -135,6 +135,7 @@ class Wizard:
     env: Mapping[str, str] = field(default_factory=dict)
     # The key once known: scrubbed from every gateway message shown (some gateways echo part of it).
     _secret: str = field(default="", init=False, repr=False)
+    _written: list[apply.Written] = field(default_factory=list, init=False, repr=False)
 
     # --- asking -----------------------------------------------------------------------------------
 
@@ -171,8 +172,18 @@ class Wizard:
         try:
             return self._run(data_dir, flags)
         except _Stop:
-            self.say("Stopped: nothing was written.")
-            return Outcome()
+            self.say(f"Stopped; {self._kept()}." if self._written else "Stopped: nothing was written.")
+            return Outcome(written=self._written[-1] if self._written else None)
+        except KeyboardInterrupt:
+            if self._written:
+                raise Interrupted(f"interrupted; {self._kept()}") from None
+            raise
+
+    def _kept(self) -> str:
+        """What stays written when the user stops after a write (the move, the new provider)."""
+        first = next((w.backup for w in self._written if w.backup), None)
+        undo = f"; `cherryconf restore {first.id}` puts back the state from before" if first else ""
+        return f"what was written before stays{undo}"
 
     def _run(self, data_dir: Path | None, flags: Flags) -> Outcome:
         if not self.interactive and not flags.yes:
@@ -204,6 +215,7 @@ class Wizard:
                 nothing = apply.Written(d.inst, prepared.plan, None)
                 return Outcome(written=nothing, saved_profile=self._save_profile(flags, d))
             written = apply.write(self.ctx, prepared, "wizard")
+            self._written.append(written)
         return self._write_step(flags, d, prepared, written)
 
     # --- install ------------------------------------------------------------------------------------
@@ -290,6 +302,7 @@ class Wizard:
             self.say("  Left as it is; the wizard goes on with a new gateway.")
             return False
         d.moved = apply.write(self.ctx, apply.Prepared(d.inst, open_store(d.inst), found.plan), "wizard")
+        self._written.append(d.moved)
         self.say(f"Moved. Backup of the previous state: {d.moved.backup.path if d.moved.backup else '(none)'}")
         self.say("Restart Cherry Studio to see it.")
         if not self._ask(Question("another", "confirm", "Set up another gateway too?", default=False)):

@@ -33,7 +33,7 @@ from cherryconf import presets, profile, wizard
 from cherryconf.apply import prepare
 from cherryconf.deeplink import PREFIX
 from cherryconf.endpoints import normalise_api_host, request_url
-from cherryconf.errors import AppRunning, BadInput
+from cherryconf.errors import AppRunning, BadInput, Interrupted
 from cherryconf.install import Install, inspect
 from cherryconf.paths import Context
 from cherryconf.spec import model_from_id
@@ -1118,3 +1118,11 @@ def test_declining_the_move_leaves_the_store_and_goes_on_to_a_new_gateway(harnes
                                        ("check", False), ("default_model", None), ("confirm", False)])
     assert "Left as it is" in harness.text()
     assert outcome.written is None and fingerprint(ud) == before and harness.backups() == []
+
+
+def test_interrupted_after_the_write_says_the_write_stays(harness: Harness) -> None:
+    ud = harness.userdata()
+    script = harness.script(apiyi(harness, save=KeyboardInterrupt()))
+    with pytest.raises(Interrupted, match=r"interrupted; what was written before stays; `cherryconf restore \S+` puts"):
+        harness.wizard(script).run(ud, Flags())
+    assert harness.store(ud)["providers"][0]["id"] == "apiyi" and len(harness.backups()) == 1
