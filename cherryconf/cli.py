@@ -17,6 +17,7 @@ import click
 
 from cherryconf import __version__
 from cherryconf.errors import BadInput, CherryconfError, ExitCode, StoreError
+from cherryconf.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from cherryconf import allusers, probe
@@ -72,7 +73,7 @@ def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 
 # `--json` works before the command (global) and after it, where people tend to type it.
 json_option = click.option("--json", is_flag=True, expose_value=False, callback=_set_json,
-                           help="Print one JSON document on stdout and nothing else there.")
+                           help=_("Print one JSON document on stdout and nothing else there."))
 
 
 def emit(opts: Options, document: dict[str, Any], text: str) -> None:
@@ -90,20 +91,26 @@ def confirm(question: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise BadInput("not a terminal, so cherryconf cannot ask for confirmation: add --yes to go ahead")
+        raise BadInput(_("not a terminal, so cherryconf cannot ask for confirmation: add --yes to go ahead"))
     if not click.confirm(question, default=False):
         raise click.Abort
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]},
+             help=_("Set up and repair Cherry Studio's LLM providers (OpenAI-compatible gateways on "
+                    "chat/completions)."))
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="CHERRYCONF_DATA_DIR",
-              help="Cherry Studio's userData directory (default: find it).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout and nothing else there.")
-@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+              help=_("Cherry Studio's userData directory (default: find it)."))
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON document on stdout and nothing else there."))
+@click.option("--debug", is_flag=True, help=_("Show the traceback of an unexpected error."))
+# cherryconf.i18n reads --lang from the command line before click parses it (help texts are built on import);
+# the option is here so click accepts it and --help shows it.
+@click.option("--lang", type=click.Choice(["zh-CN", "en"], case_sensitive=False), metavar="[zh-CN|en]",
+              expose_value=False,
+              help=_("The language to speak: zh-CN or en (default: CHERRYCONF_LANG, then the system's)."))
 @click.version_option(__version__, prog_name="cherryconf")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -> None:
-    """Set up and repair Cherry Studio's LLM providers (OpenAI-compatible gateways on chat/completions)."""
     ctx.obj = Options(data_dir, as_json, debug)
     if ctx.invoked_subcommand is None:
         if sys.stdin.isatty() and sys.stdout.isatty() and not as_json:
@@ -113,53 +120,51 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -
         ctx.exit(ExitCode.BAD_INPUT)
 
 
-@cli.command()
+@cli.command(help=_("Print a JSON Schema: the 1.x Provider format, or the profile format."))
 @json_option
 @click.argument("which", type=click.Choice(["provider", "profile"]), default="profile")
 def schema(which: str) -> None:
-    """Print a JSON Schema: the 1.x Provider format, or the profile format."""
     from cherryconf.schema import schema_text
 
     click.echo(schema_text("provider" if which == "provider" else "profile"), nl=False)
 
 
-@cli.command()
+@cli.command(help=_("Print the app's own cherrystudio:// import link for each provider (no files touched)."))
 @json_option
 @click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
 @click.option("--open", "open_it", is_flag=True,
-              help="Hand each link to the operating system (opens the app), one at a time.")
+              help=_("Hand each link to the operating system (opens the app), one at a time."))
 @pass_options
 def link(opts: Options, profile_path: Path, open_it: bool) -> None:
-    """Print the app's own cherrystudio:// import link for each provider (no files touched)."""
     from cherryconf import deeplink, profile, routing
 
     loaded = profile.load(profile_path)
     links = [(p.id, deeplink.build(p.new_provider)) for p in loaded.providers]
     # No install is read: the URL is the one the newest 1.x app calls for a provider of that id and type.
     urls = {p.id: routing.chat_url(p.new_provider) for p in loaded.providers}
-    note = ("Import links carry no models: after importing, add the models in the app, "
-            "or use `cherryconf apply` to write them too.")
+    note = _("Import links carry no models: after importing, add the models in the app, "
+             "or use `cherryconf apply` to write them too.")
     emit(opts, {"links": [{"id": i, "link": u, "chat_url": urls[i]} for i, u in links], "note": note,
                 "warning": deeplink.KEY_WARNING},
-         "\n".join(u for _, u in links))
+         "\n".join(u for _pid, u in links))
     click.echo(deeplink.KEY_WARNING, err=True)
     if not opts.json:
         for pid, url in urls.items():
-            click.echo(f"{pid}: chats will go to {url or '(a URL cherryconf cannot tell)'} once imported", err=True)
+            click.echo(_("{id}: chats will go to {url} once imported").format(
+                id=pid, url=url or _("(a URL cherryconf cannot tell)")), err=True)
         click.echo(note, err=True)
     for n, (pid, url) in enumerate(links if open_it else []):
         if n and sys.stdin.isatty():
             # The app shows one confirmation at a time: the next link waits until this one is answered.
-            click.pause(f"Press any key once Cherry Studio has asked about {links[n - 1][0]!r}, to open {pid!r}...",
-                        err=True)
+            click.pause(_("Press any key once Cherry Studio has asked about {asked!r}, to open {next!r}...").format(
+                asked=links[n - 1][0], next=pid), err=True)
         deeplink.open_link(url, pid)
 
 
-@cli.command()
+@cli.command(help=_("Show the Cherry Studio installs found: data dir, store kind, app version, running or not."))
 @json_option
 @pass_options
 def locate(opts: Options) -> None:
-    """Show the Cherry Studio installs found: data dir, store kind, app version, running or not."""
     from cherryconf import install as install_mod
 
     ctx = opts.context()
@@ -174,8 +179,9 @@ def locate(opts: Options) -> None:
             "found_by": inst.found_by, "running": install_mod.running_reason(inst),
         })
     lines = [
-        f"{r['data_dir']}\n  store: {r['store']}, app version: {r['app_version'] or 'unknown'}, "
-        f"found by: {r['found_by']}, running: {r['running'] or 'no'}"
+        _("{data_dir}\n  store: {store}, app version: {version}, found by: {found_by}, running: {running}").format(
+            data_dir=r["data_dir"], store=r["store"], version=r["app_version"] or _("unknown"),
+            found_by=r["found_by"], running=r["running"] or _("no"))
         for r in rows
     ]
     if not rows:
@@ -183,11 +189,11 @@ def locate(opts: Options) -> None:
     emit(opts, {"installs": rows}, "\n".join(lines))
 
 
-@cli.command()
+@cli.command(help=_("List the providers in the store: id, name, type, the URL chats go to, models, key (masked), "
+                    "owner."))
 @json_option
 @pass_options
 def providers(opts: Options) -> None:
-    """List the providers in the store: id, name, type, the URL chats go to, models, key (masked), owner."""
     from cherryconf import owners, render, routing
     from cherryconf.endpoints import parse_version
     from cherryconf.stores import open_store
@@ -209,7 +215,7 @@ def providers(opts: Options) -> None:
         rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), render.urls_text(urls),
                      str(len(models)), key, owner or "-"])
     emit(opts, {"install": str(inst.data_dir), "store": inst.kind, "providers": items},
-         render.table(["ID", "NAME", "TYPE", "CHAT URL", "MODELS", "KEY", "OWNER"], rows))
+         render.table([_("ID"), _("NAME"), _("TYPE"), _("CHAT URL"), _("MODELS"), _("KEY"), _("OWNER")], rows))
 
 
 def _verify_targets(opts: Options, profile_path: Path | None, wanted: str | None
@@ -242,33 +248,34 @@ def _choose_provider(inst: Install) -> dict[str, Any]:
                       if p.get("type") in ("openai", "openai-response") and str(p.get("apiHost") or "").strip()),
                      key=lambda p: not target.checkable(p))
     if not offered:
-        raise BadInput("the store has no OpenAI-compatible provider with a base URL to verify")
-    choices = [wizard.Choice(f"{p.get('name')} ({p.get('id')}): {p.get('apiHost')}, {len(p.get('models', []))} "
-                             f"models, key {render.mask(str(p.get('apiKey') or '')) or 'none'}", p) for p in offered]
-    picked: dict[str, Any] = wizard.questionary_ask(wizard.Question("verify", "select", "Verify which provider?",
+        raise BadInput(_("the store has no OpenAI-compatible provider with a base URL to verify"))
+    choices = [wizard.Choice(ngettext("{name} ({id}): {url}, {n} model, key {key}",
+                                      "{name} ({id}): {url}, {n} models, key {key}", len(p.get("models", []))).format(
+        name=p.get("name"), id=p.get("id"), url=p.get("apiHost"), n=len(p.get("models", [])),
+        key=render.mask(str(p.get("apiKey") or "")) or _("none")), p) for p in offered]
+    picked: dict[str, Any] = wizard.questionary_ask(wizard.Question("verify", "select", _("Verify which provider?"),
                                                                     choices))
     return picked
 
 
-@cli.command()
+@cli.command(help=_("Probe a gateway: which models answer on chat/completions, which on responses (exit 5 when "
+                    "the one in use fails, or nothing could be checked)."))
 @json_option
 @click.argument("profile_path", metavar="[PROFILE]", required=False,
                 type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--provider", "provider_id", metavar="ID|NAME",
-              help="The provider to probe, by id or name: from the profile, or from the store when no PROFILE is "
-                   "named (default: choose on a terminal; else every enabled provider with a key).")
-@click.option("--model", "models", metavar="M", multiple=True, help="A model to probe (repeatable; default: all).")
+              help=_("The provider to probe, by id or name: from the profile, or from the store when no PROFILE is "
+                     "named (default: choose on a terminal; else every enabled provider with a key)."))
+@click.option("--model", "models", metavar="M", multiple=True, help=_("A model to probe (repeatable; default: all)."))
 @click.option("--endpoint", type=click.Choice(["chat", "responses", "both"]), default="both", show_default=True,
-              help="Which endpoint to probe: chat/completions, responses, or both.")
+              help=_("Which endpoint to probe: chat/completions, responses, or both."))
 @click.option("--concurrency", type=click.IntRange(1, 16), default=4, show_default=True,
-              help="Requests in flight at once (kept low: gateways rate-limit bursts).")
+              help=_("Requests in flight at once (kept low: gateways rate-limit bursts)."))
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0, show_default=True,
-              help="Seconds to wait for each answer.")
+              help=_("Seconds to wait for each answer."))
 @click.pass_context
 def verify(ctx: click.Context, profile_path: Path | None, provider_id: str | None, models: tuple[str, ...],
            endpoint: Literal["chat", "responses", "both"], concurrency: int, timeout: float) -> None:
-    """Probe a gateway: which models answer on chat/completions, which on responses (exit 5 when the one in
-    use fails, or nothing could be checked)."""
     from cherryconf import render_verify
 
     opts: Options = ctx.obj
@@ -286,10 +293,10 @@ def verify(ctx: click.Context, profile_path: Path | None, provider_id: str | Non
                 texts.append(render_verify.report_text(reports[-1]))
             except BadInput as e:
                 not_checked[str(p.get("id"))] = e.message
-                texts.append(f"provider {p.get('id')}: not checked: {e.message}")
+                texts.append(_("provider {id}: not checked: {reason}").format(id=p.get("id"), reason=e.message))
         document = {"reports": [render_verify.report_json(r) for r in reports], "not_checked": not_checked}
         text = "\n\n".join(texts)
-        problem = render_verify.problems(reports, not_checked) if providers else (
+        problem = render_verify.problems(reports, not_checked) if providers else _(
             "nothing to verify: the store has no enabled provider with a key, models and a gateway URL "
             "(name one with --provider)")
     document["problem"] = problem
@@ -317,7 +324,8 @@ def _probe(provider: dict[str, Any], models: list[str], endpoint: Literal["chat"
         stderr.flush()
 
     if live:
-        stderr.write(f"probing {provider.get('id')} 0/{expected}: listing the gateway's models")
+        stderr.write(_("probing {id} 0/{total}: listing the gateway's models").format(id=provider.get("id"),
+                                                                                       total=expected))
         stderr.flush()
     try:
         return probe.verify(provider, models=models or None, endpoints=endpoint, concurrency=concurrency,
@@ -328,24 +336,24 @@ def _probe(provider: dict[str, Any], models: list[str], endpoint: Literal["chat"
             stderr.flush()
 
 
-@cli.command()
-@click.option("--preset", help="A preset from templates/ (apiyi, openrouter, deepseek, siliconflow, newapi, custom).")
-@click.option("--name", help="Provider name shown in Cherry Studio.")
-@click.option("--id", "provider_id", help="Provider id (default: the preset's, or derived from the name).")
-@click.option("--base-url", help="The gateway's base URL, in any pasted form.")
-@click.option("--api-key-env", metavar="VAR", help="Read the API key from this environment variable.")
-@click.option("--model", "models", multiple=True, metavar="ID", help="A model id to add (repeatable).")
-@click.option("--default-model", metavar="ID", help="Also make this model Cherry Studio's default.")
-@click.option("--check/--no-check", default=None, help="Test the chosen models on chat/completions first.")
+@cli.command(help=_("Interactive set-up: preset, name, base URL, key, models -> preview -> backup and write."))
+@click.option("--preset",
+              help=_("A preset from templates/ (apiyi, openrouter, deepseek, siliconflow, newapi, custom)."))
+@click.option("--name", help=_("Provider name shown in Cherry Studio."))
+@click.option("--id", "provider_id", help=_("Provider id (default: the preset's, or derived from the name)."))
+@click.option("--base-url", help=_("The gateway's base URL, in any pasted form."))
+@click.option("--api-key-env", metavar="VAR", help=_("Read the API key from this environment variable."))
+@click.option("--model", "models", multiple=True, metavar="ID", help=_("A model id to add (repeatable)."))
+@click.option("--default-model", metavar="ID", help=_("Also make this model Cherry Studio's default."))
+@click.option("--check/--no-check", default=None, help=_("Test the chosen models on chat/completions first."))
 @click.option("--save-profile", type=click.Path(path_type=Path, dir_okay=False),
-              help="Also save the set-up as a profile to apply elsewhere.")
-@click.option("--yes", "-y", is_flag=True, help="Write without asking for confirmation.")
+              help=_("Also save the set-up as a profile to apply elsewhere."))
+@click.option("--yes", "-y", is_flag=True, help=_("Write without asking for confirmation."))
 @pass_options
 def wizard(opts: Options, preset: str | None = None, name: str | None = None, provider_id: str | None = None,
            base_url: str | None = None, api_key_env: str | None = None, models: tuple[str, ...] = (),
            default_model: str | None = None, check: bool | None = None, save_profile: Path | None = None,
            yes: bool = False) -> None:
-    """Interactive set-up: preset, name, base URL, key, models -> preview -> backup and write."""
     import os
 
     from cherryconf import wizard as wizard_mod
@@ -355,8 +363,8 @@ def wizard(opts: Options, preset: str | None = None, name: str | None = None, pr
                              save_profile, yes)
     if not interactive and flags == wizard_mod.Flags():
         # Nothing to go on and nobody to ask: one sentence, before the wizard looks for installs or says anything.
-        raise BadInput("not a terminal, so the wizard cannot ask its questions: use `cherryconf apply PROFILE` "
-                       "(or give every answer by flag, see `cherryconf wizard --help`)")
+        raise BadInput(_("not a terminal, so the wizard cannot ask its questions: use `cherryconf apply PROFILE` "
+                         "(or give every answer by flag, see `cherryconf wizard --help`)"))
     w = wizard_mod.Wizard(opts.context(), wizard_mod.questionary_ask, click.echo, interactive,
                           wizard_mod.gateway_models, wizard_mod.gateway_check,
                           spinner=wizard_mod.terminal_spinner if interactive else wizard_mod.no_spinner,
@@ -364,14 +372,14 @@ def wizard(opts: Options, preset: str | None = None, name: str | None = None, pr
     w.run(opts.data_dir, flags)
 
 
-@cli.command()
+@cli.command(help=_("Find broken providers (responses type on a gateway, an apiHost the app misreads, ...); "
+                    "exit 5 if any."))
 @json_option
-@click.option("--fix", is_flag=True, help="Repair what can be repaired (backs up first).")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help="Backups to keep.")
+@click.option("--fix", is_flag=True, help=_("Repair what can be repaired (backs up first)."))
+@click.option("--yes", "-y", is_flag=True, help=_("Do not ask for confirmation."))
+@click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help=_("Backups to keep."))
 @pass_options
 def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
-    """Find broken providers (responses type on a gateway, an apiHost the app misreads, ...); exit 5 if any."""
     from cherryconf import doctor as doctor_mod
     from cherryconf import render
     from cherryconf.endpoints import parse_version
@@ -388,39 +396,42 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
                                     "fixed": [], "backup": None}
         text = render.findings_text(found.findings)
         if not found.problems:
-            emit(opts, document, "\n".join(t for t in (text, "no problems found") if t))
+            emit(opts, document, "\n".join(t for t in (text, _("no problems found")) if t))
             return
         if not fix:
-            hint = "\nrun `cherryconf doctor --fix` to repair them" if found.fixable else ""
+            hint = "\n" + _("run `cherryconf doctor --fix` to repair them") if found.fixable else ""
             emit(opts, document, text + hint)
             click.get_current_context().exit(ExitCode.PROBLEMS_FOUND)
         if found.plan.changed:
             if not opts.json:
-                click.echo(text + "\n\nThe fix changes:\n" + render.plan_text(found.plan, version))
-            confirm(f"Repair {len(found.fixable)} problem(s) in {inst.data_dir}?", yes)
+                click.echo(text + "\n\n" + _("The fix changes:") + "\n" + render.plan_text(found.plan, version))
+            n = len(found.fixable)
+            confirm(ngettext("Repair {n} problem in {dir}?", "Repair {n} problems in {dir}?", n).format(
+                n=n, dir=inst.data_dir), yes)
         done = doctor_mod.repair(opts.context(), inst, store, found, version, keep)
         remaining = [f for f in done.remaining if f.severity != "note"]
         document["fixed"] = [render.finding_json(f) for f in done.fixed]
         document["backup"] = str(done.backup.path) if done.backup else None
         document["remaining"] = [render.finding_json(f) for f in remaining]
-        lines = [f"repaired {len(done.fixed)} problem(s); backup: {document['backup']}"] if done.fixed else []
+        lines = [ngettext("repaired {n} problem; backup: {backup}", "repaired {n} problems; backup: {backup}",
+                          len(done.fixed)).format(n=len(done.fixed), backup=document["backup"])] if done.fixed else []
         if done.fixed:
-            lines.append("restart Cherry Studio to see the change")
+            lines.append(_("restart Cherry Studio to see the change"))
         if remaining:
-            lines.append("still to fix by hand:\n" + render.findings_text(remaining))
+            lines.append(_("still to fix by hand:") + "\n" + render.findings_text(remaining))
         emit(opts, document, "\n".join(lines))
         if remaining:
             click.get_current_context().exit(ExitCode.PROBLEMS_FOUND)
 
 
-@cli.command()
+@cli.command(help=_("Write the store's providers as a profile (keys as ${VAR} references unless --with-keys)."))
 @json_option
-@click.option("--provider", "provider_ids", multiple=True, metavar="ID", help="Export only this provider (repeatable).")
-@click.option("--with-keys", is_flag=True, help="Write the keys themselves instead of ${VAR} references.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@click.option("--provider", "provider_ids", multiple=True, metavar="ID",
+              help=_("Export only this provider (repeatable)."))
+@click.option("--with-keys", is_flag=True, help=_("Write the keys themselves instead of ${VAR} references."))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help=_("Write to this file."))
 @pass_options
 def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None) -> None:
-    """Write the store's providers as a profile (keys as ${VAR} references unless --with-keys)."""
     import yaml
 
     from cherryconf import export as export_mod
@@ -429,7 +440,7 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
     from cherryconf.stores import open_store
 
     if with_keys and output is None:
-        raise BadInput("--with-keys writes keys only into a private file, never to the screen: add -o FILE")
+        raise BadInput(_("--with-keys writes keys only into a private file, never to the screen: add -o FILE"))
     inst = opts.install()
     state = open_store(inst).read()
     document, notes = export_mod.to_profile(state.providers, list(provider_ids), with_keys,
@@ -437,7 +448,7 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
     if output is not None:
         atomic_write(output, text.encode("utf-8"))  # mode 0600: it may hold keys
-        notes.append(f"profile written to {output}")
+        notes.append(_("profile written to {path}").format(path=output))
     if opts.json:
         emit(opts, {"profile": None if with_keys else document, "output": str(output) if output else None,
                     "notes": notes}, "")
@@ -452,11 +463,13 @@ def _written_text(w: Written, with_changes: bool = True) -> str:
     from cherryconf.endpoints import parse_version
 
     if w.backup is None:
-        return "no changes: the store already holds this profile"
+        return _("no changes: the store already holds this profile")
     lines = [render.plan_text(w.plan, parse_version(w.install.app_version))] if with_changes else []
-    lines.append(f"wrote {w.install.data_dir} ({len(w.plan.changed_ids)} provider(s) changed)")
-    lines.append("restart Cherry Studio to see the change")
-    lines.append(f"backup: {w.backup.path}")
+    n = len(w.plan.changed_ids)
+    lines.append(ngettext("wrote {dir} ({n} provider changed)", "wrote {dir} ({n} providers changed)", n).format(
+        dir=w.install.data_dir, n=n))
+    lines.append(_("restart Cherry Studio to see the change"))
+    lines.append(_("backup: {path}").format(path=w.backup.path))
     return "\n".join(lines)
 
 
@@ -464,28 +477,30 @@ def _preview_text(p: Plan, check: bool, version: AppVersion | None) -> str:
     from cherryconf import render
 
     if not p.changed:
-        return f"{'in step' if check else 'no changes'}: the store already holds this profile"
-    note = "check: applying would change the store as above" if check else "dry run"
-    return f"{render.plan_text(p, version)}\n({note}; nothing written)"
+        return (_("in step: the store already holds this profile") if check
+                else _("no changes: the store already holds this profile"))
+    note = (_("(check: applying would change the store as above; nothing written)") if check
+            else _("(dry run; nothing written)"))
+    return f"{render.plan_text(p, version)}\n{note}"
 
 
-@cli.command()
+@cli.command(help=_("Make the store hold the profile's providers (idempotent; backs up first)."))
 @json_option
 @click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Print the plan and the diff; write nothing.")
+@click.option("--dry-run", is_flag=True, help=_("Print the plan and the diff; write nothing."))
 @click.option("--check", is_flag=True,
-              help="Drift check: write nothing; exit 0 when the store holds the profile, 5 when it would change.")
+              help=_("Drift check: write nothing; exit 0 when the store holds the profile, 5 when it would change."))
 @click.option("--owner", metavar="NAME",
-              help="Apply as this owner: its providers become exactly the profile's (a profile's `owner` must agree).")
-@click.option("--all-users", is_flag=True, help="Apply to every user's install here (as root or Administrator).")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+              help=_("Apply as this owner: its providers become exactly the profile's (a profile's `owner` must "
+                     "agree)."))
+@click.option("--all-users", is_flag=True, help=_("Apply to every user's install here (as root or Administrator)."))
+@click.option("--yes", "-y", is_flag=True, help=_("Do not ask for confirmation."))
 @click.option("--via", type=click.Choice(["store", "link"]), default="store", show_default=True,
-              help="Write the store, or print the app's import links instead.")
-@click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help="Backups to keep.")
+              help=_("Write the store, or print the app's import links instead."))
+@click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help=_("Backups to keep."))
 @click.pass_context
 def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, owner: str | None, all_users: bool,
           yes: bool, via: str, keep: int) -> None:
-    """Make the store hold the profile's providers (idempotent; backs up first)."""
     from cherryconf import apply as apply_mod
     from cherryconf import profile, render
     from cherryconf.endpoints import parse_version
@@ -493,8 +508,8 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     opts: Options = ctx.obj
     if via == "link":
         if check or all_users or owner:
-            raise BadInput("--via link only prints import links: it cannot be combined with --check, --owner or "
-                           "--all-users")
+            raise BadInput(_("--via link only prints import links: it cannot be combined with --check, --owner or "
+                             "--all-users"))
         ctx.invoke(link, profile_path=profile_path, open_it=False)
         return
     profile.with_owner(profile.load(profile_path), owner)  # a bad profile is the first thing to report
@@ -518,7 +533,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
         if p.changed:
             if not opts.json:
                 click.echo(render.plan_text(p, version))
-            confirm(f"Write these changes to {inst.data_dir}?", yes)
+            confirm(_("Write these changes to {dir}?").format(dir=inst.data_dir), yes)
         written = apply_mod.write(opts.context(), prepared, "apply", keep)
     emit(opts, render.apply_json(inst, p, written.backup, loaded.owner),
          _written_text(written, with_changes=False))
@@ -530,16 +545,17 @@ def _apply_all_users(opts: Options, profile_path: Path, owner: str | None, mode:
     from cherryconf import allusers, render
 
     if opts.data_dir is not None:
-        raise BadInput("--all-users finds every user's install itself: leave out --data-dir")
+        raise BadInput(_("--all-users finds every user's install itself: leave out --data-dir"))
     ctx = opts.context()
     allusers.ensure_admin(ctx.system)
     targets, problems = allusers.find(allusers.users(ctx), ctx.system)
     if not targets and not problems:
-        raise StoreError("no Cherry Studio data found in any user's home on this machine")
+        raise StoreError(_("no Cherry Studio data found in any user's home on this machine"))
     if mode == "apply" and targets:
         if not opts.json:
             click.echo("\n".join(f"{t.user.name}: {t.install.data_dir}" for t in targets))
-        confirm(f"Apply {profile_path.name} to these {len(targets)} install(s)?", yes)
+        confirm(ngettext("Apply {profile} to this install?", "Apply {profile} to these {n} installs?",
+                         len(targets)).format(profile=profile_path.name, n=len(targets)), yes)
     outcomes = problems + allusers.run(targets, profile_path, owner, mode, keep, ctx.system)
     emit(opts, render.all_users_json(outcomes, mode), render.all_users_text(outcomes, mode))
     code = allusers.exit_code(outcomes)
@@ -547,11 +563,11 @@ def _apply_all_users(opts: Options, profile_path: Path, owner: str | None, mode:
         click.get_current_context().exit(code)
 
 
-@cli.command()
+@cli.command(help=_("List backups: id, local time, install, reason, size, providers (all installs unless "
+                    "--data-dir)."))
 @json_option
 @pass_options
 def backups(opts: Options) -> None:
-    """List backups: id, local time, install, reason, size, providers (all installs unless --data-dir)."""
     from cherryconf import backup, render
 
     ctx = opts.context()
@@ -564,20 +580,19 @@ def backups(opts: Options) -> None:
     rows = [[b.id, f"{b.manifest.created_at.astimezone():%Y-%m-%d %H:%M:%S}", b.manifest.install,
              b.manifest.reason, render.size(b.size), str(len(b.manifest.providers))] for b in found]
     emit(opts, {"backups_dir": str(ctx.backups_dir), "backups": items},
-         render.table(["ID", "TIME", "INSTALL", "REASON", "SIZE", "PROVIDERS"], rows)
-         or f"no backups in {ctx.backups_dir}")
+         render.table([_("ID"), _("TIME"), _("INSTALL"), _("REASON"), _("SIZE"), _("PROVIDERS")], rows)
+         or _("no backups in {dir}").format(dir=ctx.backups_dir))
 
 
-@cli.command()
+@cli.command(help=_("Put a backup back (default: the newest), after backing up the present state."))
 @json_option
 @click.argument("backup_id", metavar="[ID]", required=False)
-@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--force", is_flag=True, help="Restore a backup taken from another install.")
-@click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help="Backups to keep.")
+@click.option("--dry-run", is_flag=True, help=_("Show what would change; write nothing."))
+@click.option("--yes", "-y", is_flag=True, help=_("Do not ask for confirmation."))
+@click.option("--force", is_flag=True, help=_("Restore a backup taken from another install."))
+@click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help=_("Backups to keep."))
 @pass_options
 def restore(opts: Options, backup_id: str | None, dry_run: bool, yes: bool, force: bool, keep: int) -> None:
-    """Put a backup back (default: the newest), after backing up the present state."""
     from cherryconf import render
     from cherryconf import restore as restore_mod
     from cherryconf.endpoints import parse_version
@@ -587,25 +602,27 @@ def restore(opts: Options, backup_id: str | None, dry_run: bool, yes: bool, forc
     with contextlib.nullcontext() if dry_run else opts.writing(inst):
         rp = restore_mod.prepare(ctx, inst, backup_id, force)
         preview = (render.changes_text(rp.changes, rp.restored, parse_version(rp.install.app_version))
-                   or "providers: no differences (other settings may differ)")
+                   or _("providers: no differences (other settings may differ)"))
         if not rp.current_readable:
-            preview = "the current store cannot be read; restoring replaces it whole\n" + preview
+            preview = _("the current store cannot be read; restoring replaces it whole") + "\n" + preview
         document: dict[str, Any] = {
             "backup": rp.backup.id, "install": str(rp.install.data_dir), "dry_run": dry_run,
             "changes": [render.change_json(c) for c in rp.changes], "warning": rp.warning, "pre_restore_backup": None,
         }
         if rp.warning and not opts.json:
-            click.echo(f"warning: {rp.warning}", err=True)
+            click.echo(_("warning: {warning}").format(warning=rp.warning), err=True)
         if dry_run:
-            emit(opts, document, f"restoring {rp.backup.id} would change:\n{preview}\n(dry run: nothing written)")
+            emit(opts, document, _("restoring {id} would change:").format(id=rp.backup.id) + f"\n{preview}\n"
+                 + _("(dry run: nothing written)"))
             return
         if not opts.json:
-            click.echo(f"restoring {rp.backup.id}:\n{preview}")
-        confirm(f"Replace the store in {rp.install.data_dir} with backup {rp.backup.id}?", yes)
+            click.echo(_("restoring {id}:").format(id=rp.backup.id) + f"\n{preview}")
+        confirm(_("Replace the store in {dir} with backup {id}?").format(dir=rp.install.data_dir, id=rp.backup.id),
+                yes)
         done = restore_mod.execute(ctx, rp, keep)
     document["pre_restore_backup"] = str(done.pre_restore.path)
-    emit(opts, document, f"restored {rp.backup.id}; restart Cherry Studio to see it\n"
-                         f"the state from before is in backup: {done.pre_restore.path}")
+    emit(opts, document, _("restored {id}; restart Cherry Studio to see it").format(id=rp.backup.id) + "\n"
+         + _("the state from before is in backup: {path}").format(path=done.pre_restore.path))
 
 
 def _fail(opts: Options | None, message: str, code: int) -> NoReturn:
@@ -639,20 +656,21 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
-        _fail(options(), "stopped; nothing was written", ExitCode.INTERRUPTED)
+        _fail(options(), _("stopped; nothing was written"), ExitCode.INTERRUPTED)
     except click.UsageError as e:
         # One sentence, like every other bad input, and where to look for the right usage.
         where = e.ctx.command_path if e.ctx else "cherryconf"
-        _fail(options(), f"{e.format_message().rstrip('.')} (see `{where} --help`)", ExitCode.BAD_INPUT)
+        _fail(options(), _("{error} (see `{command} --help`)").format(error=e.format_message().rstrip(".。"),
+                                                                      command=where), ExitCode.BAD_INPUT)
     except click.ClickException as e:
         _fail(options(), e.format_message(), e.exit_code)
     except CherryconfError as e:
         _fail(options(), e.message, e.exit_code)
     except KeyboardInterrupt:
-        _fail(options(), "interrupted; nothing was written", ExitCode.INTERRUPTED)
+        _fail(options(), _("interrupted; nothing was written"), ExitCode.INTERRUPTED)
     except Exception as e:
         opts = options()
         if (opts is not None and opts.debug) or "--debug" in sys.argv:
             raise
-        _fail(opts, f"unexpected error: {type(e).__name__}: {e} (run with --debug to see where)",
-              ExitCode.UNEXPECTED)
+        _fail(opts, _("unexpected error: {type}: {error} (run with --debug to see where)").format(
+            type=type(e).__name__, error=e), ExitCode.UNEXPECTED)

@@ -6,6 +6,9 @@ standard `.po` files translators know, extracted with Babel (`scripts/catalog`).
 when this module is first imported, because click's help texts are built when the commands are defined:
 `--lang` on the command line, then `CHERRYCONF_LANG`, then what gettext itself reads (`LANGUAGE`, `LC_ALL`,
 `LC_MESSAGES`, `LANG`), then on Windows and macOS the user's UI language. Anything not Chinese is English.
+click's own texts ("Usage:", "Show this message and exit.", its errors) go through `gettext.gettext`, the
+process's global text domain: cherryconf, the program, makes that domain "click" with its own `click.po`
+(`install_click_catalog`).
 --json documents keep their keys, codes and values in every language; only human text is translated.
 """
 
@@ -14,13 +17,14 @@ from __future__ import annotations
 import gettext as _gettext
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Literal
 
 Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
 DOMAIN = "cherryconf"
+CLICK_DOMAIN = "click"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 _GETTEXT_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
@@ -89,8 +93,21 @@ def _translations(language: Language) -> _gettext.NullTranslations:
     return _gettext.translation(DOMAIN, LOCALE_DIR, languages=[language.replace("-", "_")], fallback=True)
 
 
+def install_click_catalog(language: Language, env: MutableMapping[str, str]) -> None:
+    """Make click speak `language`: click looks its texts up with `gettext.gettext` (click 8.x, every module's
+    `from gettext import gettext as _`), so in the global text domain, the program's to choose. gettext picks
+    that domain's language from the environment alone, so LANGUAGE says the language chosen here (it may come
+    from --lang, CHERRYCONF_LANG or the desktop); English needs nothing: click's texts are English."""
+    if language == "en":
+        return
+    _gettext.bindtextdomain(CLICK_DOMAIN, str(LOCALE_DIR))
+    _gettext.textdomain(CLICK_DOMAIN)
+    env["LANGUAGE"] = language.replace("-", "_")
+
+
 LANGUAGE: Language = choose(os.environ, sys.argv[1:])
 _catalog = _translations(LANGUAGE)
+install_click_catalog(LANGUAGE, os.environ)
 
 
 def _(message: str) -> str:

@@ -38,6 +38,14 @@ def test_wheel_holds_the_schemas_and_templates(wheel: Path) -> None:
     assert f"cherryconf-{cherryconf.__version__}.dist-info/entry_points.txt" in names
 
 
+def test_wheel_holds_the_compiled_catalogs(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    catalogs = sorted((ROOT / "cherryconf" / "locale").glob("*/LC_MESSAGES/*.mo"))
+    assert {c.name for c in catalogs} == {"cherryconf.mo", "click.mo"}
+    for mo in catalogs:
+        assert f"cherryconf/{mo.relative_to(ROOT / 'cherryconf').as_posix()}" in names
+
+
 def test_installed_console_script_prints_a_link(wheel: Path, tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
