@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from cherryconf import plan, routing
 from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _, ngettext
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS
 from cherryconf.stores import StoreState
 
@@ -82,16 +83,17 @@ def _check(p: dict[str, Any], version: AppVersion | None) -> list[tuple[str, Sev
             q["type"] = "openai"
 
         out.append(("responses-on-gateway", "error",
-                    f"type openai-response sends chats to /responses, which gateways like {gateway} serve "
-                    "for few models or none (\"model not found\")", to_chat,
-                    "set type to openai (chats go to /chat/completions)"))
+                    _("type openai-response sends chats to /responses, which gateways like {gateway} serve for few "
+                      "models or none (\"model not found\")").format(gateway=gateway), to_chat,
+                    _("set type to openai (chats go to /chat/completions)")))
 
     url = routing.chat_url(p, version)
     if url is not None:
         try:
             normal = normalise_api_host(host, version)
         except BadInput as e:
-            out.append(("bad-api-host", "error", f"apiHost {host!r} is not usable: {e.message}", None, None))
+            out.append(("bad-api-host", "error", _("apiHost {host!r} is not usable: {message}").format(
+                                                     host=host, message=e.message), None, None))
         else:
             wanted = routing.chat_url({**p, "apiHost": normal}, version)
             if url != wanted:
@@ -99,14 +101,15 @@ def _check(p: dict[str, Any], version: AppVersion | None) -> list[tuple[str, Sev
                     q["apiHost"] = normal
 
                 out.append(("api-host-form", "error",
-                            f"apiHost {host!r} makes this app version call {url}", renormalise,
-                            f"set apiHost to {normal!r} (calls {wanted})"))
+                            _("apiHost {host!r} makes this app version call {url}").format(host=host, url=url),
+                            renormalise,
+                            _("set apiHost to {normal!r} (calls {wanted})").format(normal=normal, wanted=wanted)))
     elif not host.strip() and p.get("models") and ptype in ("openai", "openai-response"):
-        out.append(("no-api-host", "error", "the provider has models but no apiHost", None, None))
+        out.append(("no-api-host", "error", _("the provider has models but no apiHost"), None, None))
 
     if (p.get("enabled") and p.get("models") and not str(p.get("apiKey", "")).strip()
             and pid not in _KEYLESS_BUILT_INS):
-        out.append(("no-api-key", "warning", "the provider is enabled and has models but no API key", None, None))
+        out.append(("no-api-key", "warning", _("the provider is enabled and has models but no API key"), None, None))
 
     models = [m for m in p.get("models", []) if isinstance(m, dict)]
     ids = [m.get("id") for m in models]
@@ -120,8 +123,9 @@ def _check(p: dict[str, Any], version: AppVersion | None) -> list[tuple[str, Sev
         dups = sorted({str(i) for i in ids if ids.count(i) > 1})
         # The app's own seed lists some models twice in built-in providers nobody has set up: nothing calls them.
         seed = bool(p.get("isSystem")) and not str(p.get("apiKey", "")).strip()
-        out.append(("duplicate-models", "note" if seed else "warning", f"models listed twice: {', '.join(dups)}",
-                    None if seed else dedupe, None if seed else "keep the first of each"))
+        out.append(("duplicate-models", "note" if seed else "warning", _("models listed twice: {dups}").format(
+                                                                           dups=', '.join(dups)),
+                    None if seed else dedupe, None if seed else _("keep the first of each")))
     foreign = [str(m.get("id")) for m in models if m.get("provider") != pid]
     if foreign:
         def own(q: dict[str, Any]) -> None:
@@ -129,8 +133,8 @@ def _check(p: dict[str, Any], version: AppVersion | None) -> list[tuple[str, Sev
                 m["provider"] = q["id"]
 
         out.append(("model-provider-mismatch", "error",
-                    f"models that name another provider, so the app cannot find their settings: "
-                    f"{', '.join(foreign)}", own, f"set their provider to {pid!r}"))
+                    _("models that name another provider, so the app cannot find their settings: {foreign}").format(
+                        foreign=', '.join(foreign)), own, _("set their provider to {pid!r}").format(pid=pid)))
     return out
 
 
@@ -172,13 +176,18 @@ def _move(p: dict[str, Any], taken: set[str], version: AppVersion | None) -> _Mo
             own[carried] = p[carried]
             del left[carried]
     now, then = routing.chat_url(p, version), routing.chat_url(own, version)
-    message = (f"Cherry Studio sends the chats of its built-in provider {pid!r} to {now} whatever its type (it "
-               f"routes by provider id), which gateways such as {routing.host_name(host)} serve for few models or "
-               "none (\"model not found\")")
-    fix = (f"move the gateway, its key and {len(own['models'])} model(s) to a provider of its own, {own_id!r} "
-           f"(chats to {then}), re-point the settings and assistants that use those models, and leave "
-           f"{pid!r} disabled, with the app's own host {left['apiHost']} and no key or models (that id cannot "
-           "serve a gateway: the app routes it by id)")
+    message = (_("Cherry Studio sends the chats of its built-in provider {pid!r} to {now} whatever its type (it "
+                 "routes by provider id), which gateways such as {host} serve for few models or none (\"model not "
+                 "found\")").format(pid=pid, now=now, host=routing.host_name(host)))
+    n = len(own["models"])
+    fix = ngettext(
+        "move the gateway, its key and {n} model to a provider of its own, {own_id!r} (chats to {then}), re-point "
+        "the settings and assistants that use that model, and leave {pid!r} disabled, with the app's own host "
+        "{host} and no key or models (that id cannot serve a gateway: the app routes it by id)",
+        "move the gateway, its key and {n} models to a provider of its own, {own_id!r} (chats to {then}), re-point "
+        "the settings and assistants that use those models, and leave {pid!r} disabled, with the app's own host "
+        "{host} and no key or models (that id cannot serve a gateway: the app routes it by id)", n).format(
+        n=n, own_id=own_id, then=then, pid=pid, host=left["apiHost"])
     return _Move(Finding(pid, str(p.get("name", "")), "gateway-in-built-in", "error", message, fix), own, left)
 
 
@@ -234,8 +243,8 @@ def diagnose(state: StoreState, version: AppVersion | None, moves_only: bool = F
             continue
         if (model.get("provider"), model.get("id")) not in held:
             findings.append(Finding(str(model.get("provider")), "", "dangling-model-setting", "warning",
-                                    f"Cherry Studio's {setting} is {model.get('provider')}/{model.get('id')}, "
-                                    "which no provider holds", None))
+                                    _("Cherry Studio's {setting} is {provider}/{id}, which no provider holds").format(
+                                        setting=setting, provider=model.get('provider'), id=model.get('id')), None))
     changes = plan.diff(state.providers, after)
     default_after = _repoint(state.default_model, moved)
     return Diagnosis(findings, plan.Plan(state.providers, after, changes, state.default_model, default_after,

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
+from cherryconf.i18n import _, ngettext
+
 if TYPE_CHECKING:
     from cherryconf.allusers import Mode, Outcome
     from cherryconf.backup import Backup
@@ -23,7 +25,7 @@ def mask(key: str) -> str:
         return ",".join(mask(k) for k in key.split(","))
     k = key.strip()
     if not k:
-        return "(none)"
+        return "(none)"  # also the --json value of a missing key, the same in every language
     if len(k) <= 8:
         return "…" + k[-2:] if len(k) > 4 else "…"
     if len(k) <= 16:
@@ -93,7 +95,7 @@ def masked_value(field: str, value: Any) -> Any:
 def show_value(field: str, value: Any) -> str:
     """A field's value for people, secrets masked."""
     if value is None:
-        return "(unset)"
+        return _("(unset)")
     shown = masked_value(field, value)
     if shown is not value:  # masked: shown bare, not as JSON with quotes
         return shown if isinstance(shown, str) else "{" + ", ".join(f"{k}: {v}" for k, v in shown.items()) + "}"
@@ -105,7 +107,7 @@ def show_value(field: str, value: Any) -> str:
 def _models_summary(c: ProviderChange) -> str:
     parts = [f"+{m}" for m in c.models_added] + [f"-{m}" for m in c.models_removed]
     parts += [f"~{m}" for m in c.models_changed]
-    return "models " + " ".join(parts) if parts else ""
+    return _("models {changes}").format(changes=" ".join(parts)) if parts else ""
 
 
 def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]],
@@ -121,20 +123,22 @@ def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]],
             continue
         p = by_id.get(c.id, {})
         if c.action == "add":
-            lines.append(f"+ {c.id} ({c.name}): add provider, type {p.get('type')}")
+            lines.append("+ " + _("{id} ({name}): add provider, type {type}").format(
+                id=c.id, name=c.name, type=p.get("type")))
             for f in ("apiHost", "apiKey"):
                 lines.append(f"    {f}: {show_value(f, p.get(f))}")
         elif c.action == "remove":
-            lines.append(f"- {c.id} ({c.name}): provider removed")
+            lines.append("- " + _("{id} ({name}): provider removed").format(id=c.id, name=c.name))
         else:
-            lines.append(f"~ {c.id} ({c.name}): update")
+            lines.append("~ " + _("{id} ({name}): update").format(id=c.id, name=c.name))
             for fc in c.fields:
                 lines.append(f"    {fc.field}: {show_value(fc.field, fc.before)} -> {show_value(fc.field, fc.after)}")
         summary = _models_summary(c)
         if summary:
             lines.append(f"    {summary}")
         if c.action != "remove" and p.get("apiHost"):
-            lines.append(f"    chats go to: {urls_text(routing.provider_urls(p, app_version))}")
+            urls = urls_text(routing.provider_urls(p, app_version))
+            lines.append("    " + _("chats go to: {urls}").format(urls=urls))
     return "\n".join(lines)
 
 
@@ -145,13 +149,16 @@ def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
     for (old, model), new in plan.moved.items():
         moves.setdefault((old, new), []).append(model)
     for (old, new), models in moves.items():
-        text += (f"\n~ {len(models)} model(s) move from {old} to {new}; the settings and assistants that use "
-                 "them follow")
+        text += "\n~ " + ngettext(
+            "{n} model moves from {old} to {new}; the settings and assistants that use it follow",
+            "{n} models move from {old} to {new}; the settings and assistants that use them follow",
+            len(models)).format(n=len(models), old=old, new=new)
     after = plan.default_model_after
     if after is not None and after != plan.default_model_before:
         before = plan.default_model_before
-        was = f"{before.get('provider')}/{before.get('id')}" if before else "(none)"
-        text += f"\n~ default model: {was} -> {after.get('provider')}/{after.get('id')}"
+        was = f"{before.get('provider')}/{before.get('id')}" if before else _("(none)")
+        text += "\n~ " + _("default model: {was} -> {provider}/{id}").format(
+            was=was, provider=after.get("provider"), id=after.get("id"))
     return text
 
 
@@ -178,9 +185,10 @@ def change_json(c: ProviderChange, after: list[dict[str, Any]] | None = None,
 def urls_text(urls: ProviderUrls) -> str:
     """`https://gw/v1/responses (by id; 2 models elsewhere)`: the main URL, and what decides it when not the type."""
     text = urls.main or "-"
-    notes = ["by id"] if urls.by_id and urls.main else []
+    notes = [_("by id")] if urls.by_id and urls.main else []
     if urls.by_model:
-        notes.append(f"{len(urls.by_model)} model(s) elsewhere")
+        n = len(urls.by_model)
+        notes.append(ngettext("{n} model elsewhere", "{n} models elsewhere", n).format(n=n))
     return f"{text} ({'; '.join(notes)})" if notes else text
 
 
@@ -213,15 +221,17 @@ def all_users_text(outcomes: list[Outcome], mode: Mode) -> str:
         where = f"{o.user}: {o.data_dir or o.home}"
         doc = o.document
         if doc is None:
-            lines.append(f"{where}: failed: {o.error}")
+            lines.append(_("{where}: failed: {error}").format(where=where, error=o.error))
             continue
         changed = [f"{_ACTION_MARKS[c['action']]}{c['id']}" for c in doc["changes"] if c["action"] in _ACTION_MARKS]
         if not doc["changed"]:
-            lines.append(f"{where}: in step" if mode == "check" else f"{where}: no changes")
+            lines.append((_("{where}: in step") if mode == "check" else _("{where}: no changes")).format(where=where))
         elif mode == "apply":
-            lines.append(f"{where}: changed {' '.join(changed) or 'the default model'}; backup: {doc['backup']}")
+            lines.append(_("{where}: changed {changes}; backup: {backup}").format(
+                where=where, changes=" ".join(changed) or _("the default model"), backup=doc["backup"]))
         else:
-            lines.append(f"{where}: would change {' '.join(changed) or 'the default model'}")
+            lines.append(_("{where}: would change {changes}").format(
+                where=where, changes=" ".join(changed) or _("the default model")))
     return "\n".join(lines)
 
 
@@ -238,9 +248,10 @@ def findings_text(findings: list[Finding]) -> str:
         who = f"{f.provider_id} ({f.provider_name})" if f.provider_name else f.provider_id
         lines.append(f"{mark} {who}: {f.message}")
         if f.severity == "note":
-            lines.append("    (a note: nothing to fix)")
+            lines.append("    " + _("(a note: nothing to fix)"))
         else:
-            lines.append(f"    fix: {f.fix}" if f.fix else "    fix by hand in Cherry Studio's settings")
+            lines.append("    " + (_("fix: {fix}").format(fix=f.fix) if f.fix
+                                     else _("fix by hand in Cherry Studio's settings")))
     return "\n".join(lines)
 
 

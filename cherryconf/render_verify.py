@@ -5,35 +5,38 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from cherryconf.probe import ENDPOINT_PATH, ProbeEndpoint, ProbeResult, Reason, VerifyReport
+from cherryconf.i18n import _, ngettext
+from cherryconf.probe import ENDPOINT_PATH, Outcome, ProbeEndpoint, ProbeResult, Reason, VerifyReport
 from cherryconf.render import table
 
+OUTCOME_TEXT: dict[Outcome, str] = {"pass": _("pass"), "fail": _("fail"), "inconclusive": _("inconclusive")}
+
 REASON_TEXT: dict[Reason, str] = {
-    "ok": "ok",
-    "bad_key": "key refused",
-    "unknown_model": "unknown model",
-    "endpoint_not_served": "endpoint not served",
-    "no_channel": "no channel for the group",
-    "quota_or_rate_limit": "quota or rate limit",
-    "timeout": "timeout",
-    "network": "network error",
-    "html_not_json": "HTML, not JSON",
-    "redirect": "redirected",
-    "http_error": "HTTP error",
-    "no_output": "no output",
+    "ok": _("ok"),
+    "bad_key": _("key refused"),
+    "unknown_model": _("unknown model"),
+    "endpoint_not_served": _("endpoint not served"),
+    "no_channel": _("no channel for the group"),
+    "quota_or_rate_limit": _("quota or rate limit"),
+    "timeout": _("timeout"),
+    "network": _("network error"),
+    "html_not_json": _("HTML, not JSON"),
+    "redirect": _("redirected"),
+    "http_error": _("HTTP error"),
+    "no_output": _("no output"),
 }
 
 # What to do about models that fail for each reason on the endpoint the provider uses.
 _REMEDY: dict[Reason, str] = {
-    "bad_key": "the gateway refuses the API key: check it (and that it may use these models)",
-    "unknown_model": "the gateway does not know these model ids: check their spelling, or remove them",
-    "endpoint_not_served": "the gateway does not serve this endpoint for these models",
-    "no_channel": "the key's group has no channel for these models: ask the gateway's admin, or remove them",
-    "quota_or_rate_limit": "the account is out of quota or rate limited: top up, or wait and run again",
-    "html_not_json": "the base URL answers with a web page: check the provider's apiHost",
-    "redirect": "the base URL redirects: put the address it redirects to in apiHost",
-    "http_error": "the gateway answered with an error: see the details above",
-    "no_output": "the gateway answered without any output: see the details above",
+    "bad_key": _("the gateway refuses the API key: check it (and that it may use these models)"),
+    "unknown_model": _("the gateway does not know these model ids: check their spelling, or remove them"),
+    "endpoint_not_served": _("the gateway does not serve this endpoint for these models"),
+    "no_channel": _("the key's group has no channel for these models: ask the gateway's admin, or remove them"),
+    "quota_or_rate_limit": _("the account is out of quota or rate limited: top up, or wait and run again"),
+    "html_not_json": _("the base URL answers with a web page: check the provider's apiHost"),
+    "redirect": _("the base URL redirects: put the address it redirects to in apiHost"),
+    "http_error": _("the gateway answered with an error: see the details above"),
+    "no_output": _("the gateway answered without any output: see the details above"),
 }
 
 
@@ -44,36 +47,39 @@ def _ms(value: float | None) -> str:
 def cell(r: ProbeResult) -> str:
     """One table cell: `pass 520 ms (first token 310 ms)`, `fail: no channel for the group (503)`."""
     if r.outcome == "pass":
-        first = f" (first token {_ms(r.ttft_ms)})" if r.ttft_ms is not None else ""
-        return f"pass {_ms(r.total_ms)}{first}"
+        first = " " + _("(first token {ms})").format(ms=_ms(r.ttft_ms)) if r.ttft_ms is not None else ""
+        return f"{OUTCOME_TEXT['pass']} {_ms(r.total_ms)}{first}"
     status = f" ({r.status})" if r.status is not None else ""
-    return f"{r.outcome}: {REASON_TEXT[r.reason]}{status}"
+    return f"{OUTCOME_TEXT[r.outcome]}: {REASON_TEXT[r.reason]}{status}"
 
 
 def report_text(report: VerifyReport) -> str:
     """The table, the gateway's messages for what did not pass, the /models notes, the verdict and the fix."""
     endpoints = [e for e in ENDPOINT_PATH if report.on(e)]
-    headers = ["MODEL", "LISTED"]
+    headers = [_("MODEL"), _("LISTED")]
     for e in endpoints:
-        headers.append(ENDPOINT_PATH[e].upper() + (" (in use)" if e == report.configured_endpoint else ""))
+        headers.append(ENDPOINT_PATH[e].upper() + (" " + _("(in use)") if e == report.configured_endpoint else ""))
     by_key = {(r.model, r.endpoint): r for r in report.results}
     rows = []
     for model in report.models:
-        listed = "?" if report.listed_models is None else ("no" if model in report.unlisted else "yes")
+        listed = "?" if report.listed_models is None else (_("no") if model in report.unlisted else _("yes"))
         rows.append([model, listed, *(cell(by_key[(model, e)]) for e in endpoints)])
-    lines = [f"provider {report.provider_id} (type {report.provider_type})"]
+    lines = [_("provider {id} (type {type})").format(id=report.provider_id, type=report.provider_type)]
     lines += [f"  {ENDPOINT_PATH[e]}: {report.url_chat if e == 'chat' else report.url_responses}" for e in endpoints]
     lines += ["", table(headers, rows)]
     problems = [r for r in report.results if r.outcome != "pass"]
     if problems:
-        lines += ["", "details:"]
-        lines += [f"  {r.model} on {ENDPOINT_PATH[r.endpoint]}: {r.detail}" for r in problems]
+        lines += ["", _("details:")]
+        lines += ["  " + _("{model} on {endpoint}: {detail}").format(
+            model=r.model, endpoint=ENDPOINT_PATH[r.endpoint], detail=r.detail) for r in problems]
     if report.listed_models is None:
-        lines += ["", f"note: {report.models_detail}; the LISTED column is unknown"]
+        lines += ["", _("note: {detail}; the LISTED column is unknown").format(detail=report.models_detail)]
     elif report.unlisted:
-        lines += ["", f"note: the gateway's /models does not list {', '.join(report.unlisted)}"]
+        lines += ["", _("note: the gateway's /models does not list {models}").format(
+            models=", ".join(report.unlisted))]
     if report.skipped:
-        lines += ["", f"not probed (not chat models): {', '.join(report.skipped)}; name them with --model to probe"]
+        lines += ["", _("not probed (not chat models): {models}; name them with --model to probe").format(
+            models=", ".join(report.skipped))]
     hints = _hint_lines(report)
     if hints:
         lines += ["", *hints]
@@ -81,8 +87,10 @@ def report_text(report: VerifyReport) -> str:
     todo = fixes(report)
     if todo:
         where = ENDPOINT_PATH[report.configured_endpoint]
-        lines += ["", f"to fix ({len(report.failing_on_configured_endpoint())} model(s) fail on {where}, "
-                      "the endpoint in use):"]
+        n = len(report.failing_on_configured_endpoint())
+        lines += ["", ngettext("to fix ({n} model fails on {endpoint}, the endpoint in use):",
+                               "to fix ({n} models fail on {endpoint}, the endpoint in use):", n).format(
+            n=n, endpoint=where)]
         lines += [f"  {line}" for line in todo]
     return "\n".join(lines)
 
@@ -90,7 +98,8 @@ def report_text(report: VerifyReport) -> str:
 def _hint_lines(report: VerifyReport) -> list[str]:
     """The gateway's own endpoint hints for models that did not pass everywhere (a hint: the probe decides)."""
     unsure = {r.model for r in report.results if r.outcome != "pass"}
-    return [f"hint: the gateway's /models says {model} supports: {', '.join(types) or 'nothing'}"
+    return [_("hint: the gateway's /models says {model} supports: {endpoints}").format(
+                model=model, endpoints=", ".join(types) or _("nothing"))
             for model, types in report.endpoint_hints.items() if model in unsure]
 
 
@@ -103,14 +112,14 @@ def fixes(report: VerifyReport) -> list[str]:
     other: ProbeEndpoint = "chat" if configured == "responses" else "responses"
     answer_elsewhere = {r.model for r in report.on(other) if r.outcome == "pass"}
     if configured == "responses" and {r.model for r in failing} <= answer_elsewhere:
-        return ["these models answer on chat/completions: run `cherryconf doctor --fix`, or change the provider's "
-                f"type to openai (Cherry Studio: Settings > Model Provider > {report.provider_id})"]
+        return [_("these models answer on chat/completions: run `cherryconf doctor --fix`, or change the provider's "
+                  "type to openai (Cherry Studio: Settings > Model Provider > {id})").format(id=report.provider_id)]
     lines = []
     for reason in dict.fromkeys(r.reason for r in failing):
         models = ", ".join(r.model for r in failing if r.reason == reason)
-        remedy = _REMEDY.get(reason, "see the details above")
+        remedy = _REMEDY.get(reason, _("see the details above"))
         if reason == "endpoint_not_served" and configured == "responses":
-            remedy = "the gateway does not serve responses for these: run `cherryconf doctor --fix` (type openai)"
+            remedy = _("the gateway does not serve responses for these: run `cherryconf doctor --fix` (type openai)")
         lines.append(f"{models}: {remedy}")
     return lines
 
@@ -120,11 +129,13 @@ def problem(report: VerifyReport) -> str | None:
     where = ENDPOINT_PATH[report.configured_endpoint]
     failing = report.failing_on_configured_endpoint()
     if failing:
-        return f"provider {report.provider_id}: {len(failing)} of {len(report.models)} models fail on {where}, " \
-               "the endpoint it uses"
+        return ngettext("provider {id}: {n} of {total} model fails on {endpoint}, the endpoint it uses",
+                        "provider {id}: {n} of {total} models fail on {endpoint}, the endpoint it uses",
+                        len(report.models)).format(id=report.provider_id, n=len(failing), total=len(report.models),
+                                                   endpoint=where)
     if report.unchecked():
-        return f"provider {report.provider_id}: nothing could be checked: no answer on {where} (timeout or " \
-               "network error)"
+        return _("provider {id}: nothing could be checked: no answer on {endpoint} (timeout or network "
+                 "error)").format(id=report.provider_id, endpoint=where)
     return None
 
 
@@ -134,13 +145,14 @@ def problems(reports: list[VerifyReport], not_checked: dict[str, str]) -> str | 
               if r.failing_on_configured_endpoint()]
     unchecked = [r.provider_id for r in reports if not r.failing_on_configured_endpoint() and r.unchecked()]
     unchecked += list(not_checked)
-    parts = ([f"failed: {', '.join(failed)}"] if failed else []) + (
-        [f"could not be checked: {', '.join(unchecked)}"] if unchecked else [])
-    return f"verify found problems ({'; '.join(parts)})" if parts else None
+    parts = ([_("failed: {ids}").format(ids=", ".join(failed))] if failed else []) + (
+        [_("could not be checked: {ids}").format(ids=", ".join(unchecked))] if unchecked else [])
+    return _("verify found problems ({parts})").format(parts="; ".join(parts)) if parts else None
 
 
 def progress_line(done: int, total: int, r: ProbeResult) -> str:
-    return f"probing {done}/{total}: {r.model} on {ENDPOINT_PATH[r.endpoint]}: {r.outcome}"
+    return _("probing {done}/{total}: {model} on {endpoint}: {outcome}").format(
+        done=done, total=total, model=r.model, endpoint=ENDPOINT_PATH[r.endpoint], outcome=OUTCOME_TEXT[r.outcome])
 
 
 def report_json(report: VerifyReport) -> dict[str, Any]:
