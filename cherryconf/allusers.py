@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from cherryconf import apply, backup, install, profile, render
 from cherryconf.endpoints import parse_version
 from cherryconf.errors import BadInput, CherryconfError, ExitCode
+from cherryconf.i18n import _
 from cherryconf.paths import Context, System
 
 if TYPE_CHECKING:
@@ -71,7 +72,8 @@ def ensure_admin(system: System) -> None:
     else:
         admin = os.geteuid() == 0
     if not admin:
-        raise BadInput("--all-users changes every user's settings, so it must run as root (sudo) or as Administrator")
+        raise BadInput(_("--all-users changes every user's settings, so it must run as root (sudo) or as "
+                         "Administrator"))
 
 
 def users(ctx: Context) -> list[User]:
@@ -121,7 +123,8 @@ def find(found_users: list[User], system: System) -> tuple[list[Target], list[Ou
             continue
         except OSError as e:
             problems.append(Outcome(user.name, str(user.home), None, ExitCode.STORE,
-                                    error=f"cannot look for Cherry Studio data in {user.home} ({e.strerror})"))
+                                    error=_("cannot look for Cherry Studio data in {home} ({strerror})").format(
+                                              home=user.home, strerror=e.strerror)))
             continue
         for inst in installs:
             identity = os.path.normcase(str(inst.data_dir.resolve()))
@@ -179,7 +182,8 @@ def _apply_one(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: 
         return _failed(t, e.message, e.exit_code)
     except Exception as e:
         # One user's unexpected failure must not stop the others; it is reported like any other.
-        return _failed(t, f"unexpected error: {type(e).__name__}: {e}", ExitCode.UNEXPECTED)
+        return _failed(t, _("unexpected error: {type}: {error}").format(type=type(e).__name__, error=e),
+                       ExitCode.UNEXPECTED)
     return Outcome(t.user.name, str(t.user.home), str(t.install.data_dir), code, document, notes=notes)
 
 
@@ -193,7 +197,8 @@ def _as_user(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: Sy
             _become(t.user.name, t.user.uid, t.user.gid)
             outcome = _apply_one(t, loaded, mode, keep, system)
         except BaseException as e:
-            outcome = _failed(t, f"could not run as user {t.user.name} ({e})", ExitCode.UNEXPECTED)
+            outcome = _failed(t, _("could not run as user {name} ({error})").format(name=t.user.name, error=e),
+                              ExitCode.UNEXPECTED)
         try:
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(json.dumps(asdict(outcome), default=str).encode("utf-8"))
@@ -202,13 +207,14 @@ def _as_user(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: Sy
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
-    _, status = os.waitpid(pid, 0)
+    _pid, status = os.waitpid(pid, 0)
     try:
         return Outcome(**json.loads(data))
     except (ValueError, TypeError):
         code = os.waitstatus_to_exitcode(status)
-        why = f"signal {-code}" if code < 0 else f"exit status {code}"
-        return _failed(t, f"the run as user {t.user.name} stopped before it reported ({why})", ExitCode.UNEXPECTED)
+        why = _("signal {number}").format(number=-code) if code < 0 else _("exit status {code}").format(code=code)
+        return _failed(t, _("the run as user {name} stopped before it reported ({why})").format(
+                              name=t.user.name, why=why), ExitCode.UNEXPECTED)
 
 
 def _become(name: str, uid: int | None, gid: int | None) -> None:

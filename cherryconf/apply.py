@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from cherryconf import backup, faults, owners, plan, runlock
 from cherryconf.errors import CherryconfError, ReadBackFailed, StoreError, WriteFailed
+from cherryconf.i18n import _
 from cherryconf.install import ensure_not_running
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
         ensure_not_running(install)
         with store.exclusive():
             if store.read().providers != p.before:
-                raise StoreError("the store changed while cherryconf was planning; run the command again")
+                raise StoreError(_("the store changed while cherryconf was planning; run the command again"))
             snap = backup.create(ctx, install, store, reason, keep)
             faults.step("backup done")
             written = False
@@ -82,7 +83,7 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
                 if after.providers != p.after or (
                     p.default_model_after is not None and _ref(after.default_model) != _ref(p.default_model_after)
                 ):
-                    raise ReadBackFailed("what cherryconf wrote did not read back the same")
+                    raise ReadBackFailed(_("what cherryconf wrote did not read back the same"))
                 if claim is not None and claim.changed:
                     owners.save(ctx, install, claim.record)
                     faults.step("owners recorded")
@@ -122,10 +123,11 @@ def _put_back(store: Store, snap: backup.Backup, before: list[dict[str, Any]], c
             if not _reads_as(store, before):
                 why = e.strerror if isinstance(e, OSError) else e.message
                 raise StoreError(
-                    f"writing failed and so did putting the backup back ({why}); "
-                    f"run `cherryconf restore {snap.id}` once the problem is fixed"
+                    _("writing failed and so did putting the backup back ({why}); run `cherryconf restore {id}` once "
+                      "the problem is fixed").format(why=why, id=snap.id)
                 ) from cause
     if isinstance(cause, OSError):
         raise WriteFailed(
-            f"could not write {store.root} ({cause.strerror}); the store was left as it was"
+            _("could not write {root} ({strerror}); the store was left as it was").format(
+                root=store.root, strerror=cause.strerror)
         ) from cause

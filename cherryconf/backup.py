@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from cherryconf import __version__, faults
 from cherryconf.errors import BadInput, StoreError
 from cherryconf.fsutil import PRIVATE_FILE, atomic_write, fsync_dir, private_dir
+from cherryconf.i18n import _
 
 if TYPE_CHECKING:
     from cherryconf.install import Install
@@ -135,7 +136,8 @@ def create(ctx: Context, install: Install, store: Store, reason: str, keep: int 
         shutil.rmtree(work, ignore_errors=True)
         if isinstance(e, OSError):
             raise StoreError(
-                f"could not write a backup to {parent} ({e.strerror}); nothing was changed") from None
+                _("could not write a backup to {parent} ({strerror}); nothing was changed").format(
+                    parent=parent, strerror=e.strerror)) from None
         raise
     prune(ctx, install, keep, protect=(backup_id, *protect))
     return Backup(id=backup_id, path=final, manifest=manifest)
@@ -173,7 +175,7 @@ def finish_interrupted(ctx: Context, install: Install) -> list[str]:
             return []
         swap_note = store.recover()
         notes = [swap_note] if swap_note else []
-        notes += [f"removed the unfinished backup {name} that an interrupted run left"
+        notes += [_("removed the unfinished backup {name} that an interrupted run left").format(name=name)
                   for name in discard_partial(ctx, install)]
     return notes
 
@@ -227,11 +229,12 @@ def find(ctx: Context, install: Install, backup_id: str | None) -> Backup:
         newest_damaged = max((d.name for d in parent.iterdir() if d.is_dir() and not d.name.endswith(_PARTIAL)
                               and _load(d) is None), default=None) if parent.is_dir() else None
         if newest_damaged is not None and (not candidates or newest_damaged > candidates[0].id):
-            raise StoreError(f"the newest backup of {install.data_dir}, {newest_damaged}, is damaged: its "
-                             "manifest.json is missing or unreadable; name another one (`cherryconf backups` lists "
-                             "them)")
+            raise StoreError(_("the newest backup of {data_dir}, {newest_damaged}, is damaged: its manifest.json is "
+                               "missing or unreadable; name another one (`cherryconf backups` lists them)").format(
+                                 data_dir=install.data_dir, newest_damaged=newest_damaged))
         if not candidates:
-            raise BadInput(f"there is no backup of {install.data_dir} in {ctx.backups_dir}")
+            raise BadInput(_("there is no backup of {data_dir} in {backups_dir}").format(
+                               data_dir=install.data_dir, backups_dir=ctx.backups_dir))
         return candidates[0]
     everything = list_backups(ctx)
     exact = [b for b in everything if b.id == backup_id]
@@ -239,10 +242,13 @@ def find(ctx: Context, install: Install, backup_id: str | None) -> Backup:
     if not matches:
         damaged = [d for d in ctx.backups_dir.glob(f"*/{backup_id}*") if d.is_dir() and not d.name.endswith(_PARTIAL)]
         if damaged:
-            raise StoreError(f"backup {damaged[0].name} is damaged: its manifest.json is missing or unreadable")
-        raise BadInput(f"no backup with id {backup_id!r}; `cherryconf backups` lists them")
+            raise StoreError(_("backup {name} is damaged: its manifest.json is missing or unreadable").format(
+                                 name=damaged[0].name))
+        raise BadInput(_("no backup with id {backup_id!r}; `cherryconf backups` lists them").format(
+                           backup_id=backup_id))
     if len(matches) > 1:
-        raise BadInput(f"{backup_id!r} matches {len(matches)} backups; give more of the id")
+        raise BadInput(_("{backup_id!r} matches {n} backups; give more of the id").format(
+                           backup_id=backup_id, n=len(matches)))
     return matches[0]
 
 
@@ -260,18 +266,19 @@ def verify(backup: Backup) -> None:
     listed = {f.path for f in backup.manifest.files}
     bad = matches(backup, backup.files_dir)
     if bad is not None:
-        state = "is missing" if not (backup.files_dir / bad).is_file() else "does not match its checksum"
-        raise StoreError(f"backup {backup.id} is damaged: {bad} {state}")
+        state = _("is missing") if not (backup.files_dir / bad).is_file() else _("does not match its checksum")
+        raise StoreError(_("backup {id} is damaged: {bad} {state}").format(id=backup.id, bad=bad, state=state))
     extra = [p for p in backup.files_dir.rglob("*") if p.is_file()
              and p.relative_to(backup.files_dir).as_posix() not in listed]
     if extra:
-        raise StoreError(f"backup {backup.id} is damaged: {extra[0].name} is not in its manifest")
+        raise StoreError(_("backup {id} is damaged: {name} is not in its manifest").format(
+                             id=backup.id, name=extra[0].name))
 
 
 def prune(ctx: Context, install: Install, keep: int, protect: tuple[str, ...] = ()) -> list[str]:
     """Delete all but the newest `keep` backups of this install, never those in `protect`; returns the ids removed."""
     if keep < 1:
-        raise BadInput("--keep must be at least 1")
+        raise BadInput(_("--keep must be at least 1"))
     removed = []
     for b in list_backups(ctx, install)[keep:]:
         if b.id not in protect:
@@ -284,8 +291,10 @@ def check_compatible(backup: Backup, install: Install) -> str | None:
     """Why this backup does not belong to this install, or None when it does."""
     m = backup.manifest
     if m.store_kind != install.kind:
-        return f"backup {backup.id} holds a {m.store_kind} store but {install.data_dir} has a {install.kind} store"
+        return _("backup {id} holds a {store_kind} store but {data_dir} has a {kind} store").format(
+                   id=backup.id, store_kind=m.store_kind, data_dir=install.data_dir, kind=install.kind)
     if m.install_key != install.key:
-        return f"backup {backup.id} was taken from {m.install}, not from {install.data_dir}"
+        return _("backup {id} was taken from {install}, not from {data_dir}").format(
+                   id=backup.id, install=m.install, data_dir=install.data_dir)
     return None
 

@@ -14,11 +14,12 @@ from typing import Any
 from urllib.parse import quote
 
 from cherryconf.errors import BadInput, CherryconfError
+from cherryconf.i18n import _
 
 PREFIX = "cherrystudio://providers/api-keys?v=1&data="
 MAX_DATA_BYTES = 64 * 1024  # 2.x refuses a larger data parameter
 # Said wherever a link is shown: it is the one place cherryconf puts a key in plain text.
-KEY_WARNING = "The link carries the API key in plain text: do not share it or paste it anywhere public."
+KEY_WARNING = _("The link carries the API key in plain text: do not share it or paste it anywhere public.")
 # 1.x deletes these characters from the decoded text before parsing it, so no value may hold them.
 _STRIPPED_BY_APP = ("'", "(", ")")
 
@@ -34,16 +35,18 @@ def payload(provider: dict[str, Any]) -> dict[str, str]:
     }
     for field, value in data.items():
         if not value:
-            raise BadInput(f"provider {provider['id']!r}: the import link needs a non-empty {field}")
+            raise BadInput(_("provider {id!r}: the import link needs a non-empty {field}").format(
+                               id=provider['id'], field=field))
         bad = sorted({c for c in value if c in _STRIPPED_BY_APP})
         if bad:
             shown = " ".join(bad)
             raise BadInput(
-                f"provider {provider['id']!r}: {field} contains {shown}, which Cherry Studio deletes from "
-                "import links before reading them; use `cherryconf apply` instead"
+                _("provider {id!r}: {field} contains {shown}, which Cherry Studio deletes from import links before "
+                  "reading them; use `cherryconf apply` instead").format(
+                    id=provider['id'], field=field, shown=shown)
             )
     if not data["baseUrl"].lower().startswith(("http://", "https://")):
-        raise BadInput(f"provider {provider['id']!r}: the import link needs an http(s) base URL")
+        raise BadInput(_("provider {id!r}: the import link needs an http(s) base URL").format(id=provider['id']))
     return data
 
 
@@ -54,7 +57,8 @@ def build(provider: dict[str, Any]) -> str:
     data = quote(encoded, safe="")
     if len(data) > MAX_DATA_BYTES:
         raise BadInput(
-            f"provider {provider['id']!r}: the import link data is {len(data)} bytes, over the app's 64 KiB limit"
+            _("provider {id!r}: the import link data is {n} bytes, over the app's 64 KiB limit").format(
+                id=provider['id'], n=len(data))
         )
     return PREFIX + data
 
@@ -62,22 +66,27 @@ def build(provider: dict[str, Any]) -> str:
 
 def open_link(url: str, provider_id: str) -> None:
     """Hand the link to the operating system and wait until it has taken it; CherryconfError when it could not."""
-    failed = f"the operating system could not open the import link of provider {provider_id!r}"
+    failed = _("the operating system could not open the import link of provider {provider_id!r}").format(
+                 provider_id=provider_id)
     if sys.platform == "win32":
         import os
 
         try:
             os.startfile(url)
         except OSError as e:
-            raise CherryconfError(f"{failed} ({e.strerror}): is Cherry Studio installed?") from None
+            raise CherryconfError(_("{failed} ({strerror}): is Cherry Studio installed?").format(
+                                      failed=failed, strerror=e.strerror)) from None
         return
     # Waited for, so links open one after the other (click.launch starts xdg-open and says 0 whatever happens).
     opener = "open" if sys.platform == "darwin" else "xdg-open"
     try:
         done = subprocess.run([opener, url], capture_output=True, timeout=60, check=False)
     except FileNotFoundError:
-        raise CherryconfError(f"{failed}: there is no {opener}; open the link printed above by hand") from None
+        raise CherryconfError(_("{failed}: there is no {opener}; open the link printed above by hand").format(
+                                  failed=failed, opener=opener)) from None
     except subprocess.TimeoutExpired:
-        raise CherryconfError(f"{failed}: {opener} gave no answer within 60 s") from None
+        raise CherryconfError(_("{failed}: {opener} gave no answer within 60 s").format(
+            failed=failed, opener=opener)) from None
     if done.returncode != 0:
-        raise CherryconfError(f"{failed} ({opener} exited with {done.returncode}): is Cherry Studio installed?")
+        raise CherryconfError(_("{failed} ({opener} exited with {returncode}): is Cherry Studio installed?").format(
+                                  failed=failed, opener=opener, returncode=done.returncode))

@@ -14,6 +14,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _
 
 Endpoint = Literal["chat/completions", "responses", "models"]
 
@@ -46,31 +47,33 @@ def check_url(raw: str) -> str:
     """Trimmed URL if it is an http(s) URL with a host, else BadInput naming what is wrong."""
     text = raw.strip()
     if not text:
-        raise BadInput("the base URL is empty")
+        raise BadInput(_("the base URL is empty"))
     if any(c.isspace() for c in text) or any(ord(c) < 0x20 for c in text):
-        raise BadInput(f"the base URL {text!r} contains spaces or control characters")
+        raise BadInput(_("the base URL {text!r} contains spaces or control characters").format(text=text))
     try:
         parts = urlsplit(text)
     except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 address)
-        raise BadInput(f"the base URL {text!r} is not a valid URL") from None
+        raise BadInput(_("the base URL {text!r} is not a valid URL").format(text=text)) from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise BadInput(f"the base URL {text!r} must start with http:// or https://")
+        raise BadInput(_("the base URL {text!r} must start with http:// or https://").format(text=text))
     if not parts.hostname:
-        raise BadInput(f"the base URL {text!r} has no host name")
+        raise BadInput(_("the base URL {text!r} has no host name").format(text=text))
     if parts.query:
-        raise BadInput(f"the base URL {text!r} must not contain a query string (?...)")
+        raise BadInput(_("the base URL {text!r} must not contain a query string (?...)").format(text=text))
     if parts.fragment:
-        raise BadInput(f"the base URL {text!r} may end with '#' but must not contain anything after it")
+        raise BadInput(_("the base URL {text!r} may end with '#' but must not contain anything after it").format(
+                           text=text))
     try:
         parts.port  # noqa: B018  (validates the port range)
     except ValueError:
-        raise BadInput(f"the base URL {text!r} has an invalid port") from None
+        raise BadInput(_("the base URL {text!r} has an invalid port").format(text=text)) from None
     if _SECOND_SCHEME.search(text, len(parts.scheme) + 3):
         # What pasting into a pre-filled answer gives: https://hosthttps://host/v1/chat/completions.
-        raise BadInput(f"the base URL {text!r} holds a second http:// or https://: paste one URL only")
+        raise BadInput(_("the base URL {text!r} holds a second http:// or https://: paste one URL only").format(
+                           text=text))
     if not _is_base_path(parts.path):
-        raise BadInput(f"the base URL {text!r} has a path that is neither a gateway's base URL nor one of its "
-                       "endpoints (like https://host/v1 or https://host/v1/chat/completions)")
+        raise BadInput(_("the base URL {text!r} has a path that is neither a gateway's base URL nor one of its "
+                         "endpoints (like https://host/v1 or https://host/v1/chat/completions)").format(text=text))
     return text
 
 
@@ -150,7 +153,8 @@ def endpoint_for_type(provider_type: str) -> Endpoint:
     # vendor types format their URLs in their own ways, so no URL is claimed for them.
     if provider_type == "openai":
         return "chat/completions"
-    raise BadInput(f"provider type {provider_type!r} does not use the OpenAI-compatible endpoint rules")
+    raise BadInput(_("provider type {provider_type!r} does not use the OpenAI-compatible endpoint rules").format(
+                       provider_type=provider_type))
 
 
 def request_url(

@@ -11,6 +11,7 @@ from typing import Any
 from cherryconf import routing
 from cherryconf.endpoints import AppVersion
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _
 from cherryconf.profile import key_env_name
 from cherryconf.spec import default_group
 
@@ -49,13 +50,14 @@ def _as_routed(p: dict[str, Any], taken: set[str], version: AppVersion | None, n
     if doctor.needs_own_provider(p, version):
         own = doctor.own_provider(p, taken, version)
         taken.add(own["id"])
-        notes.append(f"{pid}: holds the gateway {routing.host_name(str(p.get('apiHost')))}, which Cherry Studio "
-                     f"cannot use under that id; exported as a provider of its own, {own['id']!r}")
+        notes.append(_("{pid}: holds the gateway {host}, which Cherry Studio cannot use under that id; exported "
+                       "as a provider of its own, {id!r}").format(
+            pid=pid, host=routing.host_name(str(p.get("apiHost"))), id=own["id"]))
         return own
     honoured = routing.honoured_types(pid)
     if honoured is not None and p.get("type") not in honoured:
-        notes.append(f"{pid}: exported with type {sorted(honoured)[0]}, what Cherry Studio uses for that id "
-                     f"whatever the stored type ({p.get('type')})")
+        notes.append(_("{pid}: exported with type {used}, what Cherry Studio uses for that id whatever the stored "
+                       "type ({stored})").format(pid=pid, used=sorted(honoured)[0], stored=p.get("type")))
         return {**p, "type": sorted(honoured)[0]}
     return p
 
@@ -67,12 +69,13 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         known = {str(p.get("id")) for p in providers}
         missing = [i for i in ids if i not in known]
         if missing:
-            raise BadInput(f"the store has no provider {missing[0]!r}; `cherryconf providers` lists them")
+            raise BadInput(_("the store has no provider {id!r}; `cherryconf providers` lists them").format(
+                id=missing[0]))
         chosen = [p for p in providers if str(p.get("id")) in ids]
     else:
         chosen = [p for p in providers if _exportable(p)]
     if not chosen:
-        raise BadInput("the store holds no configured provider to export")
+        raise BadInput(_("the store holds no configured provider to export"))
     notes: list[str] = []
     out = []
     taken = {str(p.get("id")) for p in providers}
@@ -83,7 +86,8 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         entry: dict[str, Any] = {"id": pid}
         name = str(p.get("name") or pid)
         if len(name) > 32:
-            notes.append(f"{pid}: name shortened to 32 characters (the app's limit for names it is given)")
+            notes.append(_("{pid}: name shortened to 32 characters (the app's limit for names it is given)").format(
+                             pid=pid))
             name = name[:32]
         entry["name"] = name
         entry["type"] = p.get("type", "openai")
@@ -92,14 +96,16 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         if key and not with_keys:
             referenced.append(key_env_name(pid))
         if not key:
-            notes.append(f"{pid}: no key in the store; set {key_env_name(pid)} before applying")
+            notes.append(_("{pid}: no key in the store; set {var} before applying").format(
+                pid=pid, var=key_env_name(pid)))
         entry["models"] = [_model(m, pid) for m in p.get("models", []) if isinstance(m, dict) and m.get("id")]
         entry.update({k: p[k] for k in _PROFILE_FIELDS if p.get(k) is not None})
         out.append(entry)
     if not with_keys:
         refs = ", ".join(referenced)
         if refs:
-            notes.append(f"keys are written as references: set {refs} where you apply it (or use --with-keys)")
+            notes.append(_("keys are written as references: set {refs} where you apply it (or use --with-keys)").format(
+                             refs=refs))
     document = {"version": 1, "providers": out}
     _check_loads(document)
     return document, notes
@@ -113,4 +119,5 @@ def _check_loads(document: dict[str, Any]) -> None:
     try:
         profile.parse(document, "export", env=refs)
     except BadInput as e:
-        raise BadInput(f"cannot export this store as a profile: {e.message.removeprefix('export: ')}") from None
+        raise BadInput(_("cannot export this store as a profile: {reason}").format(
+            reason=e.message.removeprefix("export: "))) from None

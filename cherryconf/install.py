@@ -14,6 +14,7 @@ from typing import Literal
 import psutil
 
 from cherryconf.errors import AppRunning, BadInput, StoreError
+from cherryconf.i18n import _
 from cherryconf.paths import Context
 from cherryconf.swap import NEW_SUFFIX, OLD_SUFFIX
 
@@ -74,12 +75,13 @@ def inspect(data_dir: Path, found_by: str) -> Install:
     """Describe the install in data_dir; StoreError if it holds no Cherry Studio store."""
     data_dir = data_dir.absolute()
     if not data_dir.is_dir():
-        what = "is not a directory" if data_dir.exists() else "does not exist"
+        what = _("is not a directory") if data_dir.exists() else _("does not exist")
         raise StoreError(f"{data_dir} ({found_by}) {what}.")
     kind = _store_kind(data_dir)
     if kind is None:
         raise StoreError(
-            f"{data_dir} ({found_by}) holds no Cherry Studio data (no {_LEVELDB.as_posix()}, no {_SQLITE.as_posix()})."
+            _("{data_dir} ({found_by}) holds no Cherry Studio data (no {leveldb}, no {sqlite}).").format(
+                data_dir=data_dir, found_by=found_by, leveldb=_LEVELDB.as_posix(), sqlite=_SQLITE.as_posix())
         )
     return Install(data_dir=data_dir, kind=kind, app_version=_app_version(data_dir), found_by=found_by)
 
@@ -110,10 +112,12 @@ def resolve(ctx: Context, data_dir: Path | None) -> Install:
         return installs[0]
     if installs:
         listed = "; ".join(f"{i.data_dir} ({i.found_by})" for i in installs)
-        raise BadInput(f"Found {len(installs)} Cherry Studio installs ({listed}): choose one with --data-dir.")
-    looked = ", ".join(str(path) for path, _ in _candidates(ctx))
+        raise BadInput(_("Found {n} Cherry Studio installs ({listed}): choose one with --data-dir.").format(
+                           n=len(installs), listed=listed))
+    looked = ", ".join(str(path) for path, _how in _candidates(ctx))
     skipped = "".join(f"; {problem}, skipped" for problem in ctx.custom_dir_problems())
-    raise StoreError(f"No Cherry Studio data found (looked in {looked}{skipped}): name it with --data-dir.")
+    raise StoreError(_("No Cherry Studio data found (looked in {looked}{skipped}): name it with --data-dir.").format(
+                         looked=looked, skipped=skipped))
 
 
 def running_reason(install: Install) -> str | None:
@@ -130,7 +134,8 @@ def ensure_not_running(install: Install) -> None:
     reason = running_reason(install)
     if reason is not None:
         raise AppRunning(
-            f"Cherry Studio is running ({reason}): quit it, including from the tray icon, then run this again."
+            _("Cherry Studio is running ({reason}): quit it, including from the tray icon, then run this "
+              "again.").format(reason=reason)
         )
 
 
@@ -175,7 +180,7 @@ def _leveldb_lock_reason(install: Install) -> str | None:
         held = lock_is_held(install.leveldb_dir)
     except StoreError:
         return None  # a LOCK we may not even open says nothing about the app; writing will refuse on its own
-    return f"{_LEVELDB.as_posix()}/LOCK is held" if held else None
+    return _("{leveldb}/LOCK is held").format(leveldb=_LEVELDB.as_posix()) if held else None
 
 
 def _singleton_reason(install: Install) -> str | None:
@@ -184,7 +189,7 @@ def _singleton_reason(install: Install) -> str | None:
         try:
             fd = os.open(install.data_dir / "lockfile", os.O_RDWR)
         except PermissionError:
-            return "its lockfile is open in another process"
+            return _("its lockfile is open in another process")
         except OSError:
             return None
         os.close(fd)
@@ -195,7 +200,7 @@ def _singleton_reason(install: Install) -> str | None:
         written = link.lstat().st_mtime
     except OSError:
         return None
-    host, _, pid_text = target.rpartition("-")
+    host, _sep, pid_text = target.rpartition("-")
     if not host or not pid_text.isdigit() or host != socket.gethostname():
         return None
     pid = int(pid_text)
@@ -205,7 +210,7 @@ def _singleton_reason(install: Install) -> str | None:
         return None
     if started > written + _START_TIME_SLACK:
         return None
-    return f"SingletonLock names process {pid}, which is alive"
+    return _("SingletonLock names process {pid}, which is alive").format(pid=pid)
 
 
 def _is_cherry_executable(name: str) -> bool:
@@ -220,7 +225,7 @@ def _process_reason(install: Install) -> str | None:
         if proc.pid == os.getpid() or not _is_cherry_executable(proc.info["name"] or ""):
             continue
         if _uses_data_dir(proc, proc.info["cmdline"] or [], data_dir):
-            return f"process {proc.pid} ({proc.info['name']}) uses this data directory"
+            return _("process {pid} ({name}) uses this data directory").format(pid=proc.pid, name=proc.info['name'])
     return None
 
 

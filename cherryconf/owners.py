@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from cherryconf.errors import BadInput, StoreError, WriteFailed
 from cherryconf.fsutil import atomic_write, private_dir
+from cherryconf.i18n import _
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,12 +69,12 @@ def load(ctx: Context, install: Install) -> Record:
     except FileNotFoundError:
         return Record(install=str(install.data_dir))
     except (OSError, UnicodeDecodeError) as e:
-        raise StoreError(f"cannot read cherryconf's record of owners {file} ({e})") from None
+        raise StoreError(_("cannot read cherryconf's record of owners {file} ({e})").format(file=file, e=e)) from None
     try:
         return Record.model_validate_json(text)
     except ValidationError:
-        raise StoreError(f"cherryconf's record of owners {file} is damaged: move it aside to start afresh "
-                         "(providers then count as the user's own)") from None
+        raise StoreError(_("cherryconf's record of owners {file} is damaged: move it aside to start afresh "
+                           "(providers then count as the user's own)").format(file=file)) from None
 
 
 def claim(record: Record, owner: str, wanted: list[str], in_store: Collection[str]) -> Claim:
@@ -81,8 +82,8 @@ def claim(record: Record, owner: str, wanted: list[str], in_store: Collection[st
     for pid in wanted:
         other = record.owner_of(pid)
         if other is not None and other != owner:
-            raise BadInput(f"provider {pid!r} is managed by owner {other!r}, so owner {owner!r} cannot apply it; "
-                           "remove it from one of the two profiles")
+            raise BadInput(_("provider {pid!r} is managed by owner {other!r}, so owner {owner!r} cannot apply it; "
+                             "remove it from one of the two profiles").format(pid=pid, other=other, owner=owner))
     before = record.owners.get(owner, Owned())
     remove = [pid for pid in before.added if pid not in wanted and pid in in_store]
     after = Owned(
@@ -102,4 +103,5 @@ def save(ctx: Context, install: Install, record: Record) -> None:
         private_dir(file.parent)
         atomic_write(file, (record.model_dump_json(indent=2) + "\n").encode("utf-8"))
     except OSError as e:
-        raise WriteFailed(f"could not record which providers each owner applied in {file} ({e.strerror})") from None
+        raise WriteFailed(_("could not record which providers each owner applied in {file} ({strerror})").format(
+                              file=file, strerror=e.strerror)) from None

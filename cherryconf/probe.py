@@ -21,6 +21,7 @@ import httpx
 from cherryconf import routing
 from cherryconf.endpoints import AppVersion
 from cherryconf.errors import BadInput, KeyRejected
+from cherryconf.i18n import _, ngettext
 from cherryconf.render import scrub
 
 Outcome = Literal["pass", "fail", "inconclusive"]
@@ -96,30 +97,35 @@ class VerifyReport:
         for i, e in enumerate(e for e in _ORDER if self.on(e)):
             passing = sum(r.outcome == "pass" for r in self.on(e))
             where = ENDPOINT_PATH[e]
-            counts.append(f"{passing} of {n} models answer on {where}" if i == 0 else f"{passing} of {n} on {where}")
+            counts.append((ngettext("{passing} of {n} model answers on {endpoint}",
+                                    "{passing} of {n} models answer on {endpoint}", n) if i == 0
+                           else _("{passing} of {n} on {endpoint}")).format(passing=passing, n=n, endpoint=where))
         return f"{', '.join(counts)}: {self._advice()}"
 
     def _advice(self) -> str:
         configured = self.configured_endpoint
         here = self.on(configured)
         if not here:
-            return f"the provider uses {ENDPOINT_PATH[configured]}, which was not probed"
+            return _("the provider uses {endpoint}, which was not probed").format(endpoint=ENDPOINT_PATH[configured])
         failing = self.failing_on_configured_endpoint()
         unsure = [r for r in here if r.outcome == "inconclusive"]
         if not failing:
             if unsure:
-                return f"{len(unsure)} inconclusive (timeout or network) on {ENDPOINT_PATH[configured]}: run again"
-            return f"keep type {self.provider_type}"
+                return _("{n} inconclusive (timeout or network) on {endpoint}: run again").format(
+                    n=len(unsure), endpoint=ENDPOINT_PATH[configured])
+            return _("keep type {type}").format(type=self.provider_type)
         other: ProbeEndpoint = "chat" if configured == "responses" else "responses"
         there = self.on(other)
         if there and all(r.outcome == "pass" for r in there):
             if self.routed_by_id:
-                return (f"Cherry Studio calls {ENDPOINT_PATH[configured]} for the provider id {self.provider_id!r} "
-                        "whatever its type: move the gateway to a provider of its own (cherryconf doctor --fix)")
-            return f"change type to {ENDPOINT_TYPE[other]}"
+                return (_("Cherry Studio calls {endpoint} for the provider id {id!r} whatever its type: move "
+                          "the gateway to a provider of its own (cherryconf doctor --fix)").format(
+                    endpoint=ENDPOINT_PATH[configured], id=self.provider_id))
+            return _("change type to {type}").format(type=ENDPOINT_TYPE[other])
         if all(r.reason == "bad_key" for r in failing):
-            return "the gateway refuses the API key"
-        return f"{len(failing)} fail on {ENDPOINT_PATH[configured]}, the endpoint this provider uses (see the reasons)"
+            return _("the gateway refuses the API key")
+        return _("{n} fail on {endpoint}, the endpoint this provider uses (see the reasons)").format(
+            n=len(failing), endpoint=ENDPOINT_PATH[configured])
 
 
 def verify(
@@ -138,23 +144,25 @@ def verify(
     ptype = str(provider.get("type", ""))
     host = provider.get("apiHost")
     if not isinstance(host, str) or not host.strip():
-        raise BadInput(f"provider {pid!r} has no apiHost to probe")
+        raise BadInput(_("provider {pid!r} has no apiHost to probe").format(pid=pid))
     route = routing.route(provider, app_version)
     if route.endpoint not in ("chat/completions", "responses"):
-        raise BadInput(f"provider {pid!r} (type {ptype!r}) does not send chats to an OpenAI-compatible endpoint "
-                       f"({route.why or 'the app uses another protocol for it'}), so verify cannot probe it")
+        raise BadInput(_("provider {pid!r} (type {ptype!r}) does not send chats to an OpenAI-compatible endpoint "
+                         "({why}), so verify cannot probe it").format(
+            pid=pid, ptype=ptype, why=route.why or _("the app uses another protocol for it")))
     configured: ProbeEndpoint = "chat" if route.endpoint == "chat/completions" else "responses"
     if concurrency < 1:
-        raise BadInput("concurrency must be at least 1")
+        raise BadInput(_("concurrency must be at least 1"))
     if timeout <= 0:
-        raise BadInput("the timeout must be more than 0 seconds")
+        raise BadInput(_("the timeout must be more than 0 seconds"))
     stored = [m for m in provider.get("models", []) if isinstance(m, dict) and m.get("id")]
     # By default only chat models: an embedding or rerank model fails any chat, which says nothing of the type.
     skipped = [] if models else [str(m["id"]) for m in stored if not _can_chat(m)]
     chosen = list(dict.fromkeys(models or [str(m["id"]) for m in stored if str(m["id"]) not in skipped]))
     if not chosen:
-        what = "chat models" if skipped else "models"
-        raise BadInput(f"provider {pid!r} has no {what}: name the models to probe with --model")
+        raise BadInput((_("provider {pid!r} has no chat models: name the models to probe with --model") if skipped
+                        else _("provider {pid!r} has no models: name the models to probe with --model")).format(
+            pid=pid))
     base = routing.openai_base(provider, app_version)
     urls = {"models": f"{base}/models", "chat": f"{base}/chat/completions", "responses": f"{base}/responses"}
     wanted: list[ProbeEndpoint] = ["chat", "responses"] if endpoints == "both" else [endpoints]
@@ -185,8 +193,8 @@ def list_models(
     entries, reason, detail = asyncio.run(fetch())
     if entries is None:
         if reason == "bad_key":
-            raise KeyRejected(f"the gateway rejected the key ({detail})")
-        raise BadInput(f"/models gave no model list ({detail})" if reason else detail)
+            raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=detail))
+        raise BadInput(_("/models gave no model list ({detail})").format(detail=detail) if reason else detail)
     return list(dict.fromkeys(d["id"] for d in entries))
 
 
@@ -251,7 +259,7 @@ class _Prober:
         """(model ids, endpoint hints per model, why there is no list)."""
         entries, reason, detail = await self.model_entries(client)
         if entries is None:
-            return None, {}, f"/models gave no model list ({detail})" if reason else detail
+            return None, {}, _("/models gave no model list ({detail})").format(detail=detail) if reason else detail
         hints = {d["id"]: [str(t) for t in d["supported_endpoint_types"]] for d in entries
                  if isinstance(d.get("supported_endpoint_types"), list)}
         return list(dict.fromkeys(d["id"] for d in entries)), hints, ""
@@ -263,7 +271,7 @@ class _Prober:
             async with asyncio.timeout(self.timeout):
                 resp = await client.get(self.urls["models"], headers=self.headers)
         except (TimeoutError, httpx.TimeoutException):
-            return None, None, f"/models gave no answer within {self.timeout:g} s"
+            return None, None, _("/models gave no answer within {timeout:g} s").format(timeout=self.timeout)
         except httpx.HTTPError as e:
             return None, None, f"/models: {self.scrub(_network_text(e))}"
         try:
@@ -286,7 +294,8 @@ class _Prober:
                     judged = await self.responses(client, model)
             total: float | None = round((time.perf_counter() - start) * 1000, 1)
         except (TimeoutError, httpx.TimeoutException):
-            judged, total = _Judged("inconclusive", "timeout", None, f"no answer within {self.timeout:g} s"), None
+            judged, total = _Judged("inconclusive", "timeout", None, _("no answer within {timeout:g} s").format(
+                                                                         timeout=self.timeout)), None
         except httpx.HTTPError as e:
             judged, total = _Judged("inconclusive", "network", None, _network_text(e)), None
         return ProbeResult(model, endpoint, judged.outcome, judged.reason, judged.status,
@@ -323,8 +332,8 @@ class _Prober:
                     ttft = round((time.perf_counter() - start) * 1000, 1)
                 finished = finished or finish
         if ttft is None and not finished:
-            return _Judged("fail", "no_output", 200, "the stream ended without any content or finish_reason")
-        return _Judged("pass", "ok", 200, "answered" if ttft is not None else "finished without text", ttft)
+            return _Judged("fail", "no_output", 200, _("the stream ended without any content or finish_reason"))
+        return _Judged("pass", "ok", 200, _("answered") if ttft is not None else _("finished without text"), ttft)
 
     async def responses(self, client: httpx.AsyncClient, model: str) -> _Judged:
         body = {"model": model, "input": PROMPT, "max_output_tokens": MAX_TOKENS}
@@ -340,22 +349,23 @@ class _Prober:
             data = json.loads(text)
         except ValueError:
             if not _looks_html(headers, text):
-                return _Judged("fail", "no_output", 200, "HTTP 200 but the body is not JSON")
+                return _Judged("fail", "no_output", 200, _("HTTP 200 but the body is not JSON"))
             data = None
         if data is None or (isinstance(data, dict) and data.get("error")):
             reason, detail = self.classify(200, headers, text)
             return _Judged("fail", reason, 200, detail)
         if has_output(data):
             return _Judged("pass", "ok", 200, "answered")
-        return _Judged("fail", "no_output", 200, "HTTP 200 but the answer holds no output")
+        return _Judged("fail", "no_output", 200, _("HTTP 200 but the answer holds no output"))
 
     def failure(self, resp: httpx.Response, text: str) -> _Judged:
         status = resp.status_code
         if resp.is_redirect:
             where = _origin(urljoin(str(resp.url), resp.headers.get("location", "")))
-            elsewhere = "" if where == self.origin else ", another host"
+            elsewhere = "" if where == self.origin else _(", another host")
             return _Judged("fail", "redirect", status,
-                           f"HTTP {status}: redirects to {where}{elsewhere}; not followed, is the base URL right?")
+                           _("HTTP {status}: redirects to {where}{elsewhere}; not followed, is the base URL "
+                             "right?").format(status=status, where=where, elsewhere=elsewhere))
         reason, detail = self.classify(status, resp.headers, text)
         return _Judged("inconclusive" if reason in _INCONCLUSIVE else "fail", reason, status, detail)
 
@@ -372,7 +382,8 @@ class _Prober:
         if not _is_json(headers, text) and _looks_html(headers, text):
             title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
             page = f" ({' '.join(title.group(1).split())[:60]})" if title else ""
-            return "html_not_json", f"HTTP {status}: an HTML page{page}, not JSON: is the base URL right?"
+            return "html_not_json", _("HTTP {status}: an HTML page{page}, not JSON: is the base URL right?").format(
+                                        status=status, page=page)
         if status == 401:
             return "bad_key", detail
         if "no channel" in low or "无可用渠道" in text or "no available channel" in low or (
@@ -442,7 +453,7 @@ def _error_message(text: str) -> str:
 def _network_text(e: httpx.HTTPError) -> str:
     """What went wrong on the wire, without the URL (the caller knows it) and without a traceback."""
     cause = str(e) or type(e).__name__
-    return f"network error: {cause}"[:_DETAIL_CHARS]
+    return _("network error: {cause}").format(cause=cause)[:_DETAIL_CHARS]
 
 
 async def _read_limited(resp: httpx.Response) -> str:

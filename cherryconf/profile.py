@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from cherryconf import routing, schema
 from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _
 from cherryconf.spec import (
     OWNER_PATTERN,
     Profile,
@@ -73,13 +74,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
-    for key_node, _ in node.value:
+    for key_node, _value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if not isinstance(key, Hashable):
-            raise yaml.constructor.ConstructorError(None, None, "a list or mapping as a key", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(None, None, _("a list or mapping as a key"), key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, _("duplicate key {key!r}").format(key=key), key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
@@ -93,19 +94,20 @@ def _read_yaml(path: Path) -> Any:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise BadInput(f"{path}: no such file") from None
+        raise BadInput(_("{path}: no such file").format(path=path)) from None
     except OSError as e:
-        raise BadInput(f"{path}: cannot read it ({e.strerror})") from None
+        raise BadInput(_("{path}: cannot read it ({strerror})").format(path=path, strerror=e.strerror)) from None
     if path.is_dir():
-        raise BadInput(f"{path}: is a directory, not a profile")
+        raise BadInput(_("{path}: is a directory, not a profile").format(path=path))
     if size > MAX_PROFILE_BYTES:
-        raise BadInput(f"{where}: {size} bytes is too large for a profile (at most {MAX_PROFILE_BYTES})")
+        raise BadInput(_("{where}: {size} bytes is too large for a profile (at most {max_profile_bytes})").format(
+                           where=where, size=size, max_profile_bytes=MAX_PROFILE_BYTES))
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
-        raise BadInput(f"{where}: not UTF-8 text (byte {e.start})") from None
+        raise BadInput(_("{where}: not UTF-8 text (byte {start})").format(where=where, start=e.start)) from None
     except OSError as e:
-        raise BadInput(f"{path}: cannot read it ({e.strerror})") from None
+        raise BadInput(_("{path}: cannot read it ({strerror})").format(path=path, strerror=e.strerror)) from None
     return parse_yaml(text, where)
 
 
@@ -136,17 +138,20 @@ def _check_nodes(root: yaml.Node, where: str) -> None:
             children = _children(node)
             sizes[key] = 1 + sum(sizes[id(c)] for c in children)
             if sizes[key] > MAX_VALUES:
-                raise BadInput(f"{where}: more than {MAX_VALUES} values once YAML aliases are expanded; not a profile")
+                raise BadInput(_("{where}: more than {max_values} values once YAML aliases are expanded; not a "
+                                 "profile").format(where=where, max_values=MAX_VALUES))
             continue
         if key in open_nodes:
-            raise BadInput(f"{where}: a YAML alias refers to a value that contains it; not a profile")
+            raise BadInput(_("{where}: a YAML alias refers to a value that contains it; not a profile").format(
+                               where=where))
         if key in sizes:
             aliases += 1
             if aliases > MAX_ALIASES:
-                raise BadInput(f"{where}: more than {MAX_ALIASES} YAML aliases; not a profile")
+                raise BadInput(_("{where}: more than {max_aliases} YAML aliases; not a profile").format(
+                                   where=where, max_aliases=MAX_ALIASES))
             continue
         if depth > MAX_DEPTH:
-            raise BadInput(f"{where}: nested too deeply to be a profile")
+            raise BadInput(_("{where}: nested too deeply to be a profile").format(where=where))
         if isinstance(node, yaml.ScalarNode):
             _check_scalar(node, where)
             sizes[key] = 1
@@ -168,10 +173,11 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def _check_scalar(node: yaml.ScalarNode, where: str) -> None:
     at = f"line {node.start_mark.line + 1}: " if node.start_mark else ""
     if len(node.value) > MAX_SCALAR:
-        raise BadInput(f"{where}: {at}a value of {len(node.value)} characters is too long for a profile "
-                       f"(at most {MAX_SCALAR})")
+        raise BadInput(_("{where}: {at}a value of {n} characters is too long for a profile (at most "
+                         "{max})").format(where=where, at=at, n=len(node.value), max=MAX_SCALAR))
     if node.tag == _INT_TAG and sum(c.isdigit() for c in node.value) > MAX_DIGITS:
-        raise BadInput(f"{where}: {at}a number of more than {MAX_DIGITS} digits is not one Cherry Studio can hold")
+        raise BadInput(_("{where}: {at}a number of more than {max} digits is not one Cherry Studio can "
+                         "hold").format(where=where, at=at, max=MAX_DIGITS))
 
 
 def _check_numbers(data: Any, where: str) -> None:
@@ -184,11 +190,11 @@ def _check_numbers(data: Any, where: str) -> None:
         elif isinstance(value, list):
             stack.extend((v, [*loc, i]) for i, v in enumerate(value))
         elif isinstance(value, float) and not math.isfinite(value):
-            raise BadInput(f"{where}: {schema.format_location(loc) or '(top level)'}: input should be a finite "
-                           "number")
+            raise BadInput(_("{where}: {loc}: input should be a finite number").format(
+                where=where, loc=schema.format_location(loc) or _("(top level)")))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-            raise BadInput(f"{where}: {schema.format_location(loc) or '(top level)'}: {value} is too large for a "
-                           "number Cherry Studio holds exactly")
+            raise BadInput(_("{where}: {loc}: {value} is too large for a number Cherry Studio holds exactly").format(
+                where=where, loc=schema.format_location(loc) or _("(top level)"), value=value))
 
 
 def parse_yaml(text: str, where: str) -> Any:
@@ -196,8 +202,9 @@ def parse_yaml(text: str, where: str) -> Any:
         loader = _UniqueKeyLoader(text)
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
-        raise BadInput(f"{where}: line {line}: a character that YAML does not allow (#x{e.character:04x}, "
-                       "a control character or a lone surrogate); remove it") from None
+        raise BadInput(_("{where}: line {line}: a character that YAML does not allow (#x{character:04x}, a control "
+                         "character or a lone surrogate); remove it").format(
+                           where=where, line=line, character=e.character)) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -205,16 +212,16 @@ def parse_yaml(text: str, where: str) -> Any:
         _check_nodes(node, where)
         data = loader.construct_document(node)
     except RecursionError:
-        raise BadInput(f"{where}: nested too deeply to be a profile") from None
+        raise BadInput(_("{where}: nested too deeply to be a profile").format(where=where)) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = ", ".join(part for part in (e.context, e.problem) if part) or "invalid YAML"
+        at = _("line {line}, column {column}: ").format(line=mark.line + 1, column=mark.column + 1) if mark else ""
+        problem = ", ".join(part for part in (e.context, e.problem) if part) or _("invalid YAML")
         if "'\\t'" in problem:
-            problem = "a tab character; YAML is indented with spaces, never tabs"
+            problem = _("a tab character; YAML is indented with spaces, never tabs")
         raise BadInput(f"{where}: {at}{problem}") from None
     except yaml.YAMLError as e:
-        raise BadInput(f"{where}: invalid YAML ({e})") from None
+        raise BadInput(_("{where}: invalid YAML ({error})").format(where=where, error=e)) from None
     finally:
         loader.dispose()
     _check_numbers(data, where)
@@ -228,8 +235,9 @@ def expand_env(value: Any, env: Mapping[str, str], loc: list[str | int], problem
         def sub(m: re.Match[str]) -> str:
             name = m.group(1) or m.group(2)
             if name not in env or not env[name].strip():
-                problems.append(f"{schema.format_location(loc)}: environment variable {name} is "
-                                f"{'not set' if name not in env else 'empty'}")
+                problems.append((_("{loc}: environment variable {name} is not set") if name not in env
+                                 else _("{loc}: environment variable {name} is empty")).format(
+                    loc=schema.format_location(loc), name=name))
                 return m.group(0)  # left as written, so validation does not report the same place again
             return env[name]
 
@@ -249,24 +257,24 @@ def _refused(where: str, problems: list[str]) -> BadInput:
     """One sentence naming every problem (up to MAX_PROBLEMS), each with its location."""
     shown = "; ".join(problems[:MAX_PROBLEMS])
     more = len(problems) - MAX_PROBLEMS
-    return BadInput(f"{where}: {shown}" + (f"; and {more} more" if more > 0 else ""))
+    return BadInput(f"{where}: {shown}" + (_("; and {more} more").format(more=more) if more > 0 else ""))
 
 
 _PYDANTIC_MESSAGES = {
-    "missing": "required",
-    "extra_forbidden": "unknown field",
-    "string_too_short": "must not be empty",
-    "too_short": "must not be empty",
-    "model_type": "must be a mapping of fields",
-    "dict_type": "must be a mapping",
+    "missing": _("required"),
+    "extra_forbidden": _("unknown field"),
+    "string_too_short": _("must not be empty"),
+    "too_short": _("must not be empty"),
+    "model_type": _("must be a mapping of fields"),
+    "dict_type": _("must be a mapping"),
 }
 # Messages that depend on the field as well as the kind of error.
 _FIELD_MESSAGES = {
-    ("version", "literal_error"): "must be 1, the only profile format there is so far",
-    ("defaultModel", "string_pattern_mismatch"): "must be <provider id>/<model id>, like gw/gpt-4.1",
-    ("id", "string_pattern_mismatch"): "must not contain spaces",
+    ("version", "literal_error"): _("must be 1, the only profile format there is so far"),
+    ("defaultModel", "string_pattern_mismatch"): _("must be <provider id>/<model id>, like gw/gpt-4.1"),
+    ("id", "string_pattern_mismatch"): _("must not contain spaces"),
     ("owner", "string_pattern_mismatch"):
-        "must be a name of letters, digits, '.', '_' and '-' (at most 64), like it-dept",
+        _("must be a name of letters, digits, '.', '_' and '-' (at most 64), like it-dept"),
 }
 _UNION_BRANCHES = ("str", "ProfileModel")
 
@@ -291,11 +299,11 @@ def _pydantic_problems(e: ValidationError, prefix: tuple[str | int, ...] = ()) -
         message = _PYDANTIC_MESSAGES.get(err["type"], err["msg"][:1].lower() + err["msg"][1:])
         message = _FIELD_MESSAGES.get((str(at[-1]) if at else "", err["type"]), message)
         if err["type"] in ("string_type", "model_type") and err["loc"] and is_branch(err["loc"][-1]):
-            message = "a model is a model id or a mapping with an id"  # neither branch of `id | {id: ...}` fits
+            message = _("a model is a model id or a mapping with an id")  # neither branch of `id | {id: ...}` fits
         if err["type"] == "extra_forbidden":
             message += _did_you_mean(at)
-        problems[at] = f"{schema.format_location([*prefix, *at]) or '(top level)'}: {message}"
-    return list(problems.values()) or ["(top level): invalid profile"]
+        problems[at] = f"{schema.format_location([*prefix, *at]) or _('(top level)')}: {message}"
+    return list(problems.values()) or [_("(top level): invalid profile")]
 
 
 def _did_you_mean(at: tuple[str | int, ...]) -> str:
@@ -310,7 +318,7 @@ def _did_you_mean(at: tuple[str | int, ...]) -> str:
     name = str(at[-1])
     by_lower = {k.lower(): k for k in known}
     close = [by_lower[name.lower()]] if name.lower() in by_lower else difflib.get_close_matches(name, known, 1, 0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
+    return " " + _("(did you mean {name}?)").format(name=close[0]) if close else ""
 
 
 def _expand_models(provider: ProfileProvider) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -354,12 +362,14 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
 
     default_model = None
     if profile.defaultModel:
-        provider_id, _, model_id = profile.defaultModel.partition("/")
+        provider_id, _sep, model_id = profile.defaultModel.partition("/")
         patch = next((x for x in patches if x.id == provider_id), None)
         if provider_id not in seen:
-            problems.append(f"defaultModel: no provider {provider_id!r} in this profile")
+            problems.append(_("defaultModel: no provider {provider_id!r} in this profile").format(
+                                provider_id=provider_id))
         elif patch is not None and model_id not in {m["id"] for m in patch.models}:
-            problems.append(f"defaultModel: provider {provider_id!r} lists no model {model_id!r}")
+            problems.append(_("defaultModel: provider {provider_id!r} lists no model {model_id!r}").format(
+                                provider_id=provider_id, model_id=model_id))
         default_model = (provider_id, model_id)
     if problems:
         raise _refused(where, problems)
@@ -372,7 +382,7 @@ def _provider_problems(p: ProfileProvider, i: int, seen: set[str], app_version: 
     loc = f"providers[{i}]"
     problems: list[str] = []
     if p.id in seen:
-        problems.append(f"{loc}.id: {p.id!r} is used by an earlier provider too")
+        problems.append(_("{loc}.id: {id!r} is used by an earlier provider too").format(loc=loc, id=p.id))
     try:
         routing.check_type_honoured(p.id, p.type)
     except BadInput as e:
@@ -384,15 +394,15 @@ def _provider_problems(p: ProfileProvider, i: int, seen: set[str], app_version: 
         problems.append(f"{loc}.apiHost: {e.message}")
     key = p.apiKey.strip()
     if not key:
-        problems.append(f"{loc}.apiKey: must not be empty")
+        problems.append(_("{loc}.apiKey: must not be empty").format(loc=loc))
     elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
-        problems.append(f"{loc}.apiKey: contains a line break or another control character")
+        problems.append(_("{loc}.apiKey: contains a line break or another control character").format(loc=loc))
     models, model_updates = _expand_models(p)
     first_at: dict[str, int] = {}
     for j, m in enumerate(models):
         if m["id"] in first_at:
-            problems.append(f"{loc}.models[{j}].id: model {m['id']!r} is listed twice "
-                            f"(also models[{first_at[m['id']]}])")
+            problems.append(_("{loc}.models[{j}].id: model {id!r} is listed twice (also models[{first}])").format(
+                loc=loc, j=j, id=m["id"], first=first_at[m["id"]]))
         first_at.setdefault(m["id"], j)
     fields = p.model_dump(include=set(_PROVIDER_FIELDS) & p.model_fields_set, exclude_none=True)
     fields["apiHost"] = api_host
@@ -419,15 +429,17 @@ def _provider_problems(p: ProfileProvider, i: int, seen: set[str], app_version: 
     return ProviderPatch(p.id, fields, models, model_updates, p.replaceModels, new_provider)
 
 
-_YAML_KINDS: dict[type, str] = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+_YAML_KINDS: dict[type, str] = {list: _("a list"), str: _("a string"), int: _("a number"), float: _("a number"),
+                                bool: _("a boolean")}
 
 
 def parse(data: Any, where: str, env: Mapping[str, str] | None, app_version: AppVersion | None = None
           ) -> LoadedProfile:
     """Validate a profile document; `env` expands its references (None: the values are meant literally)."""
     if not isinstance(data, dict):
-        found = "an empty file" if data is None else f"a {_YAML_KINDS.get(type(data), type(data).__name__)}"
-        raise BadInput(f"{where}: a profile is a mapping with 'version' and 'providers', not {found}")
+        found = _("an empty file") if data is None else _YAML_KINDS.get(type(data), type(data).__name__)
+        raise BadInput(_("{where}: a profile is a mapping with 'version' and 'providers', not {found}").format(
+                           where=where, found=found))
     problems: list[str] = []
     if env is not None:
         data = expand_env(data, env, [], problems)
@@ -450,9 +462,9 @@ def with_owner(loaded: LoadedProfile, owner: str | None) -> LoadedProfile:
     if owner is None:
         return loaded
     if not re.fullmatch(OWNER_PATTERN, owner):
-        raise BadInput(f"--owner {owner!r} must be a name of letters, digits, '.', '_' and '-' (at most 64), "
-                       "like it-dept")
+        raise BadInput(_("--owner {owner!r} must be a name of letters, digits, '.', '_' and '-' (at most 64), like "
+                         "it-dept").format(owner=owner))
     if loaded.owner not in (None, owner):
-        raise BadInput(f"{loaded.source} belongs to owner {loaded.owner!r}, not {owner!r}: leave out --owner or "
-                       "change the profile's owner")
+        raise BadInput(_("{source} belongs to owner {owner!r}, not {owner2!r}: leave out --owner or change the "
+                         "profile's owner").format(source=loaded.source, owner=loaded.owner, owner2=owner))
     return dataclasses.replace(loaded, owner=owner)

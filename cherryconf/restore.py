@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from cherryconf import backup, faults, plan, runlock
 from cherryconf.errors import BadInput, StoreError, WriteFailed
+from cherryconf.i18n import _
 from cherryconf.install import ensure_not_running
 from cherryconf.stores import open_store
 
@@ -40,9 +41,9 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
     backup.verify(chosen)
     why = backup.check_compatible(chosen, install)
     if why and chosen.manifest.store_kind != install.kind:
-        raise BadInput(f"{why}, so it cannot be restored there, not even with --force")
+        raise BadInput(_("{why}, so it cannot be restored there, not even with --force").format(why=why))
     if why and not force:
-        raise BadInput(f"{why}; add --force to restore it there anyway")
+        raise BadInput(_("{why}; add --force to restore it there anyway").format(why=why))
     store = open_store(install)
     restored = open_store(install, chosen.files_dir).read().providers
     try:
@@ -75,13 +76,14 @@ def execute(ctx: Context, rp: RestorePlan, keep: int = backup.DEFAULT_KEEP) -> R
             rp.store.replace_with(rp.backup.files_dir)
         except OSError as e:
             # replace_with leaves the store as it was when it fails (a full disk, a read-only directory).
-            raise WriteFailed(f"could not write {rp.store.root} ({e.strerror}); the store was left as it was, "
-                              f"and its state is also in backup {pre.id}") from None
+            raise WriteFailed(_("could not write {root} ({strerror}); the store was left as it was, and its state is "
+                                "also in backup {id}").format(root=rp.store.root, strerror=e.strerror,
+                                                              id=pre.id)) from None
         bad = backup.matches(rp.backup, rp.store.root)
         if bad is not None:
             raise StoreError(
-                f"after restoring, {bad} does not match backup {rp.backup.id}; "
-                f"the state from before is in backup {pre.id}"
+                _("after restoring, {bad} does not match backup {id}; the state from before is in backup "
+                  "{before}").format(bad=bad, id=rp.backup.id, before=pre.id)
             )
         faults.step("restore checked")
     return Restored(rp, pre)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from cherryconf.endpoints import AppVersion, base_url, check_url
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _
 
 # What a chat goes to: an OpenAI-compatible endpoint, or the vendor protocol the app switches to.
 ChatEndpoint = Literal["chat/completions", "responses", "messages", "generateContent"]
@@ -105,7 +106,7 @@ def _aihubmix(host: str, model_id: str | None, version: AppVersion | None) -> Ro
                      f"{_no_v1(host)}/gemini/v1beta/models/{model_id}:streamGenerateContent?alt=sse", True)
     if model_id is None or model.startswith(("gpt", "o1", "o3", "o4", "chatgpt")):
         return _plain(host, "responses", version, by_id=True)
-    return Route(None, None, True, "the AiHubMix provider picks the protocol per model")
+    return Route(None, None, True, _("the AiHubMix provider picks the protocol per model"))
 
 
 def route(provider: Mapping[str, Any], app_version: AppVersion | None = None, model_id: str | None = None) -> Route:
@@ -114,7 +115,7 @@ def route(provider: Mapping[str, Any], app_version: AppVersion | None = None, mo
     ptype = str(provider.get("type", ""))
     host = provider.get("apiHost")
     if not isinstance(host, str) or not host.strip():
-        return Route(None, None, False, "no apiHost")
+        return Route(None, None, False, _("no apiHost"))
     if _id_routing(app_version):
         if pid in _RESPONSES_IDS:
             return _plain(host, "responses", app_version, by_id=True)
@@ -125,12 +126,13 @@ def route(provider: Mapping[str, Any], app_version: AppVersion | None = None, mo
         if pid in _NO_V1_IDS and (pid == "perplexity" or ptype == "openai"):
             return Route("chat/completions", f"{openai_base(provider, app_version)}/chat/completions", True)
         if pid in _OTHER_SDK_IDS:
-            return Route(None, None, True, f"Cherry Studio uses its own client for the id {pid!r}")
+            return Route(None, None, True, _("Cherry Studio uses its own client for the id {pid!r}").format(pid=pid))
     if ptype == "openai":
         return _plain(host, "chat/completions", app_version)
     if ptype == "openai-response":
         return _plain(host, "responses", app_version)
-    return Route(None, None, False, f"type {ptype!r} does not use the OpenAI-compatible endpoints")
+    return Route(None, None, False, _("type {ptype!r} does not use the OpenAI-compatible endpoints").format(
+                                        ptype=ptype))
 
 
 def openai_base(provider: Mapping[str, Any], app_version: AppVersion | None = None) -> str:
@@ -164,11 +166,12 @@ def check_type_honoured(provider_id: str, provider_type: str) -> None:
     if honoured is None or provider_type in honoured:
         return
     calls = route({"id": provider_id, "type": provider_type, "apiHost": "https://gateway.example"}).endpoint
-    where = f"/{calls}" if calls in ("responses", "chat/completions") else "its own client"
+    where = f"/{calls}" if calls in ("responses", "chat/completions") else _("its own client")
     raise BadInput(
-        f"Cherry Studio sends chats of the provider id {provider_id!r} to {where} whatever its type, so type "
-        f"{provider_type!r} would be ignored; give your provider an id of its own (such as 'my-gateway'), or "
-        f"use type {sorted(honoured)[0]!r} to configure the app's own {provider_id!r} provider"
+        _("Cherry Studio sends chats of the provider id {provider_id!r} to {where} whatever its type, so type "
+          "{provider_type!r} would be ignored; give your provider an id of its own (such as 'my-gateway'), or use "
+          "type {honoured!r} to configure the app's own {provider_id!r} provider").format(
+            provider_id=provider_id, where=where, provider_type=provider_type, honoured=sorted(honoured)[0])
     )
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from cherryconf.errors import BadInput, Busy, StoreError
 from cherryconf.fsutil import private_dir
+from cherryconf.i18n import _
 
 if TYPE_CHECKING:
     from cherryconf.install import Install
@@ -46,7 +47,8 @@ def _wait(ctx: Context) -> float:
     except ValueError:
         wait = -1.0
     if not 0 <= wait <= 86400:
-        raise BadInput(f"CHERRYCONF_LOCK_WAIT must be a number of seconds from 0 to 86400, not {text!r}")
+        raise BadInput(_("CHERRYCONF_LOCK_WAIT must be a number of seconds from 0 to 86400, not {text!r}").format(
+                           text=text))
     return wait
 
 
@@ -56,7 +58,8 @@ def _try_lock(path: Path) -> int | None:
         private_dir(path.parent)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as e:
-        raise StoreError(f"cannot open cherryconf's lock file {path} ({e.strerror})") from None
+        raise StoreError(_("cannot open cherryconf's lock file {path} ({strerror})").format(
+                             path=path, strerror=e.strerror)) from None
     try:
         if sys.platform == "win32":
             import msvcrt
@@ -81,7 +84,7 @@ def _holder(path: Path) -> str:
         pid = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return ""
-    return f" (process {pid})" if pid.isdigit() else ""
+    return " " + _("(process {pid})").format(pid=pid) if pid.isdigit() else ""
 
 
 @contextlib.contextmanager
@@ -114,8 +117,8 @@ def hold(ctx: Context, install: Install) -> Iterator[None]:
     deadline = time.monotonic() + _wait(ctx)
     while (fd := _try_lock(path)) is None:
         if time.monotonic() >= deadline:
-            raise Busy(f"another cherryconf{_holder(path)} is writing to {install.data_dir}; "
-                       "wait for it to finish, then run this again")
+            raise Busy(_("another cherryconf{holder} is writing to {data_dir}; wait for it to finish, then run this "
+                         "again").format(holder=_holder(path), data_dir=install.data_dir))
         time.sleep(_POLL_S)
     with _keep(path, fd):
         yield

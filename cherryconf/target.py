@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from cherryconf import profile
 from cherryconf.endpoints import AppVersion
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _
 
 if TYPE_CHECKING:
     from cherryconf.install import Install
@@ -23,10 +24,12 @@ def find(providers: list[dict[str, Any]], wanted: str) -> dict[str, Any]:
     exact_id = [p for p in providers if p.get("id") == wanted]
     found = exact_id or named(lambda v: v == wanted) or named(lambda v: v.casefold() == wanted.casefold())
     if not found:
-        raise BadInput(f"the store has no provider with the id or name {wanted!r}: `cherryconf providers` lists them")
+        raise BadInput(_("the store has no provider with the id or name {wanted!r}: `cherryconf providers` lists "
+                         "them").format(wanted=wanted))
     if len(found) > 1:
         ids = ", ".join(repr(p.get("id")) for p in found)
-        raise BadInput(f"several providers are called {wanted!r} ({ids}): give the id with --provider")
+        raise BadInput(_("several providers are called {wanted!r} ({ids}): give the id with --provider").format(
+                           wanted=wanted, ids=ids))
     return found[0]
 
 
@@ -54,8 +57,10 @@ def from_profile(path: Path, provider_id: str | None, app_version: AppVersion | 
     if provider_id is not None:
         patches = [p for p in patches if p.id == provider_id]
         if not patches:
-            raise BadInput(f"{loaded.source}: no provider {provider_id!r} in this profile")
+            raise BadInput(_("{source}: no provider {provider_id!r} in this profile").format(
+                               source=loaded.source, provider_id=provider_id))
     if len(patches) > 1:
         ids = ", ".join(p.id for p in patches)
-        raise BadInput(f"{loaded.source} has several providers ({ids}): choose one with --provider ID")
+        raise BadInput(_("{source} has several providers ({ids}): choose one with --provider ID").format(
+                           source=loaded.source, ids=ids))
     return patches[0].new_provider

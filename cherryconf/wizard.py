@@ -242,7 +242,7 @@ class Wizard:
                 "install", "select", "Several Cherry Studio installs found; which one?",
                 [Choice(f"{i.data_dir} ({i.kind}, {i.found_by})", i) for i in found]))
             return chosen
-        looked = ", ".join(str(d) for d, _ in [*self.ctx.custom_user_data_dirs(),
+        looked = ", ".join(str(d) for d, _how in [*self.ctx.custom_user_data_dirs(),
                                                 *self.ctx.default_user_data_dirs()])
         self.say(f"No Cherry Studio data found (looked in {looked}).")
         if not self._ask(Question("use_link", "confirm",
@@ -585,7 +585,7 @@ class Wizard:
             results = self.check_models(d.provider_doc(), d.models, d.version)
         for model, ok, reason in results:
             self.say(f"  {'ok  ' if ok else 'FAIL'} {model}{'' if ok else ': ' + self._scrub(reason)}")
-        failed = [m for m, ok, _ in results if not ok]
+        failed = [m for m, ok, _reason in results if not ok]
         if not failed:
             return
         if len(failed) == len(results):
