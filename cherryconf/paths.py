@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from cherryconf.i18n import _
+
 __all__ = ["BOOT_CONFIG_NAME", "LEGACY_CONFIG_NAME", "Context", "System"]
 
 System = Literal["linux", "darwin", "windows"]
 
 # Electron names userData after package.json "name" (not electron-builder's productName "Cherry Studio");
 # unpackaged development builds append "Dev".
-_APP_DIR_NAMES = (("CherryStudio", "default location"), ("CherryStudioDev", "default location of development builds"))
+_APP_DIR_NAMES = (("CherryStudio", _("default "
+                                     "location")), ("CherryStudioDev", _("default location of development builds")))
 
 # Both files live under ~/.cherrystudio, outside userData, because they decide where userData is.
 LEGACY_CONFIG_NAME = "~/.cherrystudio/config/config.json"  # 1.x appDataPath
@@ -126,15 +129,15 @@ def _read_json_object(path: Path, name: str, problems: list[str]) -> dict[str, o
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{name} could not be read ({exc})")
+        problems.append(_("{name} could not be read ({exc})").format(name=name, exc=exc))
         return None
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        problems.append(f"{name} is not valid JSON")
+        problems.append(_("{name} is not valid JSON").format(name=name))
         return None
     if not isinstance(data, dict):
-        problems.append(f"{name} does not hold a JSON object")
+        problems.append(_("{name} does not hold a JSON object").format(name=name))
         return None
     return data
 
@@ -144,14 +147,14 @@ def _add_dir(value: str, why: str, where: str, found: _Found, problems: list[str
     if path.is_absolute():
         found.append((path, why))
     else:
-        problems.append(f"{where} names {value!r}, which is not an absolute path")
+        problems.append(_("{where} names {value!r}, which is not an absolute path").format(where=where, value=value))
 
 
 def _add_portable(exe: str, where: str, found: _Found) -> None:
     # Without a usable configured directory the portable build keeps its data in <exe dir>/data.
     exe_path = Path(exe)
     if exe_path.name.lower() == _PORTABLE_EXE_NAME and exe_path.is_absolute():
-        found.append((exe_path.parent / "data", f"portable build {exe} (from {where})"))
+        found.append((exe_path.parent / "data", _("portable build {exe} (from {where})").format(exe=exe, where=where)))
 
 
 def _scan_boot_config(path: Path, found: _Found, problems: list[str]) -> None:
@@ -162,13 +165,16 @@ def _scan_boot_config(path: Path, found: _Found, problems: list[str]) -> None:
     if mapping is None:
         return
     if not isinstance(mapping, dict):
-        problems.append(f"{BOOT_CONFIG_NAME} key {_BOOT_CONFIG_KEY} is not a map of executable to directory")
+        problems.append(_("{boot_config_name} key {boot_config_key} is not a map of executable to directory").format(
+                            boot_config_name=BOOT_CONFIG_NAME, boot_config_key=_BOOT_CONFIG_KEY))
         return
     for exe, data_dir in mapping.items():
         if not isinstance(data_dir, str) or not data_dir:
-            problems.append(f"{BOOT_CONFIG_NAME} entry for {exe} is not a directory path")
+            problems.append(_("{boot_config_name} entry for {exe} is not a directory path").format(
+                                boot_config_name=BOOT_CONFIG_NAME, exe=exe))
             continue
-        why = f"custom data directory in {BOOT_CONFIG_NAME} for {exe}"
+        why = _("custom data directory in {boot_config_name} for {exe}").format(
+                  boot_config_name=BOOT_CONFIG_NAME, exe=exe)
         _add_dir(data_dir, why, BOOT_CONFIG_NAME, found, problems)
         _add_portable(exe, BOOT_CONFIG_NAME, found)
 
@@ -182,17 +188,21 @@ def _scan_legacy_config(path: Path, found: _Found, problems: list[str]) -> None:
         return
     if isinstance(value, str):
         # The old form, applied to every executable.
-        _add_dir(value, f"custom data directory in {LEGACY_CONFIG_NAME}", LEGACY_CONFIG_NAME, found, problems)
+        _add_dir(value, _("custom data directory in {legacy_config_name}").format(
+                            legacy_config_name=LEGACY_CONFIG_NAME), LEGACY_CONFIG_NAME, found, problems)
         return
     if not isinstance(value, list):
-        problems.append(f"{LEGACY_CONFIG_NAME} appDataPath is neither a path nor a list")
+        problems.append(_("{legacy_config_name} appDataPath is neither a path nor a list").format(
+                            legacy_config_name=LEGACY_CONFIG_NAME))
         return
     for index, entry in enumerate(value):
         exe = entry.get("executablePath") if isinstance(entry, dict) else None
         data_dir = entry.get("dataPath") if isinstance(entry, dict) else None
         if not isinstance(exe, str) or not isinstance(data_dir, str) or not data_dir:
-            problems.append(f"{LEGACY_CONFIG_NAME} appDataPath entry {index} lacks executablePath or dataPath")
+            problems.append(_("{legacy_config_name} appDataPath entry {index} lacks executablePath or dataPath").format(
+                                legacy_config_name=LEGACY_CONFIG_NAME, index=index))
             continue
-        why = f"custom data directory in {LEGACY_CONFIG_NAME} for {exe}"
+        why = _("custom data directory in {legacy_config_name} for {exe}").format(
+                  legacy_config_name=LEGACY_CONFIG_NAME, exe=exe)
         _add_dir(data_dir, why, LEGACY_CONFIG_NAME, found, problems)
         _add_portable(exe, LEGACY_CONFIG_NAME, found)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _
 from cherryconf.profile import ProviderPatch
 
 Action = Literal["add", "update", "remove", "unchanged"]
@@ -69,7 +70,7 @@ def _merge_models(existing: list[dict[str, Any]], patch: ProviderPatch) -> list[
             merged.append({**m, **wanted[mid][1]})
         elif not patch.replace_models:
             merged.append(m)
-    merged += [copy.deepcopy(full) for mid, (full, _) in wanted.items() if mid not in by_id]
+    merged += [copy.deepcopy(full) for mid, (full, _rest) in wanted.items() if mid not in by_id]
     return merged
 
 
@@ -121,13 +122,14 @@ def _check_refs(
             continue
         if key[0] not in remaining:
             raise BadInput(
-                f"provider {key[0]!r} would be removed (its owner's profile no longer lists it), but Cherry "
-                f"Studio's {setting} uses its model {key[1]!r}; choose another model in the app first, or keep "
-                "the provider in the profile"
+                _("provider {value!r} would be removed (its owner's profile no longer lists it), but Cherry Studio's "
+                  "{setting} uses its model {value2!r}; choose another model in the app first, or keep the provider "
+                  "in the profile").format(value=key[0], setting=setting, value2=key[1])
             )
         raise BadInput(
-            f"replaceModels would remove model {key[1]!r} of provider {key[0]!r}, which Cherry Studio's "
-            f"{setting} uses; keep it in the profile's models or choose another model in the app first"
+            _("replaceModels would remove model {value!r} of provider {value2!r}, which Cherry Studio's {setting} "
+              "uses; keep it in the profile's models or choose another model in the app first").format(
+                value=key[1], value2=key[0], setting=setting)
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _
 from cherryconf.profile import parse_yaml
 from cherryconf.resources import data_dir
 
@@ -41,7 +42,7 @@ def presets() -> list[Preset]:
     for path in sorted(data_dir("templates").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         first = text.splitlines()[0].lstrip("# ").strip() if text.startswith("#") else path.stem
-        title, _, description = first.partition(": ")
+        title, _sep, description = first.partition(": ")
         doc = parse_yaml(text, path.name)
         found.append(Preset(path.stem, title, description, doc["providers"][0]))
     return sorted(found, key=lambda p: (p.is_blank, p.key))
@@ -52,4 +53,4 @@ def get(key: str) -> Preset:
         if p.key == key:
             return p
     names = ", ".join(p.key for p in presets())
-    raise BadInput(f"no preset {key!r}; choose one of: {names}")
+    raise BadInput(_("no preset {key!r}; choose one of: {names}").format(key=key, names=names))

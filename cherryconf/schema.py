@@ -7,6 +7,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _
 from cherryconf.resources import data_dir
 
 if TYPE_CHECKING:
@@ -64,6 +65,6 @@ def validate(name: SchemaName, document: Any, *, where: str = "") -> None:
     """BadInput with the first located violation (and how many more), if any."""
     found = errors(name, document)
     if found:
-        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        more = _(" (and {value} more)").format(value=len(found) - 1) if len(found) > 1 else ""
         prefix = f"{where}: " if where else ""
         raise BadInput(f"{prefix}{found[0]}{more}")

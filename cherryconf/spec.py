@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
+from cherryconf.i18n import _
+
 ProviderType = Literal[
     "openai",
     "openai-response",
@@ -48,14 +50,14 @@ class _Strict(BaseModel):
     @classmethod
     def _present_means_set(cls, value: Any) -> Any:
         if value is None:
-            raise PydanticCustomError("null", "has no value: give it one or leave the field out")
+            raise PydanticCustomError("null", _("has no value: give it one or leave the field out"))
         return value
 
 
 def _not_bool(value: Any) -> Any:
     # Literal[1] would take True (True == 1 in Python); the schema's const 1 does not.
     if isinstance(value, bool):
-        raise PydanticCustomError("literal_error", "Input should be 1")
+        raise PydanticCustomError("literal_error", _("Input should be 1"))
     return value
 
 

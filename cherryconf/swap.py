@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cherryconf import faults
 from cherryconf.fsutil import copy_file, fsync_dir
+from cherryconf.i18n import _
 
 NEW_SUFFIX = ".cherryconf-new"
 OLD_SUFFIX = ".cherryconf-old"
@@ -81,23 +82,24 @@ def recover(target: Path) -> str | None:
         new.rename(target)
         fsync_dir(target.parent)
         shutil.rmtree(old)
-        return (f"finished an interrupted restore of {target}; the store created there after the interruption "
-                f"was moved to {displaced}")
+        return (_("finished an interrupted restore of {target}; the store created there after the interruption was "
+                  "moved to {displaced}").format(target=target, displaced=displaced))
     if target.exists():
         if old.exists():
             # The new directory was already in place: only the clean-up was missing.
             shutil.rmtree(old)
-            return f"finished an interrupted restore of {target} (removed the old copy)"
+            return _("finished an interrupted restore of {target} (removed the old copy)").format(target=target)
         # The crash came before the old directory moved: the target still holds the old state.
         shutil.rmtree(new)
-        return f"undid an interrupted restore of {target} (it still holds the state from before)"
+        return _("undid an interrupted restore of {target} (it still holds the state from before)").format(
+                   target=target)
     if new.exists():
         # Old moved aside, new complete (it is only renamed once complete): put it in place.
         new.rename(target)
         fsync_dir(target.parent)
         if old.exists():
             shutil.rmtree(old)
-        return f"finished an interrupted restore of {target}"
+        return _("finished an interrupted restore of {target}").format(target=target)
     old.rename(target)
     fsync_dir(target.parent)
-    return f"undid an interrupted restore of {target} (put the previous state back)"
+    return _("undid an interrupted restore of {target} (put the previous state back)").format(target=target)

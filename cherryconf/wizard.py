@@ -19,6 +19,7 @@ from cherryconf import apply, deeplink, install, presets, profile, render, routi
 from cherryconf.endpoints import AppVersion, normalise_api_host, parse_version, request_url
 from cherryconf.errors import BadInput, Interrupted, KeyRejected
 from cherryconf.fsutil import atomic_write
+from cherryconf.i18n import _, ngettext
 from cherryconf.paths import Context
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
 from cherryconf.stores import StoreState
@@ -148,7 +149,7 @@ class Wizard:
             problem = q.validate(answer) if q.validate else None
             if problem is None:
                 return answer
-            self.say(f"  {problem}; please try again")
+            self.say(_("  {problem}; please try again").format(problem=problem))
 
     def _given(self, value: Any, q: Question, use_default: bool = False) -> Any:
         """A flag's answer, validated like a typed one (but a bad flag is an error, not a re-ask).
@@ -172,7 +173,8 @@ class Wizard:
         try:
             return self._run(data_dir, flags)
         except _Stop:
-            self.say(f"Stopped; {self._kept()}." if self._written else "Stopped: nothing was written.")
+            self.say(_("Stopped; {kept}.").format(kept=self._kept()) if self._written
+                     else _("Stopped: nothing was written."))
             return Outcome(written=self._written[-1] if self._written else None)
         except KeyboardInterrupt:
             if self._written:
@@ -182,13 +184,13 @@ class Wizard:
     def _kept(self) -> str:
         """What stays written when the user stops after a write (the move, the new provider)."""
         first = next((w.backup for w in self._written if w.backup), None)
-        undo = f"; `cherryconf restore {first.id}` puts back the state from before" if first else ""
-        return f"what was written before stays{undo}"
+        undo = _("; `cherryconf restore {id}` puts back the state from before").format(id=first.id) if first else ""
+        return _("what was written before stays{undo}").format(undo=undo)
 
     def _run(self, data_dir: Path | None, flags: Flags) -> Outcome:
         if not self.interactive and not flags.yes:
             # Nobody can confirm the write: say so before the gateway is sent the key.
-            raise _cannot_ask(Question("confirm", "confirm", "Write this?"))
+            raise _cannot_ask(Question("confirm", "confirm", _("Write this?")))
         d = self._install_step(data_dir)
         if self._move_step(flags, d):
             return Outcome(written=d.moved)
@@ -235,18 +237,19 @@ class Wizard:
         else:
             found = install.find_installs(self.ctx)
         if len(found) == 1:
-            self.say(f"Cherry Studio data: {found[0].data_dir} ({found[0].kind} store)")
+            self.say(_("Cherry Studio data: {data_dir} ({kind} store)").format(
+                         data_dir=found[0].data_dir, kind=found[0].kind))
             return found[0]
         if found:
             chosen: install.Install = self._ask(Question(
-                "install", "select", "Several Cherry Studio installs found; which one?",
+                "install", "select", _("Several Cherry Studio installs found; which one?"),
                 [Choice(f"{i.data_dir} ({i.kind}, {i.found_by})", i) for i in found]))
             return chosen
         looked = ", ".join(str(d) for d, _how in [*self.ctx.custom_user_data_dirs(),
                                                 *self.ctx.default_user_data_dirs()])
-        self.say(f"No Cherry Studio data found (looked in {looked}).")
+        self.say(_("No Cherry Studio data found (looked in {looked}).").format(looked=looked))
         if not self._ask(Question("use_link", "confirm",
-                                  "Make an import link instead (Cherry Studio adds the provider when you open it)?",
+                                  _("Make an import link instead (Cherry Studio adds the provider when you open it)?"),
                                   default=True)):
             raise _Stop
         return None
@@ -257,10 +260,12 @@ class Wizard:
             install.ensure_not_running(inst)  # exit 3, as every other command that writes
             return False
         while (reason := install.running_reason(inst)) is not None:
-            self.say(f"Cherry Studio is running ({reason}): cherryconf cannot write its settings while it runs.")
-            choice = self._ask(Question("running", "select", "What now?", [
-                Choice("I have quit it (including from the tray): check again", "retry"),
-                Choice("Make an import link instead (works while the app runs; no models)", "link"),
+            self.say(_("Cherry Studio is running ({reason}): cherryconf cannot write its settings while it "
+                       "runs.").format(
+                         reason=reason))
+            choice = self._ask(Question("running", "select", _("What now?"), [
+                Choice(_("I have quit it (including from the tray): check again"), "retry"),
+                Choice(_("Make an import link instead (works while the app runs; no models)"), "link"),
                 Choice("Stop", "stop"),
             ]))
             if choice == "link":
@@ -292,20 +297,21 @@ class Wizard:
         if not found.findings:
             return False
         for f in found.findings:
-            self.say(f"First, a problem with what is set up already: {f.message}.")
+            self.say(_("First, a problem with what is set up already: {message}.").format(message=f.message))
         if not self.interactive:
-            self.say("  `cherryconf doctor --fix` moves it to a provider of its own; the wizard goes on.")
+            self.say(_("  `cherryconf doctor --fix` moves it to a provider of its own; the wizard goes on."))
             return False
-        self.say("The fix: " + "; ".join(str(f.fix) for f in found.findings) + ".")
+        self.say(_("The fix: ") + "; ".join(str(f.fix) for f in found.findings) + ".")
         self.say(render.plan_text(found.plan, d.version))
-        if not self._ask(Question("move", "confirm", "Move it now (backup first)?", default=True)):
-            self.say("  Left as it is; the wizard goes on with a new gateway.")
+        if not self._ask(Question("move", "confirm", _("Move it now (backup first)?"), default=True)):
+            self.say(_("  Left as it is; the wizard goes on with a new gateway."))
             return False
         d.moved = apply.write(self.ctx, apply.Prepared(d.inst, open_store(d.inst), found.plan), "wizard")
         self._written.append(d.moved)
-        self.say(f"Moved. Backup of the previous state: {d.moved.backup.path if d.moved.backup else '(none)'}")
-        self.say("Restart Cherry Studio to see it.")
-        if not self._ask(Question("another", "confirm", "Set up another gateway too?", default=False)):
+        self.say(_("Moved. Backup of the previous state: {path}").format(
+            path=d.moved.backup.path if d.moved.backup else _("(none)")))
+        self.say(_("Restart Cherry Studio to see it."))
+        if not self._ask(Question("another", "confirm", _("Set up another gateway too?"), default=False)):
             return True
         d.state = self._store_state(d.inst)
         return False
@@ -326,13 +332,13 @@ class Wizard:
 
         # Stripped: the check counts the name without its padding, so the stored name must not keep it.
         d.name = str(self._given(flags.name, Question(
-            "name", "text", "Provider name (shown in Cherry Studio)",
+            "name", "text", _("Provider name (shown in Cherry Studio)"),
             default=str(default) if default else None, validate=check_name), use_default=True)).strip()
 
     def _choose_preset(self, flags: Flags) -> presets.Preset:
         if flags.preset is not None:
             return presets.get(flags.preset)
-        picked: presets.Preset = self._ask(Question("preset", "select", "Which gateway?", [
+        picked: presets.Preset = self._ask(Question("preset", "select", _("Which gateway?"), [
             Choice(f"{p.title}: {p.description}" if p.description else p.title, p) for p in presets.presets()
         ]))
         return picked
@@ -352,11 +358,11 @@ class Wizard:
         default = before.get("apiHost") if before else (None if d.preset.is_blank
                                                         else d.preset.provider.get("apiHost"))
         raw = self._given(flags.base_url, Question(
-            "base_url", "text", "Base URL of the gateway (any form: https://host, .../v1, .../v1/chat/completions)",
+            "base_url", "text", _("Base URL of the gateway (any form: https://host, .../v1, .../v1/chat/completions)"),
             default=str(default) if default else None, validate=check), use_default=True)
         d.api_host = normalise_api_host(str(raw), d.version)
         own = {"id": d.pid or "-", "type": "openai", "apiHost": d.api_host}  # the wizard's providers are custom
-        self.say(f"  Chats will go to {routing.chat_url(own, d.version)}")
+        self.say("  " + _("Chats will go to {url}").format(url=routing.chat_url(own, d.version)))
 
     # --- which provider: a new id, or one to update -----------------------------------------------------
 
@@ -372,14 +378,15 @@ class Wizard:
 
         def own(value: Any) -> str | None:
             return _check_id(value) or (
-                f"{value!r} is one of Cherry Studio's built-in providers" if str(value) in builtin else None)
+                _("{value!r} is one of Cherry Studio's built-in "
+                  "providers").format(value=value) if str(value) in builtin else None)
 
         def free(value: Any) -> str | None:
-            return own(value) or (f"{value!r} is taken" if str(value) in taken else None)
+            return own(value) or (_("{value!r} is taken").format(value=value) if str(value) in taken else None)
 
         if flags.provider_id is not None:
             # Naming an existing id on the command line is asking to update that provider.
-            return str(self._given(flags.provider_id, Question("provider_id", "text", "Provider id", validate=own)))
+            return str(self._given(flags.provider_id, Question("provider_id", "text", _("Provider id"), validate=own)))
         suggested = _slug(d.name) if d.preset.is_blank else str(d.preset.provider.get("id"))
         if d.preset.is_blank:
             # A custom gateway is the one its URL names: a second gateway gets an id of its own, the same one again
@@ -388,21 +395,24 @@ class Wizard:
             if same is not None:
                 suggested = same
             elif suggested in taken and suggested not in builtin:
-                self.say(f"  {suggested!r} ({taken[suggested].get('name')}) is another gateway "
-                         f"({taken[suggested].get('apiHost')}); this one gets an id of its own.")
+                self.say("  " + _("{id!r} ({name}) is another gateway ({host}); this one gets an id of its "
+                                  "own.").format(id=suggested, name=taken[suggested].get("name"),
+                                                 host=taken[suggested].get("apiHost")))
                 return self._new_id(suggested, taken.keys() | builtin, free)
         if suggested not in taken and suggested not in builtin:
             return suggested
         if suggested in builtin:
-            self.say(f"{suggested!r} is one of Cherry Studio's built-in providers; choose an id of your own.")
+            self.say(_("{suggested!r} is one of Cherry Studio's built-in providers; choose an id of your own.").format(
+                         suggested=suggested))
             return self._new_id(suggested, taken.keys() | builtin, free)
         if flags.yes:
             # --yes answers "update it?" too, so the one-line set-up can be run again (and then changes nothing).
-            self.say(f"Updating the existing provider {suggested!r} ({taken[suggested].get('name')}).")
+            self.say(_("Updating the existing provider {suggested!r} ({name}).").format(
+                         suggested=suggested, name=taken[suggested].get('name')))
             return suggested
         if self._ask(Question("update_existing", "confirm",
-                              f"A provider with id {suggested!r} ({taken[suggested].get('name')}) exists: "
-                              "update it?", default=True)):
+                              _("A provider with id {suggested!r} ({name}) exists: update it?").format(
+                                  suggested=suggested, name=taken[suggested].get('name')), default=True)):
             return suggested
         return self._new_id(suggested, taken.keys() | builtin, free)
 
@@ -410,7 +420,7 @@ class Wizard:
         default = _next_free(base, taken)
         if not self.interactive:
             return default
-        return str(self._ask(Question("provider_id", "text", "Provider id (letters, digits, - and _)",
+        return str(self._ask(Question("provider_id", "text", _("Provider id (letters, digits, - and _)"),
                                       default=default, validate=free)))
 
     # --- key ------------------------------------------------------------------------------------------
@@ -425,60 +435,61 @@ class Wizard:
         def key_problem(key: str, what: str) -> str | None:
             # Refused here, not by the profile check after every other question.
             if not key:
-                return f"{what} is empty"
+                return _("{what} is empty").format(what=what)
             if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
-                return f"{what} contains a line break or another control character"
-            return _link_chars("API key", key) if d.use_link else None
+                return _("{what} contains a line break or another control character").format(what=what)
+            return _link_chars(_("API key"), key) if d.use_link else None
 
         def env_set(value: Any) -> str | None:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(value)):
-                return f"{value!r} is not an environment variable name"
+                return _("{name!r} is not an environment variable name").format(name=value)
             if str(value) not in self.env:
-                return f"environment variable {value} is not set"
-            return key_problem(self.env[str(value)].strip(), f"environment variable {value}")
+                return _("environment variable {name} is not set").format(name=value)
+            return key_problem(self.env[str(value)].strip(), _("environment variable {name}").format(name=value))
 
         if flags.api_key_env is not None:
             var = str(self._given(flags.api_key_env, Question("api_key_env", "text", "", validate=env_set)))
             return f"${{{var}}}", self.env[var].strip()
         env_var = d.preset.env_var
         current = str(d.current.get("apiKey") or "").strip() if d.current else ""
-        choices = [Choice("Type or paste it (hidden)", "type")]
+        choices = [Choice(_("Type or paste it (hidden)"), "type")]
         if env_var and env_set(env_var) is None:
-            choices.insert(0, Choice(f"Use ${env_var} from the environment", "preset_env"))
-        if current and key_problem(current, "the key") is None:
-            choices.insert(0, Choice(f"Keep the current key ({render.mask(current)})", "current"))
-        choices.append(Choice("Read it from another environment variable", "env"))
+            choices.insert(0, Choice(_("Use ${env_var} from the environment").format(env_var=env_var), "preset_env"))
+        if current and key_problem(current, _("the key")) is None:
+            choices.insert(0, Choice(_("Keep the current key "
+                                       "({current})").format(current=render.mask(current)), "current"))
+        choices.append(Choice(_("Read it from another environment variable"), "env"))
         offered = [c.value for c in choices]
         if not self.interactive and "preset_env" in offered and not d.preset.is_blank:
             # The variable the preset's template reads, as `cherryconf apply` of the template would.
-            self.say(f"  API key: from ${env_var}")
+            self.say(_("  API key: from ${env_var}").format(env_var=env_var))
             how = "preset_env"
         elif not self.interactive and "current" in offered:
-            self.say("  API key: the provider's current one")
+            self.say(_("  API key: the provider's current one"))
             how = "current"
         else:
-            how = self._ask(Question("api_key_source", "select", "Where does the API key come from?", choices))
+            how = self._ask(Question("api_key_source", "select", _("Where does the API key come from?"), choices))
         if how == "current":
             return current, current
         if how == "preset_env" and env_var:
             return f"${{{env_var}}}", self.env[env_var].strip()
         if how == "env":
-            var = str(self._ask(Question("api_key_env", "text", "Environment variable name (Enter to go back)",
+            var = str(self._ask(Question("api_key_env", "text", _("Environment variable name (Enter to go back)"),
                                          validate=lambda v: env_set(v) if str(v).strip() else None))).strip()
             if not var:  # back to where the key comes from: a variable that is not set is no dead end
                 return self._api_key(flags, d)
             return f"${{{var}}}", self.env[var].strip()
-        key = str(self._ask(Question("api_key", "password", "API key",
-                                     validate=lambda v: key_problem(str(v).strip(), "the key")))).strip()
+        key = str(self._ask(Question("api_key", "password", _("API key"),
+                                     validate=lambda v: key_problem(str(v).strip(), _("the key"))))).strip()
         return key, key
 
     def _key_rejected(self, e: KeyRejected) -> None:
         """A rejected key is never written: without a terminal that is the end, on one the user may try another."""
         if not self.interactive:
-            raise KeyRejected(f"{e.message}; nothing was written") from None
+            raise KeyRejected(_("{message}; nothing was written").format(message=e.message)) from None
         self.say(f"  {e.message[:1].upper()}{e.message[1:]}.")
-        if self._ask(Question("key_rejected", "select", "What now?", [
-                Choice("Give the key again", "retry"), Choice("Stop (nothing is written)", "stop")])) == "stop":
+        if self._ask(Question("key_rejected", "select", _("What now?"), [
+                Choice(_("Give the key again"), "retry"), Choice(_("Stop (nothing is written)"), "stop")])) == "stop":
             raise _Stop
 
     # --- models ---------------------------------------------------------------------------------------
@@ -495,10 +506,11 @@ class Wizard:
             # before sending the key to the gateway for a list nobody can tick.
             if current or suggested:
                 d.models = current or suggested
-                whose = "the current" if current else "the preset's"
-                self.say(f"  Models: {whose} {', '.join(d.models)}")
+                models = ", ".join(d.models)
+                self.say("  " + (_("Models: the current {models}") if current
+                                 else _("Models: the preset's {models}")).format(models=models))
                 return
-            raise _cannot_ask(Question("models", "checkbox", "Models to add"))
+            raise _cannot_ask(Question("models", "checkbox", _("Models to add")))
         # Updating a provider, the list shown is its whole model list: unticking a model removes it.
         d.exact_models = d.current is not None
         listed = self._fetch_models(d)
@@ -507,8 +519,8 @@ class Wizard:
             d.models = self._pick_models(d, listed, current, suggested, in_use)
             if d.models:
                 return
-            self.say("  No model chosen; type at least one id.")
-        typed = self._ask(Question("model_ids", "text", "Model ids, comma-separated",
+            self.say(_("  No model chosen; type at least one id."))
+        typed = self._ask(Question("model_ids", "text", _("Model ids, comma-separated"),
                                    default=", ".join(current or suggested),
                                    validate=lambda v: _models_problem(_split_ids(str(v)), in_use)))
         d.models = _split_ids(str(typed))
@@ -517,17 +529,19 @@ class Wizard:
         """The gateway's model list ([] when it gives none: then the ids are typed); KeyRejected on 401/403."""
         url = request_url(d.api_host, "models", d.version)
         try:
-            with self.spinner(f"Fetching the model list from {url}"):
+            with self.spinner(_("Fetching the model list from {url}").format(url=url)):
                 listed = self.list_models(d.api_host, d.key, d.version)
         except KeyRejected:
             raise
         except BadInput as e:
-            self.say(f"  Could not fetch the model list from {url}: {self._scrub(e.message)}")
-            self.say("  Type the model ids instead (as the gateway names them).")
+            self.say(_("  Could not fetch the model list from {url}: {message}").format(
+                         url=url, message=self._scrub(e.message)))
+            self.say(_("  Type the model ids instead (as the gateway names them)."))
             return []
         finally:
             d.models_asked = True
-        self.say(f"  The gateway lists {len(listed)} models.")
+        self.say("  " + ngettext("The gateway lists {n} model.", "The gateway lists {n} models.", len(listed)).format(
+            n=len(listed)))
         return listed
 
     def _pick_models(self, d: _Draft, listed: list[str], current: list[str], suggested: list[str],
@@ -535,18 +549,20 @@ class Wizard:
         ticked = current if d.current else suggested
         choices = [Choice(m, m, checked=m in ticked, group=default_group(m, d.pid)) for m in listed]
         # The provider's models stay ticked even when the gateway does not list them: only unticking removes one.
-        choices += [Choice(f"{m} (in the provider, not listed by the gateway)", m, checked=True, group="current")
+        choices += [Choice(_("{m} (in the provider, not listed by the "
+                             "gateway)").format(m=m), m, checked=True, group="current")
                     for m in current if m not in listed]
         # Offered, not ticked: a model the gateway does not list most likely fails in the app.
-        choices += [Choice(f"{m} (suggested, not listed by the gateway)", m, checked=False, group="suggested")
+        choices += [Choice(_("{m} (suggested, not listed by the "
+                             "gateway)").format(m=m), m, checked=False, group="suggested")
                     for m in suggested if m not in listed and m not in current]
         choices.sort(key=lambda c: (c.group or "", c.value))
-        what = "The provider's models, unticked ones are removed" if d.current else "Models to add"
+        what = _("The provider's models, unticked ones are removed") if d.current else _("Models to add")
         picked = list(self._ask(Question(
-            "models", "checkbox", f"{what} (type to search, space to tick)", choices,
+            "models", "checkbox", _("{what} (type to search, space to tick)").format(what=what), choices,
             validate=lambda v: _models_problem(list(v), in_use, allow_empty=True))))
         more = str(self._ask(Question("extra_models", "text",
-                                      "More model ids, comma-separated (Enter for none)", default="")))
+                                      _("More model ids, comma-separated (Enter for none)"), default="")))
         return picked + [m for m in _split_ids(more) if m not in picked]
 
     def _models_in_use(self, d: _Draft) -> dict[str, str]:
@@ -561,7 +577,9 @@ class Wizard:
         if flags.check is False:
             return
         if flags.check or (flags.check is None and self.interactive and self._ask(Question(
-                "check", "confirm", f"Send each of the {len(d.models)} models a one-line test chat now?",
+                "check", "confirm", ngettext("Send the model a one-line test chat now?",
+                                             "Send each of the {n} models a one-line test chat now?",
+                                             len(d.models)).format(n=len(d.models)),
                 default=True))):
             self._test_chats(d)
         elif not d.models_asked:
@@ -570,54 +588,64 @@ class Wizard:
     def _check_key(self, d: _Draft) -> None:
         url = request_url(d.api_host, "models", d.version)
         try:
-            with self.spinner(f"Checking the key at {url}"):
+            with self.spinner(_("Checking the key at {url}").format(url=url)):
                 self.list_models(d.api_host, d.key, d.version)
         except KeyRejected:
             raise
         except BadInput as e:
             # Not every gateway serves /models: the key is then unknown, not refused.
-            self.say(f"  Could not check the key at {url}: {self._scrub(e.message)}")
+            self.say(_("  Could not check the key at {url}: {message}").format(
+                         url=url, message=self._scrub(e.message)))
             return
-        self.say("  The gateway accepts the key.")
+        self.say(_("  The gateway accepts the key."))
 
     def _test_chats(self, d: _Draft) -> None:
-        with self.spinner(f"Testing {len(d.models)} models on chat/completions"):
+        with self.spinner(ngettext("Testing {n} model on chat/completions", "Testing {n} models on chat/completions",
+                                   len(d.models)).format(n=len(d.models))):
             results = self.check_models(d.provider_doc(), d.models, d.version)
         for model, ok, reason in results:
-            self.say(f"  {'ok  ' if ok else 'FAIL'} {model}{'' if ok else ': ' + self._scrub(reason)}")
+            self.say(f"  {_('ok  ') if ok else _('FAIL')} {model}{'' if ok else ': ' + self._scrub(reason)}")
         failed = [m for m, ok, _reason in results if not ok]
         if not failed:
             return
         if len(failed) == len(results):
             if not self.interactive:
-                raise BadInput(f"none of the {len(failed)} models answered a test chat (see above; `cherryconf "
-                               "verify` explains more), so nothing was written")
-            self.say(f"  None of the {len(failed)} models answered; `cherryconf verify` explains more.")
-            if not self._ask(Question("add_failing", "confirm", "Add them anyway?", default=False)):
+                raise BadInput(ngettext("the model did not answer a test chat (see above; `cherryconf verify` "
+                                        "explains more), so nothing was written",
+                                        "none of the {n} models answered a test chat (see above; `cherryconf verify` "
+                                        "explains more), so nothing was written", len(failed)).format(n=len(failed)))
+            self.say("  " + ngettext("The model did not answer; `cherryconf verify` explains more.",
+                                     "None of the {n} models answered; `cherryconf verify` explains more.",
+                                     len(failed)).format(n=len(failed)))
+            if not self._ask(Question("add_failing", "confirm", _("Add them anyway?"), default=False)):
                 raise _Stop
             return
-        self.say(f"  {len(failed)} of {len(results)} models did not answer; `cherryconf verify` explains more.")
+        self.say("  " + ngettext("{n} of {total} model did not answer; `cherryconf verify` explains more.",
+                                 "{n} of {total} models did not answer; `cherryconf verify` explains more.",
+                                 len(results)).format(n=len(failed), total=len(results)))
         in_use = self._models_in_use(d)
         droppable = [m for m in failed if m not in in_use]
         if self.interactive and droppable and self._ask(Question(
-                "drop_failing", "confirm", f"Leave out {', '.join(droppable)}?", default=True)):
+                "drop_failing", "confirm", _("Leave out {models}?").format(models=", ".join(droppable)),
+                default=True)):
             d.models = [m for m in d.models if m not in droppable]
         else:
-            self.say("  They are added anyway.")
+            self.say(_("  They are added anyway."))
 
     # --- default model ----------------------------------------------------------------------------------
 
     def _default_model_step(self, flags: Flags, d: _Draft) -> None:
         if flags.default_model is not None:
             if flags.default_model not in d.models:
-                raise BadInput(f"--default-model {flags.default_model!r} is not one of the chosen models")
+                raise BadInput(_("--default-model {default_model!r} is not one of the chosen models").format(
+                                   default_model=flags.default_model))
             d.default_model = flags.default_model
             return
         if not self.interactive:
             return
-        choices = [Choice("Keep Cherry Studio's current default model", None)]
+        choices = [Choice(_("Keep Cherry Studio's current default model"), None)]
         choices += [Choice(m, m) for m in d.models]
-        picked = self._ask(Question("default_model", "select", "Make one of them Cherry Studio's default model?",
+        picked = self._ask(Question("default_model", "select", _("Make one of them Cherry Studio's default model?"),
                                     choices))
         d.default_model = str(picked) if picked else None
 
@@ -625,12 +653,12 @@ class Wizard:
 
     def _link_step(self, flags: Flags, d: _Draft, loaded: profile.LoadedProfile) -> Outcome:
         links = [deeplink.build(p.new_provider) for p in loaded.providers]
-        self.say("Import link (open it on this computer; Cherry Studio asks before adding the provider):")
+        self.say(_("Import link (open it on this computer; Cherry Studio asks before adding the provider):"))
         for link in links:
             self.say(link)
         self.say(deeplink.KEY_WARNING)
-        self.say("The link carries no models: add them in the app after importing, or quit the app and "
-                 "run the wizard again so cherryconf writes them too.")
+        self.say(_("The link carries no models: add them in the app after importing, or quit the app and "
+                 "run the wizard again so cherryconf writes them too."))
         return Outcome(links=links, saved_profile=self._save_profile(flags, d))
 
     # --- preview and write ------------------------------------------------------------------------------
@@ -638,19 +666,21 @@ class Wizard:
     def _preview_step(self, flags: Flags, d: _Draft, prepared: apply.Prepared) -> bool:
         """Show the plan and have it confirmed; False when the store already holds exactly this."""
         if not prepared.plan.changed:
-            self.say("No changes: Cherry Studio already holds exactly this provider.")
+            self.say(_("No changes: Cherry Studio already holds exactly this provider."))
             return False
-        self.say("Cherry Studio's settings will change like this:")
+        self.say(_("Cherry Studio's settings will change like this:"))
         self.say(render.plan_text(prepared.plan, d.version))
         where = prepared.install.data_dir
-        if not flags.yes and not self._ask(Question("confirm", "confirm", f"Write this to {where}?", default=True)):
+        if not flags.yes and not self._ask(Question("confirm", "confirm", _("Write this to {where}?").format(
+                                                                              where=where), default=True)):
             raise _Stop
         return True
 
     def _write_step(self, flags: Flags, d: _Draft, prepared: apply.Prepared, written: apply.Written) -> Outcome:
-        self.say(f"Done: provider {d.pid!r} is in {prepared.install.data_dir}.")
-        self.say(f"Backup of the previous state: {written.backup.path if written.backup else '(none needed)'}")
-        self.say("Restart Cherry Studio to see it.")
+        self.say(_("Done: provider {pid!r} is in {data_dir}.").format(pid=d.pid, data_dir=prepared.install.data_dir))
+        self.say(_("Backup of the previous state: {path}").format(
+            path=written.backup.path if written.backup else _("(none needed)")))
+        self.say(_("Restart Cherry Studio to see it."))
         return Outcome(written=written, saved_profile=self._save_profile(flags, d))
 
     # --- saving the profile -------------------------------------------------------------------------------
@@ -661,32 +691,36 @@ class Wizard:
 
         if flags.save_profile is not None:
             path = self._expand(str(self._given(flags.save_profile, Question(
-                "save_path", "text", "Save to", validate=writable))))
+                "save_path", "text", _("Save to"), validate=writable))))
         else:
             if not self.interactive or not self._ask(Question(
-                    "save", "confirm", "Save these settings as a profile (to apply on other machines)?",
+                    "save", "confirm", _("Save these settings as a profile (to apply on other machines)?"),
                     default=False)):
                 return None
-            path = self._expand(str(self._ask(Question("save_path", "text", "Save to",
+            path = self._expand(str(self._ask(Question("save_path", "text", _("Save to"),
                                                        default="cherryconf-profile.yaml", validate=writable))))
-            if path.exists() and not self._ask(Question("overwrite", "confirm", f"{path} exists: replace it?",
+            if path.exists() and not self._ask(Question("overwrite", "confirm", _("{path} exists: replace it?").format(
+                                                                                    path=path),
                                                         default=False)):
-                self.say("  Profile not saved.")
+                self.say(_("  Profile not saved."))
                 return None
         doc = d.profile_data()
         key_ref = d.key_ref
         if not key_ref.startswith("${") and not (self.interactive and self._ask(Question(
-                "save_key", "confirm", "Write the API key itself into the file (it will be readable only by you)?",
+                "save_key", "confirm", _("Write the API key itself into the file (it will be readable only by you)?"),
                 default=False))):
             key_ref = "${" + (d.preset.env_var or profile.key_env_name(d.pid)) + "}"
-            self.say(f"  The key is not written to the file: set {key_ref[2:-1]} before applying it.")
+            self.say("  " + _("The key is not written to the file: set {var} before applying it.").format(
+                var=key_ref[2:-1]))
         doc["providers"][0]["apiKey"] = key_ref
         import yaml
 
         text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
         atomic_write(path, text.encode("utf-8"))  # 0600: it may hold the key
-        self.say(f"Profile saved to {path}" + ("" if key_ref.startswith("${") else " (with the key, mode 0600)")
-                 + f"; apply it elsewhere with `cherryconf apply {path}`.")
+        self.say((_("Profile saved to {path}; apply it elsewhere with `cherryconf apply {path}`.")
+                  if key_ref.startswith("${") else
+                  _("Profile saved to {path} (with the key, mode 0600); apply it elsewhere with `cherryconf apply "
+                    "{path}`.")).format(path=path))
         return path
 
     def _expand(self, text: str) -> Path:
@@ -706,26 +740,26 @@ class Wizard:
 def _check_name(value: Any) -> str | None:
     text = str(value or "").strip()
     if not text:
-        return "the name is empty"
+        return _("the name is empty")
     if len(text) > 32:
-        return "the name is longer than 32 characters (Cherry Studio's limit)"
+        return _("the name is longer than 32 characters (Cherry Studio's limit)")
     return None
 
 
 def _check_id(value: Any) -> str | None:
     text = str(value or "")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", text):
-        return "use letters, digits, '-', '_' or '.', starting with a letter or digit"
+        return _("use letters, digits, '-', '_' or '.', starting with a letter or digit")
     return None
 
 
 def _check_new_file(path: Path) -> str | None:
     if not str(path).strip() or str(path) == ".":
-        return "give a file name"
+        return _("give a file name")
     if path.is_dir():
-        return f"{path} is a directory"
+        return _("{path} is a directory").format(path=path)
     if not path.parent.exists():
-        return f"{path.parent} does not exist"
+        return _("{parent} does not exist").format(parent=path.parent)
     return None
 
 
@@ -739,24 +773,25 @@ def _link_chars(what: str, value: str) -> str | None:
     bad = sorted({c for c in value if c in "'()"})
     if not bad:
         return None
-    return f"the {what} contains {' '.join(bad)}, which Cherry Studio deletes from import links"
+    return _("the {what} contains {bad}, which Cherry Studio deletes from import links").format(
+               what=what, bad=' '.join(bad))
 
 
 def _cannot_ask(q: Question) -> BadInput:
     # Name the flag that answers this very question: "give it by flag" alone leaves the user guessing.
-    how = _FLAG_FOR.get(q.name, "the matching flag (see `cherryconf wizard --help`)")
-    return BadInput(f"not a terminal, so the wizard cannot ask {q.message.rstrip('?')!r}: give {how}, "
-                    "or use `cherryconf apply PROFILE`")
+    how = _FLAG_FOR.get(q.name, _("the matching flag (see `cherryconf wizard --help`)"))
+    return BadInput(_("not a terminal, so the wizard cannot ask {question!r}: give {how}, or use `cherryconf apply "
+                      "PROFILE`").format(question=q.message.rstrip("?？"), how=how))
 
 
 # Which flag answers each question, for the errors of a run without a terminal.
 _FLAG_FOR = {
-    "install": "--data-dir", "use_link": "--data-dir (no install was found)",
+    "install": "--data-dir", "use_link": _("--data-dir (no install was found)"),
     "preset": "--preset",
-    "name": "--name", "provider_id": "--id", "update_existing": "--yes to update it, or --id for another id",
+    "name": "--name", "provider_id": "--id", "update_existing": _("--yes to update it, or --id for another id"),
     "base_url": "--base-url", "api_key_source": "--api-key-env", "api_key": "--api-key-env",
-    "api_key_env": "--api-key-env", "models": "--model (repeated)", "extra_models": "--model (repeated)",
-    "model_ids": "--model (repeated)", "confirm": "--yes", "save_path": "--save-profile",
+    "api_key_env": "--api-key-env", "models": _("--model (repeated)"), "extra_models": _("--model (repeated)"),
+    "model_ids": _("--model (repeated)"), "confirm": "--yes", "save_path": "--save-profile",
 }
 
 
@@ -775,11 +810,11 @@ def _same_url(provider: dict[str, Any], d: _Draft) -> bool:
 def _models_problem(models: list[str], in_use: Mapping[str, str], allow_empty: bool = False) -> str | None:
     """Why this model list cannot be written: none given, or it drops a model a Cherry Studio setting uses."""
     if not models and not allow_empty:
-        return "give at least one model id"
+        return _("give at least one model id")
     dropped = [m for m in in_use if m not in models]
     if dropped:
-        return (f"{dropped[0]} is Cherry Studio's {in_use[dropped[0]]}: keep it, or choose another model for that "
-                "setting in the app first")
+        return (_("{model} is Cherry Studio's {setting}: keep it, or choose another model for that setting in the "
+                  "app first").format(model=dropped[0], setting=in_use[dropped[0]]))
     return None
 
 
@@ -811,7 +846,7 @@ def gateway_check(provider: dict[str, Any], models: list[str],
     report = probe.verify(provider, models=models, endpoints="chat", timeout=30.0, app_version=version)
     if report.results and all(r.reason == "bad_key" for r in report.results):
         # Every model refused with 401/403: it is the key, not the models.
-        raise KeyRejected(f"the gateway rejected the key ({report.results[0].detail})")
+        raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=report.results[0].detail))
     return [(r.model, r.outcome == "pass", r.detail or r.reason) for r in report.results]
 
 

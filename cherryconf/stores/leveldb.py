@@ -27,6 +27,7 @@ import google_crc32c
 
 from cherryconf.errors import AppRunning, StoreError, WriteFailed
 from cherryconf.fsutil import fsync_dir
+from cherryconf.i18n import _
 
 __all__ = ["LevelDB", "append_batch", "lock_is_held", "locked"]
 
@@ -43,9 +44,9 @@ _COMPARATOR = b"leveldb.BytewiseComparator"
 _FILE_NAME = re.compile(r"(?:MANIFEST-(\d+)|(\d+)\.(log|ldb|sst|dbtmp))")
 
 # What to do about a damaged store, said in every refusal of one: Chromium would discard it (the app starts empty).
-_RESTORE = "; `cherryconf restore` can put an earlier backup back"
+_RESTORE = _("; `cherryconf restore` can put an earlier backup back")
 _LOCK_RETRIES, _LOCK_RETRY_S = 10, 0.05
-_RUNNING = "Cherry Studio is running (its database is locked): quit it, including from the tray, and try again."
+_RUNNING = _("Cherry Studio is running (its database is locked): quit it, including from the tray, and try again.")
 
 
 class _Corrupt(Exception):
@@ -66,7 +67,7 @@ def _varint(buf: bytes | bytearray | memoryview, pos: int, end: int) -> tuple[in
         result |= (byte & 0x7F) << shift
         if byte < 0x80:
             return result, pos
-    raise _Corrupt("bad varint")
+    raise _Corrupt(_("bad varint"))
 
 
 def put_varint(value: int) -> bytes:
@@ -115,30 +116,30 @@ class _LogReader:
                     if last_partial:
                         self.clean = False
                         return
-                    raise _Corrupt("bad record length")
+                    raise _Corrupt(_("bad record length"))
                 if rtype == 0 and length == 0:
                     # Preallocated or zero-filled space: LevelDB skips the rest of the block silently. That is
                     # only a dying writer's tail when nothing but zeros follows; records after it, or bytes in what
                     # is skipped, mean records were lost, and the store is not one to write to.
                     if fragments is not None:
-                        raise _Corrupt("error in middle of record")
+                        raise _Corrupt(_("error in middle of record"))
                     if any(block[pos + _HEADER :]):
-                        raise _Corrupt("a zero-filled region hides part of a block")
+                        raise _Corrupt(_("a zero-filled region hides part of a block"))
                     clean = False
                     zeroed = True
                     break
                 if zeroed:
-                    raise _Corrupt("records follow a zero-filled region")
+                    raise _Corrupt(_("records follow a zero-filled region"))
                 if not _FULL <= rtype <= _LAST:
-                    raise _Corrupt(f"unknown record type {rtype}")
+                    raise _Corrupt(_("unknown record type {rtype}").format(rtype=rtype))
                 payload = block[pos + _HEADER : end]
                 if _mask(google_crc32c.extend(_TYPE_CRC[rtype], payload)) != masked:
-                    raise _Corrupt("checksum mismatch")
+                    raise _Corrupt(_("checksum mismatch"))
                 pos = end
                 if rtype in (_FULL, _FIRST):
                     # LevelDB tolerates an empty FIRST left at a block's end before a new record starts.
                     if fragment_bytes:
-                        raise _Corrupt("partial record without end")
+                        raise _Corrupt(_("partial record without end"))
                     if rtype == _FULL:
                         fragments, fragment_bytes, clean = None, 0, True
                         yield payload
@@ -146,7 +147,7 @@ class _LogReader:
                         fragments, fragment_bytes, clean = bytearray(payload), length, False
                 else:
                     if fragments is None:
-                        raise _Corrupt("missing start of fragmented record")
+                        raise _Corrupt(_("missing start of fragmented record"))
                     fragments += payload
                     fragment_bytes += length
                     if rtype == _LAST:
@@ -215,7 +216,7 @@ class _Version:
 def _internal_key(key: bytes | bytearray | memoryview) -> tuple[bytes, int]:
     """An internal key (user key + 8-byte tag) as a tuple that sorts the way LevelDB's InternalKeyComparator does."""
     if len(key) < 8:
-        raise _Corrupt("bad internal key")
+        raise _Corrupt(_("bad internal key"))
     return bytes(key[:-8]), -int.from_bytes(key[-8:], "little")
 
 
@@ -235,14 +236,14 @@ def _read_manifest(data: bytes) -> _Version:
                 # damage makes it garbage.
                 name = bytes(record[pos : pos + length])
                 if name != _COMPARATOR:
-                    shown = name.decode("ascii") if re.fullmatch(rb"[\x21-\x7e]{1,64}", name) else "another one"
-                    raise _Corrupt(f"unsupported comparator {shown}")
+                    shown = name.decode("ascii") if re.fullmatch(rb"[\x21-\x7e]{1,64}", name) else _("another one")
+                    raise _Corrupt(_("unsupported comparator {shown}").format(shown=shown))
                 pos += length
             elif tag in (2, 3, 4, 9):
                 numbers[tag], pos = _varint(record, pos, end)
             elif tag == 5:
-                _, pos = _level(record, pos, end)
-                _, pos = _key(record, pos, end)
+                _lvl, pos = _level(record, pos, end)
+                _lkey, pos = _key(record, pos, end)
             elif tag == 6:
                 level, pos = _level(record, pos, end)
                 number, pos = _varint(record, pos, end)
@@ -255,15 +256,15 @@ def _read_manifest(data: bytes) -> _Version:
                 largest, pos = _key(record, pos, end)
                 added.append(_File(level, number, file_size, smallest, largest))
             else:
-                raise _Corrupt(f"unknown VersionEdit tag {tag}")
+                raise _Corrupt(_("unknown VersionEdit tag {tag}").format(tag=tag))
             if pos > end:
-                raise _Corrupt("truncated VersionEdit")
+                raise _Corrupt(_("truncated VersionEdit"))
         # Within one edit LevelDB applies the deletions first.
         for key in deleted:
             files.pop(key, None)
         for f in added:
             files[f.level, f.number] = f
-    for tag, what in ((3, "next file number"), (2, "log number"), (4, "last sequence")):
+    for tag, what in ((3, _("next file number")), (2, _("log number")), (4, _("last sequence"))):
         if tag not in numbers:
             raise _Corrupt(f"no {what}")
     return _Version(
@@ -278,14 +279,14 @@ def _read_manifest(data: bytes) -> _Version:
 def _key(record: bytes, pos: int, end: int) -> tuple[tuple[bytes, int], int]:
     length, pos = _varint(record, pos, end)
     if pos + length > end:
-        raise _Corrupt("truncated VersionEdit")
+        raise _Corrupt(_("truncated VersionEdit"))
     return _internal_key(record[pos : pos + length]), pos + length
 
 
 def _level(buf: bytes, pos: int, end: int) -> tuple[int, int]:
     level, pos = _varint(buf, pos, end)
     if level >= _NUM_LEVELS:
-        raise _Corrupt(f"bad level {level}")
+        raise _Corrupt(_("bad level {level}").format(level=level))
     return level, pos
 
 
@@ -298,7 +299,7 @@ def _keep(entries: _Entries, key: bytes, sequence: int, value: memoryview | None
     old = entries.get(key)
     if old is not None and sequence == old[0]:
         # LevelDB would pick one of the two by its value type, whatever their order: a writer never makes this.
-        raise _Corrupt("two writes of one key share a sequence number")
+        raise _Corrupt(_("two writes of one key share a sequence number"))
     if old is None or sequence > old[0]:
         entries[key] = (sequence, value)
 
@@ -306,11 +307,11 @@ def _keep(entries: _Entries, key: bytes, sequence: int, value: memoryview | None
 def _read_block(data: bytes, offset: int, size: int, limit: int) -> memoryview:
     end = offset + size
     if end + _BLOCK_TRAILER > limit:
-        raise _Corrupt("block handle out of range")
+        raise _Corrupt(_("block handle out of range"))
     stored = data[offset : end + 1]  # contents + compression byte: what the crc covers
     (masked,) = struct.unpack_from("<I", data, end + 1)
     if _mask(google_crc32c.value(stored)) != masked:
-        raise _Corrupt("block checksum mismatch")
+        raise _Corrupt(_("block checksum mismatch"))
     compression = stored[-1]
     if compression == 0:
         return memoryview(stored)[:-1]
@@ -318,8 +319,8 @@ def _read_block(data: bytes, offset: int, size: int, limit: int) -> memoryview:
         try:
             return memoryview(cramjam.snappy.decompress_raw(memoryview(stored)[:-1]))
         except cramjam.DecompressionError as e:
-            raise _Corrupt("bad snappy block") from e
-    raise _Corrupt(f"unsupported block compression {compression}")
+            raise _Corrupt(_("bad snappy block")) from e
+    raise _Corrupt(_("unsupported block compression {compression}").format(compression=compression))
 
 
 def _block_entries(block: memoryview) -> Iterator[tuple[bytes, memoryview]]:
@@ -331,33 +332,33 @@ def _block_entries(block: memoryview) -> Iterator[tuple[bytes, memoryview]]:
     """
     size = len(block)
     if size < 4:
-        raise _Corrupt("bad block contents")
+        raise _Corrupt(_("bad block contents"))
     restarts = int.from_bytes(block[size - 4 :], "little")
     if restarts > (size - 4) // 4 or restarts == 0:
-        raise _Corrupt("bad block contents")
+        raise _Corrupt(_("bad block contents"))
     limit = size - 4 - 4 * restarts
     points = struct.unpack_from(f"<{restarts}I", block, limit)
     if points[0] != 0 or any(a >= b for a, b in itertools.pairwise(points)) or points[-1] >= max(limit, 1):
-        raise _Corrupt("bad block restart points")
+        raise _Corrupt(_("bad block restart points"))
     next_point = 0  # index into points
     key = b""
     pos = 0
     while pos < limit:
         at_restart = next_point < restarts and points[next_point] == pos
         if next_point < restarts and points[next_point] < pos:
-            raise _Corrupt("bad block restart points")
+            raise _Corrupt(_("bad block restart points"))
         shared, pos = _varint(block, pos, limit)
         unshared, pos = _varint(block, pos, limit)
         value_length, pos = _varint(block, pos, limit)
         value_start = pos + unshared
         if shared > len(key) or value_start + value_length > limit or (at_restart and shared):
-            raise _Corrupt("bad block entry")
+            raise _Corrupt(_("bad block entry"))
         next_point += at_restart
         key = key[:shared] + bytes(block[pos:value_start])
         pos = value_start + value_length
         yield key, block[value_start:pos]
     if next_point != restarts:
-        raise _Corrupt("bad block restart points")
+        raise _Corrupt(_("bad block restart points"))
 
 
 @dataclass(frozen=True)
@@ -374,13 +375,13 @@ def _read_table(data: bytes, entries: _Entries) -> _TableRead:
     the next (LevelDB's merging and seeking depend on both; a full scan here would not notice otherwise).
     """
     if len(data) < _FOOTER:
-        raise _Corrupt("file too short")
+        raise _Corrupt(_("file too short"))
     footer = len(data) - _FOOTER
     (magic,) = struct.unpack_from("<Q", data, len(data) - 8)
     if magic != _TABLE_MAGIC:
-        raise _Corrupt("not an sstable (bad magic number)")
-    _, pos = _varint(data, footer, footer + 40)  # metaindex offset: the filter is not needed
-    _, pos = _varint(data, pos, footer + 40)
+        raise _Corrupt(_("not an sstable (bad magic number)"))
+    _offset, pos = _varint(data, footer, footer + 40)  # metaindex offset: the filter is not needed
+    _offset, pos = _varint(data, pos, footer + 40)
     index_offset, pos = _varint(data, pos, footer + 40)
     index_size, pos = _varint(data, pos, footer + 40)
     max_sequence = 0
@@ -390,19 +391,19 @@ def _read_table(data: bytes, entries: _Entries) -> _TableRead:
     for index_key, handle in _block_entries(_read_block(data, index_offset, index_size, footer)):
         block_separator = _internal_key(index_key)
         if separator is not None and block_separator <= separator:
-            raise _Corrupt("index keys out of order")
+            raise _Corrupt(_("index keys out of order"))
         offset, pos = _varint(handle, 0, len(handle))
         size, pos = _varint(handle, pos, len(handle))
         for key, value in _block_entries(_read_block(data, offset, size, footer)):
             internal = _internal_key(key)
             if (previous is not None and internal <= previous) or (separator is not None and internal <= separator):
-                raise _Corrupt("keys out of order")
+                raise _Corrupt(_("keys out of order"))
             if internal > block_separator:
-                raise _Corrupt("a key lies beyond its index entry")
+                raise _Corrupt(_("a key lies beyond its index entry"))
             tag = -internal[1]
             kind = tag & 0xFF
             if kind > 1:
-                raise _Corrupt(f"bad value type {kind}")
+                raise _Corrupt(_("bad value type {kind}").format(kind=kind))
             sequence = tag >> 8
             _keep(entries, internal[0], sequence, value if kind == 1 else None)
             max_sequence = max(max_sequence, sequence)
@@ -410,14 +411,14 @@ def _read_table(data: bytes, entries: _Entries) -> _TableRead:
             previous = internal
         separator = block_separator
     if first is None or previous is None:
-        raise _Corrupt("no entries")  # LevelDB never writes an empty table
+        raise _Corrupt(_("no entries"))  # LevelDB never writes an empty table
     return _TableRead(max_sequence, first, previous)
 
 
 def _read_batch(record: bytes | bytearray, entries: _Entries) -> int:
     """Feed one WriteBatch into `entries`; returns its last sequence, as DBImpl::RecoverLogFile does."""
     if len(record) < 12:
-        raise _Corrupt("log record too small")
+        raise _Corrupt(_("log record too small"))
     sequence: int
     count: int
     sequence, count = struct.unpack_from("<QI", record)
@@ -428,7 +429,7 @@ def _read_batch(record: bytes | bytearray, entries: _Entries) -> int:
     while pos < end:
         kind = record[pos]
         if kind > 1:
-            raise _Corrupt(f"unknown WriteBatch tag {kind}")
+            raise _Corrupt(_("unknown WriteBatch tag {kind}").format(kind=kind))
         key_length, pos = _varint(record, pos + 1, end)
         key = bytes(record[pos : pos + key_length])
         pos += key_length
@@ -438,13 +439,13 @@ def _read_batch(record: bytes | bytearray, entries: _Entries) -> int:
             value = view[pos : pos + value_length]
             pos += value_length
         if pos > end:
-            raise _Corrupt("bad WriteBatch entry")
+            raise _Corrupt(_("bad WriteBatch entry"))
         _keep(entries, key, sequence + index, value)
         index += 1
     if index != count:
-        raise _Corrupt("WriteBatch has wrong count")
+        raise _Corrupt(_("WriteBatch has wrong count"))
     if sequence + count - 1 > _MAX_SEQUENCE:
-        raise _Corrupt("sequence number out of range")  # LevelDB would cut it to 56 bits
+        raise _Corrupt(_("sequence number out of range"))  # LevelDB would cut it to 56 bits
     return sequence + count - 1
 
 
@@ -456,7 +457,9 @@ def _check_levels(path: Path, version: _Version) -> None:
     for level in range(1, _NUM_LEVELS):
         files = sorted((f for f in version.files.values() if f.level == level), key=lambda f: f.smallest)
         if any(a.largest >= b.smallest for a, b in itertools.pairwise(files)):
-            raise StoreError(f"The LevelDB database {path} is damaged (tables of level {level} overlap){_RESTORE}.")
+            raise StoreError(_("The LevelDB database {path} is damaged (tables of level {level} "
+                               "overlap){restore}.").format(
+                                 path=path, level=level, restore=_RESTORE))
 
 
 @dataclass(frozen=True)
@@ -470,13 +473,15 @@ def _read_file(file: Path) -> bytes:
     try:
         return file.read_bytes()
     except FileNotFoundError as e:
-        raise StoreError(f"The LevelDB file {file} is missing{_RESTORE}.") from e
+        raise StoreError(_("The LevelDB file {file} is missing{restore}.").format(file=file, restore=_RESTORE)) from e
     except OSError as e:
-        raise StoreError(f"Cannot read the LevelDB file {file}: {e.strerror}.") from e
+        raise StoreError(_("Cannot read the LevelDB file {file}: "
+                           "{strerror}.").format(file=file, strerror=e.strerror)) from e
 
 
 def _damaged(file: Path, problem: _Corrupt) -> StoreError:
-    return StoreError(f"The LevelDB file {file} is damaged or unsupported ({problem}){_RESTORE}.")
+    return StoreError(_("The LevelDB file {file} is damaged or unsupported ({problem}){restore}.").format(
+                          file=file, problem=problem, restore=_RESTORE))
 
 
 def _replay_log(file: Path, entries: _Entries) -> tuple[_Log, int]:
@@ -501,9 +506,10 @@ def _replay_log(file: Path, entries: _Entries) -> tuple[_Log, int]:
             for record in reader.records(blocks()):
                 max_sequence = max(max_sequence, _read_batch(record, entries))
     except FileNotFoundError as e:
-        raise StoreError(f"The LevelDB file {file} is missing{_RESTORE}.") from e
+        raise StoreError(_("The LevelDB file {file} is missing{restore}.").format(file=file, restore=_RESTORE)) from e
     except OSError as e:
-        raise StoreError(f"Cannot read the LevelDB file {file}: {e.strerror}.") from e
+        raise StoreError(_("Cannot read the LevelDB file {file}: "
+                           "{strerror}.").format(file=file, strerror=e.strerror)) from e
     except _Corrupt as e:
         raise _damaged(file, e) from e
     return _Log(file, size, reader.clean), max_sequence
@@ -542,10 +548,12 @@ class LevelDB:
     def _read(cls, path: Path) -> LevelDB:
         current_file = path / "CURRENT"
         if not current_file.is_file():
-            raise StoreError(f"{path} is not a LevelDB database: it has no CURRENT file{_RESTORE}.")
+            raise StoreError(_("{path} is not a LevelDB database: it has no CURRENT file{restore}.").format(
+                                 path=path, restore=_RESTORE))
         current = _read_file(current_file)
         if not re.fullmatch(rb"MANIFEST-\d+\n", current):
-            raise StoreError(f"The LevelDB file {current_file} is damaged (it names no MANIFEST){_RESTORE}.")
+            raise StoreError(_("The LevelDB file {current_file} is damaged (it names no MANIFEST){restore}.").format(
+                                 current_file=current_file, restore=_RESTORE))
         manifest = path / current[:-1].decode("ascii")
         try:
             version = _read_manifest(_read_file(manifest))
@@ -555,7 +563,8 @@ class LevelDB:
         try:
             names = [child.name for child in path.iterdir()]
         except OSError as e:
-            raise StoreError(f"Cannot list the LevelDB directory {path}: {e.strerror}.") from e
+            raise StoreError(_("Cannot list the LevelDB directory {path}: {strerror}.").format(
+                                 path=path, strerror=e.strerror)) from e
         tables: dict[int, str] = {}
         log_numbers: list[int] = []
         highest = 0
@@ -576,16 +585,17 @@ class LevelDB:
         for f in sorted(version.files.values(), key=lambda f: (-f.level, f.number)):
             if f.number not in tables:
                 raise StoreError(
-                    f"The LevelDB database {path} is damaged (table {f.number:06d}.ldb is missing){_RESTORE}.")
+                    _("The LevelDB database {path} is damaged (table {number:06d}.ldb is missing){restore}.").format(
+                        path=path, number=f.number, restore=_RESTORE))
             table = path / tables[f.number]
             data = _read_file(table)
             try:
                 if len(data) != f.size:
-                    raise _Corrupt(f"{len(data)} bytes where the MANIFEST says {f.size}")
+                    raise _Corrupt(_("{n} bytes where the MANIFEST says {size}").format(n=len(data), size=f.size))
                 read = _read_table(data, entries)
                 # LevelDB looks a key up only in the tables whose MANIFEST range holds it.
                 if read.first < f.smallest or read.last > f.largest:
-                    raise _Corrupt("keys outside the range the MANIFEST gives it")
+                    raise _Corrupt(_("keys outside the range the MANIFEST gives it"))
                 table_sequence = max(table_sequence, read.max_sequence)
             except _Corrupt as e:
                 raise _damaged(table, e) from e
@@ -599,10 +609,10 @@ class LevelDB:
             max_sequence = max(max_sequence, log_sequence)
         if table_sequence > max_sequence:
             # LevelDB reads at its last sequence (the MANIFEST's, or a log's above it): it would hide such entries.
-            raise StoreError(f"The LevelDB database {path} is damaged (a table holds writes newer than its MANIFEST)"
-                             f"{_RESTORE}.")
+            raise StoreError(_("The LevelDB database {path} is damaged (a table holds writes newer than its "
+                               "MANIFEST){restore}.").format(path=path, restore=_RESTORE))
 
-        live = {key: bytes(value) for key, (_, value) in entries.items() if value is not None}
+        live = {key: bytes(value) for key, (_seq, value) in entries.items() if value is not None}
         # LevelDB marks replayed log numbers as used, so a new log numbered above every file and above the
         # MANIFEST's counters is replayed and never reused.
         new_number = max(version.next_file_number, version.log_number + 1, highest + 1)
@@ -656,9 +666,11 @@ def _try_lock(lock: Path, *, create: bool) -> int | None:
     except PermissionError as e:
         if sys.platform == "win32":  # Chromium opens LOCK without write sharing
             return None
-        raise StoreError(f"Cannot open the LevelDB lock file {lock}: {e.strerror}.") from e
+        raise StoreError(_("Cannot open the LevelDB lock file {lock}: {strerror}.").format(
+                             lock=lock, strerror=e.strerror)) from e
     except OSError as e:
-        raise StoreError(f"Cannot open the LevelDB lock file {lock}: {e.strerror}.") from e
+        raise StoreError(_("Cannot open the LevelDB lock file {lock}: {strerror}.").format(
+                             lock=lock, strerror=e.strerror)) from e
     try:
         if sys.platform == "win32":
             import msvcrt
@@ -673,7 +685,8 @@ def _try_lock(lock: Path, *, create: bool) -> int | None:
         os.close(fd)
         if sys.platform == "win32" or e.errno in (errno.EACCES, errno.EAGAIN):
             return None
-        raise StoreError(f"Cannot lock the LevelDB lock file {lock}: {e.strerror}.") from e
+        raise StoreError(_("Cannot lock the LevelDB lock file {lock}: {strerror}.").format(
+                             lock=lock, strerror=e.strerror)) from e
     return fd
 
 
@@ -689,10 +702,10 @@ def locked(path: Path) -> Iterator[None]:
             _held[lock] -= 1
         return
     if not (path / "CURRENT").is_file():
-        raise StoreError(f"{path} is not a LevelDB database: it has no CURRENT file.")
+        raise StoreError(_("{path} is not a LevelDB database: it has no CURRENT file.").format(path=path))
     fd = _try_lock(lock, create=True)
     # Another cherryconf's lock_is_held() probe holds LOCK for an instant; the app holds it all the time it runs.
-    for _ in range(_LOCK_RETRIES):
+    for _attempt in range(_LOCK_RETRIES):
         if fd is not None:
             break
         time.sleep(_LOCK_RETRY_S)
@@ -748,7 +761,7 @@ def append_batch(path: Path, puts: Mapping[bytes, bytes], deletes: Iterable[byte
     db = LevelDB.open(path)
     sequence = db.max_sequence + 1
     if sequence + len(puts) + len(deletes) - 1 > _MAX_SEQUENCE:
-        raise StoreError(f"The LevelDB database {path} has run out of sequence numbers.")
+        raise StoreError(_("The LevelDB database {path} has run out of sequence numbers.").format(path=path))
     logs, new_log = db._logs, db._new_log
     # The database is about to change: the next open must read it again. Letting the snapshot go here also
     # frees its values (a big one is as big as the batch) before the batch is encoded and framed.
@@ -760,8 +773,9 @@ def append_batch(path: Path, puts: Mapping[bytes, bytes], deletes: Iterable[byte
         return
     log = logs[-1]
     if not log.clean_end:
-        raise StoreError(f"The LevelDB log {log.path} ends with an incomplete record (an interrupted write), "
-                         "so cherryconf will not append to it; `cherryconf restore` can put an earlier backup back.")
+        raise StoreError(_("The LevelDB log {path} ends with an incomplete record (an interrupted write), so "
+                           "cherryconf will not append to it; `cherryconf restore` can put an earlier backup "
+                           "back.").format(path=log.path))
     _append_record(log.path, batch, log.size, create=False)
 
 
@@ -774,10 +788,11 @@ def _append_record(log: Path, record: bytes, size: int, *, create: bool) -> None
     try:
         fd = os.open(log, flags, 0o600)  # Chromium's files are private to the user
     except OSError as e:
-        raise WriteFailed(f"Cannot write the LevelDB log {log}: {e.strerror}.") from e
+        raise WriteFailed(_("Cannot write the LevelDB log {log}: "
+                            "{strerror}.").format(log=log, strerror=e.strerror)) from e
     try:
         if os.fstat(fd).st_size != size:
-            raise StoreError(f"The LevelDB log {log} changed while cherryconf was writing it.")
+            raise StoreError(_("The LevelDB log {log} changed while cherryconf was writing it.").format(log=log))
         try:
             view = memoryview(data)
             while view:
@@ -790,7 +805,8 @@ def _append_record(log: Path, record: bytes, size: int, *, create: bool) -> None
             else:
                 os.ftruncate(fd, size)
             if isinstance(e, OSError):
-                raise WriteFailed(f"Cannot write the LevelDB log {log}: {e.strerror}.") from e
+                raise WriteFailed(_("Cannot write the LevelDB log {log}: {strerror}.").format(
+                                      log=log, strerror=e.strerror)) from e
             raise
     finally:
         os.close(fd)

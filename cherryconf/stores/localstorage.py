@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cherryconf.errors import ReadBackFailed, StoreError
+from cherryconf.i18n import _
 from cherryconf.stores.leveldb import LevelDB, append_batch, locked, put_varint
 
 __all__ = [
@@ -44,8 +45,8 @@ def encode(s: str) -> bytes:
 def _check(b: bytes) -> None:
     """Refuse what decode() refuses, without decoding (a value can be megabytes)."""
     if b and not (b[0] == _LATIN1 or (b[0] == _UTF16 and len(b) % 2 == 1)):
-        raise StoreError("A localStorage entry is damaged (an unknown string format); "
-                         "`cherryconf restore` can put an earlier backup back.")
+        raise StoreError(_("A localStorage entry is damaged (an unknown string format); "
+                         "`cherryconf restore` can put an earlier backup back."))
 
 
 def decode(b: bytes) -> str:
@@ -203,9 +204,10 @@ def _check_written(path: Path, expected: Mapping[bytes, bytes]) -> None:
     if found == expected:
         return
     key = min(k for k in expected.keys() | found.keys() if found.get(k) != expected.get(k))
-    what = "is missing" if key not in found else "appeared" if key not in expected else "changed"
-    raise ReadBackFailed(f"after writing {path}, the LevelDB entry {_shown(key)} {what}: it does not read back "
-                         "as written")
+    what = _("is missing") if key not in found else "appeared" if key not in expected else "changed"
+    raise ReadBackFailed(_("after writing {path}, the LevelDB entry {key} {what}: it does not read back as "
+                           "written").format(
+                             path=path, key=_shown(key), what=what))
 
 
 def _shown(key: bytes) -> str:
@@ -213,7 +215,7 @@ def _shown(key: bytes) -> str:
     origin, sep, item = key.partition(b"\x00")
     if origin.startswith(b"_") and sep:
         try:
-            return f"{decode(item)!r} of origin {origin[1:].decode('latin-1')}"
+            return _("{item!r} of origin {value}").format(item=decode(item), value=origin[1:].decode('latin-1'))
         except (StoreError, UnicodeDecodeError):
             pass
     return repr(key[:80])

@@ -12,6 +12,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from cherryconf.errors import StoreError
+from cherryconf.i18n import _
 from cherryconf.stores.shape import RESTORE, kind
 
 _WS = " \t\n\r"
@@ -58,7 +59,8 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
             i = _skip(blob, i + 1)
     except (ValueError, IndexError) as e:
         raise StoreError(
-            f"Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e}); {RESTORE}") from None
+            _("Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e}); {restore}").format(
+                e=e, restore=RESTORE)) from None
 
 
 def _end(blob: str, i: int, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
@@ -74,9 +76,11 @@ def parse_slice(text: str, name: str) -> dict[str, Any]:
         inner = json.loads(text)
         value = json.loads(inner) if isinstance(inner, str) else inner
     except ValueError as e:
-        raise StoreError(f"Cherry Studio's saved '{name}' settings are not valid JSON ({e}); {RESTORE}") from None
+        raise StoreError(_("Cherry Studio's saved '{name}' settings are not valid JSON ({e}); {restore}").format(
+                             name=name, e=e, restore=RESTORE)) from None
     if not isinstance(value, dict):
-        raise StoreError(f"Cherry Studio's saved '{name}' settings are {kind(value)}, not a JSON object; {RESTORE}")
+        raise StoreError(_("Cherry Studio's saved '{name}' settings are {value}, not a JSON object; {restore}").format(
+                             name=name, value=kind(value), restore=RESTORE))
     return value
 
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from cherryconf.errors import StoreError
+from cherryconf.i18n import _
 
 __all__ = ["check_model_ref", "check_providers", "kind"]
 
-RESTORE = "`cherryconf restore` can put an earlier backup back, or fix it in Cherry Studio"
+RESTORE = _("`cherryconf restore` can put an earlier backup back, or fix it in Cherry Studio")
 # Provider fields that must be text when present (null allowed: the app treats it as empty).
 _PROVIDER_TEXT = ("name", "type", "apiKey", "apiHost", "anthropicApiHost", "apiVersion", "notes")
 _PROVIDER_MAPS = ("apiOptions", "extra_headers")
 _MODEL_TEXT = ("name", "group", "provider", "description", "owned_by", "endpoint_type")
 _MODEL_LISTS = ("capabilities", "type", "supported_endpoint_types")
 _MODEL_MAPS = ("pricing",)
-_KINDS = {dict: "an object", list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number",
+_KINDS = {dict: _("an object"), list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number",
           type(None): "null"}
 
 
@@ -31,7 +32,8 @@ def kind(value: Any) -> str:
 
 
 def _refuse(where: str, what: str, field: str, value: Any, wanted: str) -> StoreError:
-    return StoreError(f"{where} is damaged: {what} has {field} as {kind(value)}, not {wanted}; {RESTORE}")
+    return StoreError(_("{where} is damaged: {what} has {field} as {value}, not {wanted}; {restore}").format(
+                          where=where, what=what, field=field, value=kind(value), wanted=wanted, restore=RESTORE))
 
 
 def _fields(where: str, what: str, item: dict[str, Any], text: tuple[str, ...], lists: tuple[str, ...],
@@ -47,13 +49,13 @@ def _fields(where: str, what: str, item: dict[str, Any], text: tuple[str, ...], 
     for field in maps:
         value = item.get(field)
         if value is not None and not isinstance(value, dict):
-            raise _refuse(where, what, field, value, "an object")
+            raise _refuse(where, what, field, value, _("an object"))
 
 
 def _id(where: str, what: str, item: dict[str, Any]) -> str:
     value = item.get("id")
     if not isinstance(value, str) or not value:
-        raise _refuse(where, what, "id", value, "non-empty text")
+        raise _refuse(where, what, "id", value, _("non-empty text"))
     return value
 
 
@@ -63,10 +65,12 @@ def check_providers(providers: Any, where: str) -> list[dict[str, Any]]:
     `where` names the store for the message ("Cherry Studio's saved llm settings").
     """
     if not isinstance(providers, list):
-        raise StoreError(f"{where} is damaged: its providers are {kind(providers)}, not a list; {RESTORE}")
+        raise StoreError(_("{where} is damaged: its providers are {providers}, not a list; {restore}").format(
+                             where=where, providers=kind(providers), restore=RESTORE))
     for i, p in enumerate(providers):
         if not isinstance(p, dict):
-            raise StoreError(f"{where} is damaged: provider #{i + 1} is {kind(p)}, not an object; {RESTORE}")
+            raise StoreError(_("{where} is damaged: provider #{value} is {p}, not an object; {restore}").format(
+                                 where=where, value=i + 1, p=kind(p), restore=RESTORE))
         pid = _id(where, f"provider #{i + 1}", p)
         what = f"provider {pid!r}"
         _fields(where, what, p, _PROVIDER_TEXT, (), _PROVIDER_MAPS)
@@ -75,8 +79,9 @@ def check_providers(providers: Any, where: str) -> list[dict[str, Any]]:
             raise _refuse(where, what, "models", models, "a list")
         for j, m in enumerate(models):
             if not isinstance(m, dict):
-                raise StoreError(f"{where} is damaged: {what} has model #{j + 1} as {kind(m)}, not an object; "
-                                 f"{RESTORE}")
+                raise StoreError(_("{where} is damaged: {what} has model #{value} as {m}, not an object; "
+                                   "{restore}").format(
+                                     where=where, what=what, value=j + 1, m=kind(m), restore=RESTORE))
             mid = _id(where, f"{what}, model #{j + 1}", m)
             _fields(where, f"{what}, model {mid!r}", m, _MODEL_TEXT, _MODEL_LISTS, _MODEL_MAPS)
     return providers

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cherryconf import swap
 from cherryconf.errors import StoreError
 from cherryconf.fsutil import copy_file
+from cherryconf.i18n import _
 from cherryconf.stores import StoreState, leveldb, localstorage, persist, shape
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 PERSIST_KEY = "persist:cherry-studio"
 # llm-slice fields that embed a whole Model; the provider they name must keep existing.
 MODEL_REFS = ("defaultModel", "topicNamingModel", "quickModel", "translateModel")
-_WHERE = "Cherry Studio's saved llm state"
+_WHERE = _("Cherry Studio's saved llm state")
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ class V1Store:
         stored = localstorage.read_item(db, PERSIST_KEY)
         if stored is None:
             raise StoreError(
-                f"{self.root} holds no Cherry Studio settings yet (no {PERSIST_KEY}); start the app once, then retry"
+                _("{root} holds no Cherry Studio settings yet (no {persist_key}); start the app once, then "
+                  "retry").format(
+                    root=self.root, persist_key=PERSIST_KEY)
             )
         return stored
 
@@ -108,13 +111,13 @@ class V1Store:
         spans = persist.slice_spans(blob)
         span = spans.get("llm")
         if span is None:
-            raise StoreError("Cherry Studio's saved state has no 'llm' settings; start the app once, then retry")
+            raise StoreError(_("Cherry Studio's saved state has no 'llm' settings; start the app once, then retry"))
         cut = localstorage.utf16_span(stored, blob, span)
         self._located = _Located(weakref.ref(db), spans, blob[span[0] : span[1]], cut)
         return self._located, stored, blob
 
     def read(self) -> StoreState:
-        located, _, _ = self._locate()
+        located, _rest, _more = self._locate()
         llm = persist.parse_slice(located.llm_text, "llm")
         providers = shape.check_providers(llm.get("providers"), _WHERE)
         refs = {name: ref for name in MODEL_REFS if (ref := shape.check_model_ref(llm.get(name), name, _WHERE))}

@@ -30,6 +30,7 @@ import fractional_indexing
 from cherryconf import faults
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
 from cherryconf.fsutil import PRIVATE_FILE, copy_file, fsync_dir
+from cherryconf.i18n import _
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
 from cherryconf.stores import StoreState
 from cherryconf.stores.shape import RESTORE, kind
@@ -44,7 +45,7 @@ DB_NAME = "cherrystudio.sqlite"
 NEW_SUFFIX = ".cherryconf-new"
 BUSY_TIMEOUT_S = 5.0
 NOT_MIGRATED = (
-    "Cherry Studio has not finished upgrading its data to 2.x: start it once and let it finish, then retry"
+    _("Cherry Studio has not finished upgrading its data to 2.x: start it once and let it finish, then retry")
 )
 
 CHAT = "openai-chat-completions"
@@ -166,19 +167,21 @@ def _check_schema(conn: sqlite3.Connection) -> _Schema:
     for table, required in _REQUIRED.items():
         cols = _columns(conn, table)
         if not cols:
-            raise StoreError(f"Cherry Studio's database has no {table} table: not a 2.x layout cherryconf knows")
+            raise StoreError(_("Cherry Studio's database has no {table} table: not a 2.x layout cherryconf "
+                               "knows").format(
+                                 table=table))
         missing = sorted(required - cols.keys())
         if missing:
             raise StoreError(
-                f"Cherry Studio's {table} table lacks {', '.join(missing)}: a layout cherryconf does not know, "
-                "so it changes nothing"
+                _("Cherry Studio's {table} table lacks {missing}: a layout cherryconf does not know, so it changes "
+                  "nothing").format(table=table, missing=', '.join(missing))
             )
         unknown = sorted(name for name, c in cols.items()
                          if c["notnull"] and c["dflt_value"] is None and name not in _KNOWN[table])
         if unknown:
             raise StoreError(
-                f"Cherry Studio's {table} table requires {', '.join(unknown)}, which cherryconf does not know how "
-                "to fill, so it changes nothing"
+                _("Cherry Studio's {table} table requires {unknown}, which cherryconf does not know how to fill, so "
+                  "it changes nothing").format(table=table, unknown=', '.join(unknown))
             )
         found[table] = frozenset(cols)
     return _Schema(found["user_provider"], found["user_model"])
@@ -206,23 +209,28 @@ def _decode(row: sqlite3.Row, json_columns: frozenset[str], table: str) -> Row:
     out: Row = dict(row)
     for col, value in out.items():
         if isinstance(value, str) and _NOT_UTF8.search(value):
-            raise StoreError(f"Cherry Studio's {table}.{col} holds text that is not UTF-8 ({_row_name(table, out)}): "
-                             f"the database is damaged; {RESTORE}")
+            raise StoreError(_("Cherry Studio's {table}.{col} holds text that is not UTF-8 ({table2}): the database "
+                               "is damaged; {restore}").format(
+                                 table=table, col=col, table2=_row_name(table, out), restore=RESTORE))
     for col in json_columns & out.keys():
         value = out[col]
         if isinstance(value, str):
             try:
                 out[col] = json.loads(value)
             except ValueError:
-                raise StoreError(f"Cherry Studio's {table}.{col} holds text that is not JSON "
-                                 f"({_row_name(table, out)}); {RESTORE}") from None
+                raise StoreError(_("Cherry Studio's {table}.{col} holds text that is not JSON ({table2}); "
+                                   "{restore}").format(
+                                     table=table, col=col, table2=_row_name(table, out), restore=RESTORE)) from None
             if _has_lone_surrogate(out[col]):
-                raise StoreError(f"Cherry Studio's {table}.{col} holds JSON that is not valid Unicode "
-                                 f"({_row_name(table, out)}); {RESTORE}")
+                raise StoreError(_("Cherry Studio's {table}.{col} holds JSON that is not valid Unicode ({table2}); "
+                                   "{restore}").format(
+                                     table=table, col=col, table2=_row_name(table, out), restore=RESTORE))
     for col, wanted, ok in _SHAPES[table]:
         if col in out and not ok(out[col]):
-            raise StoreError(f"Cherry Studio's {table}.{col} holds {kind(out[col])}, not {wanted} "
-                             f"({_row_name(table, out)}); the database is damaged; {RESTORE}")
+            raise StoreError(_("Cherry Studio's {table}.{col} holds {found}, not {wanted} ({row}); the database "
+                               "is damaged; {restore}").format(table=table, col=col, found=kind(out[col]),
+                                                               wanted=wanted, row=_row_name(table, out),
+                                                               restore=RESTORE))
     return out
 
 
@@ -283,16 +291,16 @@ _SHAPES: dict[str, list[tuple[str, str, Callable[[Any], bool]]]] = {
     "user_provider": [
         ("provider_id", "text", _text), ("name", "text", _text), ("preset_provider_id", "text", _text_or_null),
         ("default_chat_endpoint", "text", _text_or_null), ("is_enabled", "a number", _int_or_null),
-        ("order_key", "text", _text), ("api_keys", "a list of keys", _api_keys_shape),
-        ("endpoint_configs", "an object of endpoint objects", _endpoint_configs_shape),
-        ("auth_config", "an object", _object), ("provider_settings", "an object", _object),
-        ("api_features", "an object", _object),
+        ("order_key", "text", _text), ("api_keys", _("a list of keys"), _api_keys_shape),
+        ("endpoint_configs", _("an object of endpoint objects"), _endpoint_configs_shape),
+        ("auth_config", _("an object"), _object), ("provider_settings", _("an object"), _object),
+        ("api_features", _("an object"), _object),
     ],
     "user_model": [
         ("id", "text", _text), ("provider_id", "text", _text), ("model_id", "text", _text),
         ("name", "text", _text_or_null), ("group", "text", _text_or_null), ("description", "text", _text_or_null),
-        ("order_key", "text", _text), ("capabilities", "a list of names", _texts),
-        ("endpoint_types", "a list of names", _texts), ("pricing", "an object", _pricing_shape),
+        ("order_key", "text", _text), ("capabilities", _("a list of names"), _texts),
+        ("endpoint_types", _("a list of names"), _texts), ("pricing", _("an object"), _pricing_shape),
         ("supports_streaming", "a number", _int_or_null),
     ],
 }
@@ -461,8 +469,9 @@ def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, 
         if endpoint is None:
             if ptype not in _ENDPOINT_OF_TYPE:
                 raise BadInput(
-                    f"provider {want.get('id')!r}: cherryconf cannot set type {ptype!r} in Cherry Studio 2.x "
-                    f"(it can set {', '.join(_ENDPOINT_OF_TYPE)}); configure that provider in the app instead"
+                    _("provider {id!r}: cherryconf cannot set type {ptype!r} in Cherry Studio 2.x (it can set "
+                      "{endpoint_of_type}); configure that provider in the app instead").format(
+                        id=want.get('id'), ptype=ptype, endpoint_of_type=', '.join(_ENDPOINT_OF_TYPE))
                 )
             endpoint = _ENDPOINT_OF_TYPE[ptype]
             row["default_chat_endpoint"] = endpoint
@@ -566,12 +575,13 @@ def _check_round_trip(want: dict[str, Any], row: Row, models: list[Row]) -> None
         if found:
             break
         found = _difference(w, g, "")
-        where = f"provider {pid!r}, model {w.get('id')!r}"
+        where = _("provider {pid!r}, model {id!r}").format(pid=pid, id=w.get('id'))
     if found:
         path, w, g = found
         raise BadInput(
-            f"{where}: {path} {_describe(path, w)} cannot be stored in Cherry Studio 2.x as given (it would read "
-            f"back as {_describe(path, g)}); change or remove it in the profile"
+            _("{where}: {path} {path2} cannot be stored in Cherry Studio 2.x as given (it would read back as "
+              "{path3}); change or remove it in the profile").format(
+                where=where, path=path, path2=_describe(path, w), path3=_describe(path, g))
         )
 
 
@@ -580,7 +590,9 @@ def _keys_between(low: str | None, high: str | None, n: int) -> list[str]:
         return list(fractional_indexing.generate_n_keys_between(low, high, n))
     except (fractional_indexing.FIError, IndexError):
         raise StoreError(
-            f"Cherry Studio's database holds an order key cherryconf cannot place a row beside ({low!r}, {high!r})"
+            _("Cherry Studio's database holds an order key cherryconf cannot place a row beside ({low!r}, "
+              "{high!r})").format(
+                low=low, high=high)
         ) from None
 
 
@@ -623,15 +635,15 @@ def _delete_provider(conn: sqlite3.Connection, provider_id: str, model_uids: lis
     if model_uids and {"entity_type", "entity_id"} <= _columns(conn, "pin").keys():
         marks = ",".join("?" * len(model_uids))
         conn.execute(f"DELETE FROM pin WHERE entity_type = 'model' AND entity_id IN ({marks})", model_uids)
-    conn.execute("DELETE FROM user_provider WHERE provider_id = ?", (provider_id,))
+    conn.execute(_("DELETE FROM user_provider WHERE provider_id = ?"), (provider_id,))
 
 
 def _check_integrity(conn: sqlite3.Connection) -> None:
     """Refuse to write a database SQLite itself finds damaged: a write could only spread the damage."""
     found = conn.execute("PRAGMA integrity_check(1)").fetchone()[0]
     if found != "ok":
-        raise StoreError(f"SQLite finds Cherry Studio's database damaged ({found}), so cherryconf changes nothing; "
-                         f"{RESTORE}")
+        raise StoreError(_("SQLite finds Cherry Studio's database damaged ({found}), so cherryconf changes nothing; "
+                           "{restore}").format(found=found, restore=RESTORE))
 
 
 def _tables(conn: sqlite3.Connection) -> list[str]:
@@ -714,7 +726,8 @@ class _ReadBack:
         wrong += [t for t in tables if t in self._after and _digest(conn, t) != self._after[t]]
         wrong += [t for t, rows in self._kept.items() if _rows_of(conn, t, self._changed) != rows]
         if wrong:
-            raise ReadBackFailed(f"after writing {db}, its table {wrong[0]} does not read back as written")
+            raise ReadBackFailed(_("after writing {db}, its table {value} does not read back as written").format(
+                                     db=db, value=wrong[0]))
 
 
 def _literal(text: str) -> str:
@@ -746,13 +759,14 @@ class V2Store:
 
     def _connect(self) -> sqlite3.Connection:
         if not self._db.is_file():
-            raise StoreError(f"{self._db} does not exist: there is no Cherry Studio 2.x database to work on")
+            raise StoreError(_("{db} does not exist: there is no Cherry Studio 2.x database to work on").format(
+                                 db=self._db))
         mode = "mode=rw" if self._live else "mode=ro&immutable=1"
         try:
             conn = sqlite3.connect(f"{self._db.absolute().as_uri()}?{mode}", uri=True, isolation_level=None,
                                    timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as e:
-            raise StoreError(f"cannot open {self._db} ({e})") from None
+            raise StoreError(_("cannot open {db} ({e})").format(db=self._db, e=e)) from None
         conn.row_factory = sqlite3.Row
         conn.text_factory = _surrogate_text
         return conn
@@ -767,8 +781,9 @@ class V2Store:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.OperationalError as e:
                 if "locked" in str(e) or "busy" in str(e):
-                    raise AppRunning(f"{self._db} is locked by another program (is Cherry Studio running?); "
-                                     "quit it, including from the tray icon, then run this again") from None
+                    raise AppRunning(_("{db} is locked by another program (is Cherry Studio running?); quit it, "
+                                       "including from the tray icon, then run this again").format(
+                        db=self._db)) from None
                 raise
             try:
                 yield conn
@@ -778,7 +793,8 @@ class V2Store:
                 raise
             conn.execute("COMMIT")
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"Cherry Studio's database {self._db} failed ({e}); nothing was changed") from None
+            raise StoreError(_("Cherry Studio's database {db} failed ({e}); nothing was changed").format(
+                                 db=self._db, e=e)) from None
         finally:
             conn.close()
 
@@ -839,10 +855,10 @@ class V2Store:
         presets = BUILT_IN_PROVIDER_IDS | {r["preset_provider_id"] for r in rows.values() if r["preset_provider_id"]}
         for pid in plan.changed_ids:
             if pid not in planned and pid in presets:
-                raise BadInput(f"provider id {pid!r} is Cherry Studio's built-in provider of that name; "
-                               "choose another id for your own provider")
+                raise BadInput(_("provider id {pid!r} is Cherry Studio's built-in provider of that name; choose "
+                                 "another id for your own provider").format(pid=pid))
             if (pid in planned) != (pid in rows):
-                raise StoreError("the store changed while cherryconf was planning; run the command again")
+                raise StoreError(_("the store changed while cherryconf was planning; run the command again"))
         added = [p["id"] for p in plan.after if p["id"] not in rows and p["id"] in plan.changed_ids]
         first = min((r["order_key"] for r in rows.values()), default=None)
         # New providers go to the top, in the plan's order: where the app puts a provider it enables.
@@ -851,8 +867,8 @@ class V2Store:
         for pid in plan.changed_ids:
             if pid not in after:  # removed from the store: only ever a provider cherryconf added (owners)
                 if rows[pid]["preset_provider_id"] is not None:
-                    raise BadInput(f"provider {pid!r} is one of Cherry Studio's built-in providers, which the app "
-                                   "itself never deletes, so cherryconf leaves it")
+                    raise BadInput(_("provider {pid!r} is one of Cherry Studio's built-in providers, which the app "
+                                     "itself never deletes, so cherryconf leaves it").format(pid=pid))
                 operations.append(partial(_delete_provider, provider_id=pid,
                                           model_uids=[m["id"] for m in models.get(pid, [])]))
                 continue
@@ -876,7 +892,7 @@ class V2Store:
             old_model = by_id.get(w.get("id"))
             row = _model_row(old_model, w, pid, None if old_model else next(keys), now)
             pairs.append((old_model, {c: v for c, v in row.items() if c in schema.model}))
-        _check_round_trip(want, new, [row for _, row in pairs])
+        _check_round_trip(want, new, [row for _want, row in pairs])
         ops: list[Operation] = []
         if old is None:
             ops.append(partial(_insert, table="user_provider", row=new, json_columns=_PROVIDER_JSON))
@@ -896,10 +912,10 @@ class V2Store:
 
     def _write_default(self, conn: sqlite3.Connection, uid: str, now: int) -> None:
         if conn.execute("SELECT 1 FROM user_model WHERE id = ?", (uid,)).fetchone() is None:
-            raise BadInput(f"the default model {uid!r} is not among the models cherryconf wrote")
+            raise BadInput(_("the default model {uid!r} is not among the models cherryconf wrote").format(uid=uid))
         cols = _columns(conn, "preference")
         if not {"key", "value"} <= cols.keys():
-            raise StoreError("Cherry Studio's database has no preference table to hold the default model")
+            raise StoreError(_("Cherry Studio's database has no preference table to hold the default model"))
         scope = {"scope": "default"} if "scope" in cols else {}
         where = " AND ".join(f'"{c}" = ?' for c in ["key", *scope])
         values = {"value": _json(uid)} | ({"updated_at": now} if "updated_at" in cols else {})
@@ -928,7 +944,7 @@ class V2Store:
             finally:
                 copy_to.close()
         except sqlite3.OperationalError as e:
-            raise StoreError(f"could not copy {self._db} ({e})") from None
+            raise StoreError(_("could not copy {db} ({e})").format(db=self._db, e=e)) from None
         except sqlite3.DatabaseError:
             # A damaged database cannot be read page by page; keep its files exactly as they are instead,
             # so restoring a good backup over it still leaves a copy of what was there.
@@ -968,7 +984,8 @@ class V2Store:
             try:
                 busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             except sqlite3.OperationalError as e:
-                raise StoreError(f"cannot fold the log into {self._db} ({e}); nothing was replaced") from None
+                raise StoreError(_("cannot fold the log into {db} ({e}); nothing was replaced").format(
+                                     db=self._db, e=e)) from None
             except sqlite3.DatabaseError:
                 # Damaged: nothing to fold in. Its files are in the pre-restore backup, byte for byte.
                 busy = None
@@ -978,13 +995,13 @@ class V2Store:
                 self._drop_wal()
                 return
             if busy:
-                raise AppRunning(f"{self._db} is in use by another program (is Cherry Studio running?); "
-                                 "quit it, including from the tray icon, then run this again")
+                raise AppRunning(_("{db} is in use by another program (is Cherry Studio running?); quit it, "
+                                   "including from the tray icon, then run this again").format(db=self._db))
         faults.step("old database checkpointed")
         wal = self._db.with_name(DB_NAME + "-wal")
         if wal.exists() and wal.stat().st_size > 0:
-            raise AppRunning(f"another program wrote to {self._db} while cherryconf was replacing it; "
-                             "quit Cherry Studio, including from the tray icon, then run this again")
+            raise AppRunning(_("another program wrote to {db} while cherryconf was replacing it; quit Cherry Studio, "
+                               "including from the tray icon, then run this again").format(db=self._db))
         self._drop_wal()
 
     def _drop_wal(self) -> None:
@@ -1002,4 +1019,5 @@ class V2Store:
         # The copy is only renamed into place whole: while it is still here, the database was not replaced.
         self._new.unlink()
         fsync_dir(self._root)
-        return f"removed {self._new.name}, left by an interrupted restore; {self._db} was not replaced"
+        return _("removed {name}, left by an interrupted restore; {db} was not replaced").format(
+                   name=self._new.name, db=self._db)
