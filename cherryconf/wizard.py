@@ -178,7 +178,7 @@ class Wizard:
             return Outcome(written=self._written[-1] if self._written else None)
         except KeyboardInterrupt:
             if self._written:
-                raise Interrupted(f"interrupted; {self._kept()}") from None
+                raise Interrupted(_("interrupted; {kept}").format(kept=self._kept())) from None
             raise
 
     def _kept(self) -> str:
@@ -266,7 +266,7 @@ class Wizard:
             choice = self._ask(Question("running", "select", _("What now?"), [
                 Choice(_("I have quit it (including from the tray): check again"), "retry"),
                 Choice(_("Make an import link instead (works while the app runs; no models)"), "link"),
-                Choice("Stop", "stop"),
+                Choice(_("Stop"), "stop"),
             ]))
             if choice == "link":
                 return True
@@ -281,7 +281,7 @@ class Wizard:
         # Like every other command: finish what a killed run left before reading the store. Only done once the
         # app is known not to run, since it may rename the store's directory.
         for note in backup.finish_interrupted(self.ctx, inst):
-            self.say(f"Note: {note}.")
+            self.say(_("Note: {note}.").format(note=note))
         return open_store(inst).read()
 
     # --- a gateway already in a built-in provider the app routes by id: the user's real problem ------------

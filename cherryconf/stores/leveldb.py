@@ -266,7 +266,7 @@ def _read_manifest(data: bytes) -> _Version:
             files[f.level, f.number] = f
     for tag, what in ((3, _("next file number")), (2, _("log number")), (4, _("last sequence"))):
         if tag not in numbers:
-            raise _Corrupt(f"no {what}")
+            raise _Corrupt(_("no {what}").format(what=what))
     return _Version(
         log_number=numbers[2],
         prev_log_number=numbers.get(9, 0),
