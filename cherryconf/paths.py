@@ -147,7 +147,7 @@ def _add_dir(value: str, why: str, where: str, found: _Found, problems: list[str
     if path.is_absolute():
         found.append((path, why))
     else:
-        problems.append(_("{where} names {value!r}, which is not an absolute path").format(where=where, value=value))
+        problems.append(_("{where} names {path!r}, which is not an absolute path").format(where=where, path=value))
 
 
 def _add_portable(exe: str, where: str, found: _Found) -> None:

@@ -122,14 +122,15 @@ def _check_refs(
             continue
         if key[0] not in remaining:
             raise BadInput(
-                _("provider {value!r} would be removed (its owner's profile no longer lists it), but Cherry Studio's "
-                  "{setting} uses its model {value2!r}; choose another model in the app first, or keep the provider "
-                  "in the profile").format(value=key[0], setting=setting, value2=key[1])
+                _("provider {provider!r} would be removed (its owner's profile no longer lists it), but Cherry "
+                  "Studio's "
+                  "{setting} uses its model {model!r}; choose another model in the app first, or keep the provider "
+                  "in the profile").format(provider=key[0], setting=setting, model=key[1])
             )
         raise BadInput(
-            _("replaceModels would remove model {value!r} of provider {value2!r}, which Cherry Studio's {setting} "
+            _("replaceModels would remove model {model!r} of provider {provider!r}, which Cherry Studio's {setting} "
               "uses; keep it in the profile's models or choose another model in the app first").format(
-                value=key[1], value2=key[0], setting=setting)
+                model=key[1], provider=key[0], setting=setting)
         )
 
 

@@ -65,6 +65,6 @@ def validate(name: SchemaName, document: Any, *, where: str = "") -> None:
     """BadInput with the first located violation (and how many more), if any."""
     found = errors(name, document)
     if found:
-        more = _(" (and {value} more)").format(value=len(found) - 1) if len(found) > 1 else ""
+        more = " " + _("(and {n} more)").format(n=len(found) - 1) if len(found) > 1 else ""
         prefix = f"{where}: " if where else ""
         raise BadInput(f"{prefix}{found[0]}{more}")

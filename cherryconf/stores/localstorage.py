@@ -215,7 +215,7 @@ def _shown(key: bytes) -> str:
     origin, sep, item = key.partition(b"\x00")
     if origin.startswith(b"_") and sep:
         try:
-            return _("{item!r} of origin {value}").format(item=decode(item), value=origin[1:].decode('latin-1'))
+            return _("{item!r} of origin {origin}").format(item=decode(item), origin=origin[1:].decode("latin-1"))
         except (StoreError, UnicodeDecodeError):
             pass
     return repr(key[:80])

@@ -79,8 +79,8 @@ def parse_slice(text: str, name: str) -> dict[str, Any]:
         raise StoreError(_("Cherry Studio's saved '{name}' settings are not valid JSON ({e}); {restore}").format(
                              name=name, e=e, restore=RESTORE)) from None
     if not isinstance(value, dict):
-        raise StoreError(_("Cherry Studio's saved '{name}' settings are {value}, not a JSON object; {restore}").format(
-                             name=name, value=kind(value), restore=RESTORE))
+        raise StoreError(_("Cherry Studio's saved '{name}' settings are {found}, not a JSON object; {restore}").format(
+                             name=name, found=kind(value), restore=RESTORE))
     return value
 
 

@@ -22,8 +22,9 @@ _PROVIDER_MAPS = ("apiOptions", "extra_headers")
 _MODEL_TEXT = ("name", "group", "provider", "description", "owned_by", "endpoint_type")
 _MODEL_LISTS = ("capabilities", "type", "supported_endpoint_types")
 _MODEL_MAPS = ("pricing",)
-_KINDS = {dict: _("an object"), list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number",
-          type(None): "null"}
+_KINDS = {dict: _("an object"), list: _("a list"), str: _("text"), bool: _("a boolean"), int: _("a number"),
+          float: _("a number"),
+          type(None): _("null")}
 
 
 def kind(value: Any) -> str:
@@ -32,8 +33,8 @@ def kind(value: Any) -> str:
 
 
 def _refuse(where: str, what: str, field: str, value: Any, wanted: str) -> StoreError:
-    return StoreError(_("{where} is damaged: {what} has {field} as {value}, not {wanted}; {restore}").format(
-                          where=where, what=what, field=field, value=kind(value), wanted=wanted, restore=RESTORE))
+    return StoreError(_("{where} is damaged: {what} has {field} as {found}, not {wanted}; {restore}").format(
+                          where=where, what=what, field=field, found=kind(value), wanted=wanted, restore=RESTORE))
 
 
 def _fields(where: str, what: str, item: dict[str, Any], text: tuple[str, ...], lists: tuple[str, ...],
@@ -41,11 +42,11 @@ def _fields(where: str, what: str, item: dict[str, Any], text: tuple[str, ...], 
     for field in text:
         value = item.get(field)
         if value is not None and not isinstance(value, str):
-            raise _refuse(where, what, field, value, "text")
+            raise _refuse(where, what, field, value, _("text"))
     for field in lists:
         value = item.get(field)
         if value is not None and not isinstance(value, list):
-            raise _refuse(where, what, field, value, "a list")
+            raise _refuse(where, what, field, value, _("a list"))
     for field in maps:
         value = item.get(field)
         if value is not None and not isinstance(value, dict):
@@ -69,20 +70,20 @@ def check_providers(providers: Any, where: str) -> list[dict[str, Any]]:
                              where=where, providers=kind(providers), restore=RESTORE))
     for i, p in enumerate(providers):
         if not isinstance(p, dict):
-            raise StoreError(_("{where} is damaged: provider #{value} is {p}, not an object; {restore}").format(
-                                 where=where, value=i + 1, p=kind(p), restore=RESTORE))
-        pid = _id(where, f"provider #{i + 1}", p)
-        what = f"provider {pid!r}"
+            raise StoreError(_("{where} is damaged: provider #{number} is {found}, not an object; {restore}").format(
+                                 where=where, number=i + 1, found=kind(p), restore=RESTORE))
+        pid = _id(where, _("provider #{number}").format(number=i + 1), p)
+        what = _("provider {id!r}").format(id=pid)
         _fields(where, what, p, _PROVIDER_TEXT, (), _PROVIDER_MAPS)
         models = p.get("models", [])
         if not isinstance(models, list):
-            raise _refuse(where, what, "models", models, "a list")
+            raise _refuse(where, what, "models", models, _("a list"))
         for j, m in enumerate(models):
             if not isinstance(m, dict):
-                raise StoreError(_("{where} is damaged: {what} has model #{value} as {m}, not an object; "
+                raise StoreError(_("{where} is damaged: {what} has model #{number} as {found}, not an object; "
                                    "{restore}").format(
-                                     where=where, what=what, value=j + 1, m=kind(m), restore=RESTORE))
-            mid = _id(where, f"{what}, model #{j + 1}", m)
+                                     where=where, what=what, number=j + 1, found=kind(m), restore=RESTORE))
+            mid = _id(where, _("{what}, model #{number}").format(what=what, number=j + 1), m)
             _fields(where, f"{what}, model {mid!r}", m, _MODEL_TEXT, _MODEL_LISTS, _MODEL_MAPS)
     return providers
 
@@ -94,5 +95,5 @@ def check_model_ref(ref: Any, name: str, where: str) -> dict[str, Any] | None:
     for field in ("id", "provider"):
         value = ref.get(field)
         if value is not None and not isinstance(value, str):
-            raise _refuse(where, name, field, value, "text")
+            raise _refuse(where, name, field, value, _("text"))
     return ref

@@ -209,22 +209,22 @@ def _decode(row: sqlite3.Row, json_columns: frozenset[str], table: str) -> Row:
     out: Row = dict(row)
     for col, value in out.items():
         if isinstance(value, str) and _NOT_UTF8.search(value):
-            raise StoreError(_("Cherry Studio's {table}.{col} holds text that is not UTF-8 ({table2}): the database "
+            raise StoreError(_("Cherry Studio's {table}.{col} holds text that is not UTF-8 ({row}): the database "
                                "is damaged; {restore}").format(
-                                 table=table, col=col, table2=_row_name(table, out), restore=RESTORE))
+                                 table=table, col=col, row=_row_name(table, out), restore=RESTORE))
     for col in json_columns & out.keys():
         value = out[col]
         if isinstance(value, str):
             try:
                 out[col] = json.loads(value)
             except ValueError:
-                raise StoreError(_("Cherry Studio's {table}.{col} holds text that is not JSON ({table2}); "
+                raise StoreError(_("Cherry Studio's {table}.{col} holds text that is not JSON ({row}); "
                                    "{restore}").format(
-                                     table=table, col=col, table2=_row_name(table, out), restore=RESTORE)) from None
+                                     table=table, col=col, row=_row_name(table, out), restore=RESTORE)) from None
             if _has_lone_surrogate(out[col]):
-                raise StoreError(_("Cherry Studio's {table}.{col} holds JSON that is not valid Unicode ({table2}); "
+                raise StoreError(_("Cherry Studio's {table}.{col} holds JSON that is not valid Unicode ({row}); "
                                    "{restore}").format(
-                                     table=table, col=col, table2=_row_name(table, out), restore=RESTORE))
+                                     table=table, col=col, row=_row_name(table, out), restore=RESTORE))
     for col, wanted, ok in _SHAPES[table]:
         if col in out and not ok(out[col]):
             raise StoreError(_("Cherry Studio's {table}.{col} holds {found}, not {wanted} ({row}); the database "
@@ -289,19 +289,20 @@ def _pricing_shape(value: Any) -> bool:
 # another shape is a damaged database, refused here rather than failing somewhere further on.
 _SHAPES: dict[str, list[tuple[str, str, Callable[[Any], bool]]]] = {
     "user_provider": [
-        ("provider_id", "text", _text), ("name", "text", _text), ("preset_provider_id", "text", _text_or_null),
-        ("default_chat_endpoint", "text", _text_or_null), ("is_enabled", "a number", _int_or_null),
-        ("order_key", "text", _text), ("api_keys", _("a list of keys"), _api_keys_shape),
+        ("provider_id", _("text"), _text), ("name", _("text"), _text), ("preset_provider_id", _("text"), _text_or_null),
+        ("default_chat_endpoint", _("text"), _text_or_null), ("is_enabled", _("a number"), _int_or_null),
+        ("order_key", _("text"), _text), ("api_keys", _("a list of keys"), _api_keys_shape),
         ("endpoint_configs", _("an object of endpoint objects"), _endpoint_configs_shape),
         ("auth_config", _("an object"), _object), ("provider_settings", _("an object"), _object),
         ("api_features", _("an object"), _object),
     ],
     "user_model": [
-        ("id", "text", _text), ("provider_id", "text", _text), ("model_id", "text", _text),
-        ("name", "text", _text_or_null), ("group", "text", _text_or_null), ("description", "text", _text_or_null),
-        ("order_key", "text", _text), ("capabilities", _("a list of names"), _texts),
+        ("id", _("text"), _text), ("provider_id", _("text"), _text), ("model_id", _("text"), _text),
+        ("name", _("text"), _text_or_null), ("group", _("text"), _text_or_null),
+        ("description", _("text"), _text_or_null),
+        ("order_key", _("text"), _text), ("capabilities", _("a list of names"), _texts),
         ("endpoint_types", _("a list of names"), _texts), ("pricing", _("an object"), _pricing_shape),
-        ("supports_streaming", "a number", _int_or_null),
+        ("supports_streaming", _("a number"), _int_or_null),
     ],
 }
 
@@ -579,9 +580,9 @@ def _check_round_trip(want: dict[str, Any], row: Row, models: list[Row]) -> None
     if found:
         path, w, g = found
         raise BadInput(
-            _("{where}: {path} {path2} cannot be stored in Cherry Studio 2.x as given (it would read back as "
-              "{path3}); change or remove it in the profile").format(
-                where=where, path=path, path2=_describe(path, w), path3=_describe(path, g))
+            _("{where}: {path} {given} cannot be stored in Cherry Studio 2.x as given (it would read back as "
+              "{stored}); change or remove it in the profile").format(
+                where=where, path=path, given=_describe(path, w), stored=_describe(path, g))
         )
 
 
@@ -635,7 +636,7 @@ def _delete_provider(conn: sqlite3.Connection, provider_id: str, model_uids: lis
     if model_uids and {"entity_type", "entity_id"} <= _columns(conn, "pin").keys():
         marks = ",".join("?" * len(model_uids))
         conn.execute(f"DELETE FROM pin WHERE entity_type = 'model' AND entity_id IN ({marks})", model_uids)
-    conn.execute(_("DELETE FROM user_provider WHERE provider_id = ?"), (provider_id,))
+    conn.execute("DELETE FROM user_provider WHERE provider_id = ?", (provider_id,))
 
 
 def _check_integrity(conn: sqlite3.Connection) -> None:
@@ -726,8 +727,8 @@ class _ReadBack:
         wrong += [t for t in tables if t in self._after and _digest(conn, t) != self._after[t]]
         wrong += [t for t, rows in self._kept.items() if _rows_of(conn, t, self._changed) != rows]
         if wrong:
-            raise ReadBackFailed(_("after writing {db}, its table {value} does not read back as written").format(
-                                     db=db, value=wrong[0]))
+            raise ReadBackFailed(_("after writing {db}, its table {table} does not read back as written").format(
+                                     db=db, table=wrong[0]))
 
 
 def _literal(text: str) -> str:
