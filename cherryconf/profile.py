@@ -302,7 +302,8 @@ def _pydantic_problems(e: ValidationError, prefix: tuple[str | int, ...] = ()) -
             message = _("a model is a model id or a mapping with an id")  # neither branch of `id | {id: ...}` fits
         if err["type"] == "extra_forbidden":
             message += _did_you_mean(at)
-        problems[at] = f"{schema.format_location([*prefix, *at]) or _('(top level)')}: {message}"
+        where = schema.format_location([*prefix, *at]) or _("(top level)")
+        problems[at] = f"{where}: {message}"
     return list(problems.values()) or [_("(top level): invalid profile")]
 
 

@@ -604,7 +604,8 @@ class Wizard:
                                    len(d.models)).format(n=len(d.models))):
             results = self.check_models(d.provider_doc(), d.models, d.version)
         for model, ok, reason in results:
-            self.say(f"  {_('ok  ') if ok else _('FAIL')} {model}{'' if ok else ': ' + self._scrub(reason)}")
+            mark = _("ok  ") if ok else _("FAIL")
+            self.say(f"  {mark} {model}{'' if ok else ': ' + self._scrub(reason)}")
         failed = [m for m, ok, _reason in results if not ok]
         if not failed:
             return
