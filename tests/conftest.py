@@ -1,7 +1,9 @@
 """Shared test set-up: every test runs in a fake home, and `run_cli` runs the real command line.
 
 Isolation (autouse, nothing to ask for): `HOME` (and Windows' `USERPROFILE`) and `CHERRYCONF_HOME` point into the
-test's own tmp dir; `CHERRYCONF_DATA_DIR` and every `XDG_*` variable are unset. A subprocess started by
+test's own tmp dir; `CHERRYCONF_DATA_DIR` and every `XDG_*` variable are unset. The CLI speaks English, in this
+process and in every CLI it starts: `LANG=en_US.UTF-8`, and no `LANGUAGE`, `LC_ALL`, `LC_MESSAGES` or
+`CHERRYCONF_LANG` (a test that wants Chinese passes `env={"LANG": "zh_CN.UTF-8"}`). A subprocess started by
 `run_cli` inherits this environment, so neither the test nor the CLI it runs can reach the real home, the real
 Cherry Studio or the real backups.
 
@@ -39,10 +41,20 @@ import cherryconf
 # is installed): the subprocess gets it first on PYTHONPATH, so it runs the very code the tests import.
 PACKAGE_ROOT = Path(cherryconf.__file__).resolve().parent.parent
 
+# What decides the language the CLI speaks (cherryconf.i18n): English unless a test asks for Chinese. Set before any
+# test module imports cherryconf.i18n, which chooses the language once, on import.
+_LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "CHERRYCONF_LANG")
+ENGLISH = "en_US.UTF-8"
+for _name in _LANGUAGE_VARIABLES:
+    os.environ.pop(_name, None)
+os.environ["LANG"] = ENGLISH
+
 
 def isolated_environ(root: Path, base: Mapping[str, str]) -> dict[str, str]:
     """`base` with the home-like variables pointed under `root` and those naming real directories removed."""
-    env = {k: v for k, v in base.items() if k != "CHERRYCONF_DATA_DIR" and not k.startswith("XDG_")}
+    env = {k: v for k, v in base.items()
+           if k != "CHERRYCONF_DATA_DIR" and not k.startswith("XDG_") and k not in _LANGUAGE_VARIABLES}
+    env["LANG"] = ENGLISH
     env["HOME"] = env["USERPROFILE"] = str(root / "_home")
     env["CHERRYCONF_HOME"] = str(root / "_cherryconf_home")
     (root / "_home").mkdir(parents=True, exist_ok=True)

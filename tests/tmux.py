@@ -31,7 +31,7 @@ class Tmux:
     @classmethod
     def cli(cls, tmp_path: Path, args: Sequence[str], env: Mapping[str, str] | None = None) -> Tmux:
         """`python -m cherryconf ARGS` in a terminal; `[exit N]` is shown when it ends."""
-        full = isolated_environ(tmp_path, {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"})
+        full = isolated_environ(tmp_path, {"PATH": os.environ.get("PATH", "")})
         full["PYTHONPATH"] = str(PACKAGE_ROOT)
         full.update(env or {})
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in full.items())
