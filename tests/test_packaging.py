@@ -72,3 +72,7 @@ def test_installed_console_script_prints_a_link(wheel: Path, tmp_path: Path) -> 
     schema = subprocess.run([str(env_dir / "bin" / "cherryconf"), "schema", "provider"], capture_output=True,
                             text=True, cwd=tmp_path, env=env, check=True).stdout
     assert json.loads(schema) == json.loads((ROOT / "schemas" / "cherry-provider.schema.json").read_text())
+    # The catalogs come from the wheel too: the installed copy speaks Chinese, click's texts included.
+    zh = subprocess.run([str(env_dir / "bin" / "cherryconf"), "--help"], capture_output=True, text=True,
+                        cwd=tmp_path, env={**env, "LANG": "zh_CN.UTF-8"}, check=True).stdout
+    assert "用法:" in zh and "设置并修复 Cherry Studio 的 LLM 服务商" in zh
