@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from cherryconf import plan, routing
+from cherryconf import plan, render, routing
 from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
 from cherryconf.i18n import _, ngettext
@@ -244,7 +244,8 @@ def diagnose(state: StoreState, version: AppVersion | None, moves_only: bool = F
         if (model.get("provider"), model.get("id")) not in held:
             findings.append(Finding(str(model.get("provider")), "", "dangling-model-setting", "warning",
                                     _("Cherry Studio's {setting} is {provider}/{id}, which no provider holds").format(
-                                        setting=setting, provider=model.get('provider'), id=model.get('id')), None))
+                                        setting=render.setting_name(setting), provider=model.get("provider"),
+                                        id=model.get("id")), None))
     changes = plan.diff(state.providers, after)
     default_after = _repoint(state.default_model, moved)
     return Diagnosis(findings, plan.Plan(state.providers, after, changes, state.default_model, default_after,

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from cherryconf.errors import BadInput
 from cherryconf.i18n import _
 from cherryconf.profile import ProviderPatch
+from cherryconf.render import setting_name
 
 Action = Literal["add", "update", "remove", "unchanged"]
 
@@ -125,12 +126,12 @@ def _check_refs(
                 _("provider {provider!r} would be removed (its owner's profile no longer lists it), but Cherry "
                   "Studio's "
                   "{setting} uses its model {model!r}; choose another model in the app first, or keep the provider "
-                  "in the profile").format(provider=key[0], setting=setting, model=key[1])
+                  "in the profile").format(provider=key[0], setting=setting_name(setting), model=key[1])
             )
         raise BadInput(
             _("replaceModels would remove model {model!r} of provider {provider!r}, which Cherry Studio's {setting} "
               "uses; keep it in the profile's models or choose another model in the app first").format(
-                model=key[1], provider=key[0], setting=setting)
+                model=key[1], provider=key[0], setting=setting_name(setting))
         )
 
 

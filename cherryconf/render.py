@@ -19,6 +19,25 @@ if TYPE_CHECKING:
     from cherryconf.routing import ProviderUrls
 
 
+def setting_name(key: str) -> str:
+    """A model setting of the store (`defaultModel`, ...) by the name the app shows for it, in the user's language.
+
+    English keeps the store's key, as the messages always said; the Chinese names are the app's own labels
+    (Cherry Studio 1.7.x, src/renderer/src/i18n/locales/zh-cn.json @ e997d02: settings.models.*).
+    """
+    names = {
+        # Translators: the app's label for this setting, then the store key (zh: 默认助手模型（defaultModel）).
+        "defaultModel": _("defaultModel"),
+        # Translators: the app labels the topic-naming model "quick model" (zh: 快速模型).
+        "topicNamingModel": _("topicNamingModel"),
+        # Translators: the quick assistant's model (zh: 快捷助手模型).
+        "quickModel": _("quickModel"),
+        # Translators: the translate model (zh: 翻译模型).
+        "translateModel": _("translateModel"),
+    }
+    return names.get(key, key)
+
+
 def mask(key: str) -> str:
     """`sk-abcdef...wxyz` -> `sk-ab…wxyz`; short keys show less, several comma-separated keys each masked."""
     if "," in key:

@@ -815,7 +815,7 @@ def _models_problem(models: list[str], in_use: Mapping[str, str], allow_empty: b
     dropped = [m for m in in_use if m not in models]
     if dropped:
         return (_("{model} is Cherry Studio's {setting}: keep it, or choose another model for that setting in the "
-                  "app first").format(model=dropped[0], setting=in_use[dropped[0]]))
+                  "app first").format(model=dropped[0], setting=render.setting_name(in_use[dropped[0]])))
     return None
 
 
