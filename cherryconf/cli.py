@@ -212,8 +212,9 @@ def providers(opts: Options) -> None:
         items.append({"id": p.get("id"), "name": p.get("name"), "type": p.get("type"), "url": urls.main,
                       "urls_by_model": urls.by_model, "routed_by_id": urls.by_id, "models": models, "apiKey": key,
                       "enabled": p.get("enabled"), "owner": owner})
+        shown_key = key if str(p.get("apiKey", "")).strip() else _("(none)")  # --json keeps mask()'s "(none)"
         rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), render.urls_text(urls),
-                     str(len(models)), key, owner or "-"])
+                     str(len(models)), shown_key, owner or "-"])
     emit(opts, {"install": str(inst.data_dir), "store": inst.kind, "providers": items},
          render.table([_("ID"), _("NAME"), _("TYPE"), _("CHAT URL"), _("MODELS"), _("KEY"), _("OWNER")], rows))
 
