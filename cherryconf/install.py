@@ -115,7 +115,7 @@ def resolve(ctx: Context, data_dir: Path | None) -> Install:
         raise BadInput(_("Found {n} Cherry Studio installs ({listed}): choose one with --data-dir.").format(
                            n=len(installs), listed=listed))
     looked = ", ".join(str(path) for path, _how in _candidates(ctx))
-    skipped = "".join(f"; {problem}, skipped" for problem in ctx.custom_dir_problems())
+    skipped = "".join(_("; {problem}, skipped").format(problem=p) for p in ctx.custom_dir_problems())
     raise StoreError(_("No Cherry Studio data found (looked in {looked}{skipped}): name it with --data-dir.").format(
                          looked=looked, skipped=skipped))
 

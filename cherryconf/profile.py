@@ -171,7 +171,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _check_scalar(node: yaml.ScalarNode, where: str) -> None:
-    at = f"line {node.start_mark.line + 1}: " if node.start_mark else ""
+    at = _("line {line}: ").format(line=node.start_mark.line + 1) if node.start_mark else ""
     if len(node.value) > MAX_SCALAR:
         raise BadInput(_("{where}: {at}a value of {n} characters is too long for a profile (at most "
                          "{max})").format(where=where, at=at, n=len(node.value), max=MAX_SCALAR))

@@ -141,7 +141,8 @@ def problem(report: VerifyReport) -> str | None:
 
 def problems(reports: list[VerifyReport], not_checked: dict[str, str]) -> str | None:
     """Why verify of several providers exits 5: which failed, which could not be checked; None when all answer."""
-    failed = [f"{r.provider_id} ({len(r.failing_on_configured_endpoint())} models)" for r in reports
+    failed = [ngettext("{id} ({n} model)", "{id} ({n} models)", len(r.failing_on_configured_endpoint())).format(
+        id=r.provider_id, n=len(r.failing_on_configured_endpoint())) for r in reports
               if r.failing_on_configured_endpoint()]
     unchecked = [r.provider_id for r in reports if not r.failing_on_configured_endpoint() and r.unchecked()]
     unchecked += list(not_checked)

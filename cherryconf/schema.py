@@ -56,8 +56,9 @@ def errors(name: SchemaName, document: Any) -> list[str]:
         if e.validator == "required":
             # "'id' is a required property" -> "models[2].id: required", the form users act on fastest.
             path.append(message.split("'")[1])
-            message = "required"
-        out.append(f"{format_location(path) or '(top level)'}: {message}")
+            message = _("required")
+        where = format_location(path) or _("(top level)")
+        out.append(f"{where}: {message}")
     return out
 
 

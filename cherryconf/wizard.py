@@ -865,7 +865,8 @@ def questionary_ask(q: Question) -> Any:
     if q.kind == "text":
         # The default is shown, not put in the edit box: a URL pasted there was appended to the pre-filled one.
         default = str(q.default or "")
-        answer = questionary.text(q.message, instruction=f"(Enter: {default})" if default else None).unsafe_ask()
+        hint = _("(Enter: {default})").format(default=default) if default else None
+        answer = questionary.text(q.message, instruction=hint).unsafe_ask()
         if answer.strip() or not default:
             return answer
         questionary.print(f"  {default}", style="fg:ansicyan")  # the line above shows an empty answer

@@ -125,7 +125,7 @@ def test_off_a_terminal_every_provider_worth_checking_is_verified_and_failures_a
         stored("keyless", "Keyless", gateway.url, "", "gpt-4.1"))
     result = run_cli("--data-dir", str(data_dir), "verify", "--endpoint", "chat")
     assert result.code == 5
-    assert result.err == ("cherryconf: verify found problems (failed: bad (1 models); could not be checked: "
+    assert result.err == ("cherryconf: verify found problems (failed: bad (1 model); could not be checked: "
                           "down)\n")
     for pid in ("good", "bad", "down"):
         assert f"provider {pid} (type openai)" in result.out
@@ -171,7 +171,7 @@ def test_on_a_terminal_the_provider_is_chosen_from_the_store(tmp_path: Path, gat
     term = Tmux.cli(tmp_path, ["--data-dir", str(data_dir), "verify", "--endpoint", "chat"])
     try:
         shown = term.wait_for("Verify which provider?")
-        assert f"Team Gateway ({TEAM_ID}): {gateway.url}, 1 models, key sk-lo…stuv" in shown
+        assert f"Team Gateway ({TEAM_ID}): {gateway.url}, 1 model, key sk-lo…stuv" in shown
         term.keys("Down")
         term.keys("Enter")
         shown = term.wait_for("[exit ")

@@ -712,7 +712,7 @@ def test_no_model_answering_is_not_written_unless_the_user_insists(harness: Harn
     answers = apiyi(harness, models=["broken-1"], check=True, default_model=SKIP, confirm=SKIP, save=SKIP)
     answers.append(("add_failing", False))
     outcome, _ = harness.run(ud, answers)
-    assert "  None of the 1 models answered; `cherryconf verify` explains more." in harness.said
+    assert "  The model did not answer; `cherryconf verify` explains more." in harness.said
     assert outcome == Outcome() and fingerprint(ud) == before
 
 

@@ -35,17 +35,17 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
     try:
         i = _skip(blob, 0)
         if blob[i] != "{":
-            raise ValueError("not an object")
+            raise ValueError(_("not an object"))
         i = _skip(blob, i + 1)
         if blob[i] == "}":
             return _end(blob, i, spans)
         while True:
             if blob[i] != '"':
-                raise ValueError("expected a key")
+                raise ValueError(_("expected a key"))
             key, i = scanstring(blob, i + 1)
             i = _skip(blob, i)
             if blob[i] != ":":
-                raise ValueError("expected ':'")
+                raise ValueError(_("expected ':'"))
             start = _skip(blob, i + 1)
             string = _STRING.match(blob, start)
             # Anything but a valid string (another type, or a broken one, for json's own error) is decoded.
@@ -55,7 +55,7 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
             if blob[i] == "}":
                 return _end(blob, i, spans)
             if blob[i] != ",":
-                raise ValueError("expected ',' or '}'")
+                raise ValueError(_("expected ',' or '}'"))
             i = _skip(blob, i + 1)
     except (ValueError, IndexError) as e:
         raise StoreError(
@@ -66,7 +66,7 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
 def _end(blob: str, i: int, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
     # JSON.parse refuses anything after the object but whitespace, and so the app would lose the whole state.
     if _skip(blob, i + 1) != len(blob):
-        raise ValueError("text after the end of the object")
+        raise ValueError(_("text after the end of the object"))
     return spans
 
 

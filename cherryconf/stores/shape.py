@@ -84,7 +84,8 @@ def check_providers(providers: Any, where: str) -> list[dict[str, Any]]:
                                    "{restore}").format(
                                      where=where, what=what, number=j + 1, found=kind(m), restore=RESTORE))
             mid = _id(where, _("{what}, model #{number}").format(what=what, number=j + 1), m)
-            _fields(where, f"{what}, model {mid!r}", m, _MODEL_TEXT, _MODEL_LISTS, _MODEL_MAPS)
+            model_what = _("{what}, model {id!r}").format(what=what, id=mid)
+            _fields(where, model_what, m, _MODEL_TEXT, _MODEL_LISTS, _MODEL_MAPS)
     return providers
 
 

@@ -236,8 +236,8 @@ def _decode(row: sqlite3.Row, json_columns: frozenset[str], table: str) -> Row:
 
 def _row_name(table: str, row: Row) -> str:
     if table == "user_model":
-        return f"model {row.get('id')!r}"
-    return f"provider {row.get('provider_id')!r}"
+        return _("model {id!r}").format(id=row.get("id"))
+    return _("provider {id!r}").format(id=row.get("provider_id"))
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -570,7 +570,7 @@ def _check_round_trip(want: dict[str, Any], row: Row, models: list[Row]) -> None
     """BadInput unless the rows read back as exactly the wanted provider."""
     got = _provider_v1(row, [_model_v1(m) for m in models])
     pid = want.get("id")
-    where = f"provider {pid!r}"
+    where = _("provider {id!r}").format(id=pid)
     found = _difference({**want, "models": None}, {**got, "models": None}, "")
     for w, g in zip(want.get("models") or [], got["models"], strict=True):
         if found:
