@@ -75,6 +75,13 @@ def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 json_option = click.option("--json", is_flag=True, expose_value=False, callback=_set_json,
                            help=_("Print one JSON document on stdout and nothing else there."))
 
+# cherryconf.i18n reads --lang from the command line before click parses it (help texts are built on import);
+# the option is here so click accepts it, before the command or after it, and --help shows it.
+lang_option = click.option("--lang", type=click.Choice(["zh-CN", "en"], case_sensitive=False), metavar="[zh-CN|en]",
+                           expose_value=False,
+                           help=_("The language to speak: zh-CN or en (default: CHERRYCONF_LANG, then the "
+                                  "system's)."))
+
 
 def emit(opts: Options, document: dict[str, Any], text: str) -> None:
     """Print the command's result: one JSON document with --json, else the human text."""
@@ -103,11 +110,7 @@ def confirm(question: str, yes: bool) -> None:
               help=_("Cherry Studio's userData directory (default: find it)."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print one JSON document on stdout and nothing else there."))
 @click.option("--debug", is_flag=True, help=_("Show the traceback of an unexpected error."))
-# cherryconf.i18n reads --lang from the command line before click parses it (help texts are built on import);
-# the option is here so click accepts it and --help shows it.
-@click.option("--lang", type=click.Choice(["zh-CN", "en"], case_sensitive=False), metavar="[zh-CN|en]",
-              expose_value=False,
-              help=_("The language to speak: zh-CN or en (default: CHERRYCONF_LANG, then the system's)."))
+@lang_option
 @click.version_option(__version__, prog_name="cherryconf")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -> None:
@@ -122,6 +125,7 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -
 
 @cli.command(help=_("Print a JSON Schema: the 1.x Provider format, or the profile format."))
 @json_option
+@lang_option
 @click.argument("which", type=click.Choice(["provider", "profile"]), default="profile")
 def schema(which: str) -> None:
     from cherryconf.schema import schema_text
@@ -131,6 +135,7 @@ def schema(which: str) -> None:
 
 @cli.command(help=_("Print the app's own cherrystudio:// import link for each provider (no files touched)."))
 @json_option
+@lang_option
 @click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
 @click.option("--open", "open_it", is_flag=True,
               help=_("Hand each link to the operating system (opens the app), one at a time."))
@@ -163,6 +168,7 @@ def link(opts: Options, profile_path: Path, open_it: bool) -> None:
 
 @cli.command(help=_("Show the Cherry Studio installs found: data dir, store kind, app version, running or not."))
 @json_option
+@lang_option
 @pass_options
 def locate(opts: Options) -> None:
     from cherryconf import install as install_mod
@@ -192,6 +198,7 @@ def locate(opts: Options) -> None:
 @cli.command(help=_("List the providers in the store: id, name, type, the URL chats go to, models, key (masked), "
                     "owner."))
 @json_option
+@lang_option
 @pass_options
 def providers(opts: Options) -> None:
     from cherryconf import owners, render, routing
@@ -262,6 +269,7 @@ def _choose_provider(inst: Install) -> dict[str, Any]:
 @cli.command(help=_("Probe a gateway: which models answer on chat/completions, which on responses (exit 5 when "
                     "the one in use fails, or nothing could be checked)."))
 @json_option
+@lang_option
 @click.argument("profile_path", metavar="[PROFILE]", required=False,
                 type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--provider", "provider_id", metavar="ID|NAME",
@@ -338,6 +346,7 @@ def _probe(provider: dict[str, Any], models: list[str], endpoint: Literal["chat"
 
 
 @cli.command(help=_("Interactive set-up: preset, name, base URL, key, models -> preview -> backup and write."))
+@lang_option
 @click.option("--preset",
               help=_("A preset from templates/ (apiyi, openrouter, deepseek, siliconflow, newapi, custom)."))
 @click.option("--name", help=_("Provider name shown in Cherry Studio."))
@@ -376,6 +385,7 @@ def wizard(opts: Options, preset: str | None = None, name: str | None = None, pr
 @cli.command(help=_("Find broken providers (responses type on a gateway, an apiHost the app misreads, ...); "
                     "exit 5 if any."))
 @json_option
+@lang_option
 @click.option("--fix", is_flag=True, help=_("Repair what can be repaired (backs up first)."))
 @click.option("--yes", "-y", is_flag=True, help=_("Do not ask for confirmation."))
 @click.option("--keep", type=click.IntRange(min=1), default=20, show_default=True, help=_("Backups to keep."))
@@ -427,6 +437,7 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
 
 @cli.command(help=_("Write the store's providers as a profile (keys as ${VAR} references unless --with-keys)."))
 @json_option
+@lang_option
 @click.option("--provider", "provider_ids", multiple=True, metavar="ID",
               help=_("Export only this provider (repeatable)."))
 @click.option("--with-keys", is_flag=True, help=_("Write the keys themselves instead of ${VAR} references."))
@@ -487,6 +498,7 @@ def _preview_text(p: Plan, check: bool, version: AppVersion | None) -> str:
 
 @cli.command(help=_("Make the store hold the profile's providers (idempotent; backs up first)."))
 @json_option
+@lang_option
 @click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help=_("Print the plan and the diff; write nothing."))
 @click.option("--check", is_flag=True,
@@ -567,6 +579,7 @@ def _apply_all_users(opts: Options, profile_path: Path, owner: str | None, mode:
 @cli.command(help=_("List backups: id, local time, install, reason, size, providers (all installs unless "
                     "--data-dir)."))
 @json_option
+@lang_option
 @pass_options
 def backups(opts: Options) -> None:
     from cherryconf import backup, render
@@ -587,6 +600,7 @@ def backups(opts: Options) -> None:
 
 @cli.command(help=_("Put a backup back (default: the newest), after backing up the present state."))
 @json_option
+@lang_option
 @click.argument("backup_id", metavar="[ID]", required=False)
 @click.option("--dry-run", is_flag=True, help=_("Show what would change; write nothing."))
 @click.option("--yes", "-y", is_flag=True, help=_("Do not ask for confirmation."))

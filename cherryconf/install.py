@@ -75,8 +75,9 @@ def inspect(data_dir: Path, found_by: str) -> Install:
     """Describe the install in data_dir; StoreError if it holds no Cherry Studio store."""
     data_dir = data_dir.absolute()
     if not data_dir.is_dir():
-        what = _("is not a directory") if data_dir.exists() else _("does not exist")
-        raise StoreError(f"{data_dir} ({found_by}) {what}.")
+        raise StoreError((_("{data_dir} ({found_by}) is not a directory.") if data_dir.exists()
+                          else _("{data_dir} ({found_by}) does not exist.")).format(data_dir=data_dir,
+                                                                                      found_by=found_by))
     kind = _store_kind(data_dir)
     if kind is None:
         raise StoreError(
