@@ -487,7 +487,8 @@ class Wizard:
         """A rejected key is never written: without a terminal that is the end, on one the user may try another."""
         if not self.interactive:
             raise KeyRejected(_("{message}; nothing was written").format(message=e.message)) from None
-        self.say(f"  {e.message[:1].upper()}{e.message[1:]}.")
+        # Translators: a sentence said on its own: the message, and the full stop that ends it.
+        self.say("  " + _("{message}.").format(message=e.message[:1].upper() + e.message[1:]))
         if self._ask(Question("key_rejected", "select", _("What now?"), [
                 Choice(_("Give the key again"), "retry"), Choice(_("Stop (nothing is written)"), "stop")])) == "stop":
             raise _Stop
