@@ -17,6 +17,7 @@ import click
 
 from cherryconf import __version__
 from cherryconf.errors import BadInput, CherryconfError, ExitCode, StoreError
+from cherryconf.i18n import _
 
 if TYPE_CHECKING:
     from cherryconf import allusers, probe
@@ -421,11 +422,8 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
 @pass_options
 def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None) -> None:
     """Write the store's providers as a profile (keys as ${VAR} references unless --with-keys)."""
-    import yaml
-
     from cherryconf import export as export_mod
     from cherryconf.endpoints import parse_version
-    from cherryconf.fsutil import atomic_write
     from cherryconf.stores import open_store
 
     if with_keys and output is None:
@@ -434,10 +432,57 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
     state = open_store(inst).read()
     document, notes = export_mod.to_profile(state.providers, list(provider_ids), with_keys,
                                             parse_version(inst.app_version))
+    _write_profile(opts, document, notes, with_keys, output)
+
+
+
+@cli.command("import")
+@json_option
+@click.argument("source", required=False)
+@click.option("--from-data-dir", "from_data_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Import from this Cherry Studio data directory (another machine's or user's); read only.")
+@click.option("--all", "take_all", is_flag=True, help="Take every provider, also built-in ones without a key.")
+@click.option("--with-keys", is_flag=True, help="Write the keys themselves instead of ${VAR} references.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@pass_options
+def import_(opts: Options, source: str | None, from_data_dir: Path | None, take_all: bool, with_keys: bool,
+            output: Path | None) -> None:
+    """Turn providers kept elsewhere into a profile `apply` takes.
+
+    SOURCE: a Cherry Studio backup zip, an import link, a Cherry Studio provider export, a claude-code-router
+    config.json or a cc-switch database, told apart by their content.
+    """
+    from cherryconf import importers
+    from cherryconf.importers.build import to_profile
+
+    if with_keys and output is None:
+        raise BadInput(_("--with-keys writes keys only into a private file, never to the screen: add -o FILE"))
+    found = importers.read(source, from_data_dir)
+    document, notes = to_profile(found, take_all, with_keys, _target_version(opts))
+    _write_profile(opts, document, notes, with_keys, output)
+
+
+def _target_version(opts: Options) -> AppVersion | None:
+    """The version of the install here, if there is one: a profile is made for the app that will apply it."""
+    from cherryconf import install as install_mod
+    from cherryconf.endpoints import parse_version
+
+    try:
+        return parse_version(install_mod.resolve(opts.context(), opts.data_dir).app_version)
+    except CherryconfError:
+        return None
+
+
+def _write_profile(opts: Options, document: dict[str, Any], notes: list[str], with_keys: bool,
+                   output: Path | None) -> None:
+    import yaml
+
+    from cherryconf.fsutil import atomic_write
+
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
     if output is not None:
         atomic_write(output, text.encode("utf-8"))  # mode 0600: it may hold keys
-        notes.append(f"profile written to {output}")
+        notes.append(_("profile written to {path}").format(path=output))
     if opts.json:
         emit(opts, {"profile": None if with_keys else document, "output": str(output) if output else None,
                     "notes": notes}, "")
@@ -445,7 +490,6 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
         click.echo(text, nl=False)
     for note in notes if not opts.json else []:
         click.echo(note, err=True)
-
 
 def _written_text(w: Written, with_changes: bool = True) -> str:
     from cherryconf import render

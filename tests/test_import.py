@@ -1,0 +1,116 @@
+"""import: each source built for real, imported, applied to a 1.x and a 2.x install, and read back."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import v2db
+import yaml
+from conftest import fingerprint
+from v1state import make_userdata
+
+from cherryconf.install import inspect
+from cherryconf.profile import key_env_name
+from cherryconf.stores import open_store
+
+KEYS = {"deepseek": "sk-deepseek-000000000000", "mine": "sk-mine-1111111111111111,sk-mine-2222222222222222"}
+MINE = "8c2a0e5e-4d7b-4f3c-9a1e-5b6c7d8e9f00"
+
+
+def providers_of(data_dir: Path) -> dict[str, dict[str, Any]]:
+    return {p["id"]: p for p in open_store(inspect(data_dir, "test")).read().providers}
+
+
+def import_to_file(run_cli: Any, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    out = tmp_path / "imported.yaml"
+    result = run_cli("import", *args, "--with-keys", "-o", str(out), env=env)
+    assert result.code == 0, result.err
+    assert result.out == "" and "sk-" not in result.err
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    document: dict[str, Any] = yaml.safe_load(out.read_text("utf-8"))
+    return document
+
+
+def apply_to(run_cli: Any, target: Path, profile: Path, env: dict[str, str] | None = None) -> None:
+    result = run_cli("--data-dir", str(target), "apply", str(profile), "--yes", env=env)
+    assert result.code == 0, result.err
+
+
+def targets(tmp_path: Path) -> list[Path]:
+    """A fresh 1.x install (plyvel-written) and a fresh 2.x install (the app's DDL and seed)."""
+    v1 = make_userdata(tmp_path / "target-v1", version="1.9.12")
+    v2 = v2db.build(tmp_path / "target-v2", migrated_provider=False).data_dir
+    return [v1, v2]
+
+
+def assert_carried(target: Path, wanted: dict[str, dict[str, Any]]) -> None:
+    """Every wanted provider is in the target with its host, every key, its models and its name."""
+    got = providers_of(target)
+    for pid, want in wanted.items():
+        p = got[pid]
+        assert (p["name"], p["apiHost"]) == (want["name"], want["apiHost"]), pid
+        assert sorted(p["apiKey"].split(",")) == sorted(want["apiKey"].split(",")), pid
+        assert [m["id"] for m in p["models"]] == want["models"], pid
+
+
+# --- another install's data directory -------------------------------------------------------------------------
+
+
+def test_a_1x_data_directory_is_imported_without_a_byte_changing_there(tmp_path: Path, run_cli: Any) -> None:
+    source = make_userdata(tmp_path / "other-machine")
+    before = fingerprint(source)
+    result = run_cli("import", "--from-data-dir", str(source))
+    assert result.code == 0, result.err
+    assert fingerprint(source) == before  # no LOCK, nothing written there
+    document = yaml.safe_load(result.out)
+    by_id = {p["id"]: p for p in document["providers"]}
+    # The custom gateway and the built-in holding a key; the keyless built-in openai is left out, and said so.
+    assert set(by_id) == {"deepseek", MINE}
+    assert by_id[MINE]["apiHost"] == "https://gw.example.cn" and by_id[MINE]["name"] == "我的网关 🚀"
+    assert by_id[MINE]["apiKey"] == "${" + key_env_name(MINE) + "}"
+    assert "left out 1 built-in provider(s) without a key (--all takes them): openai" in result.err
+    assert "sk-" not in result.out + result.err
+
+    everything = yaml.safe_load(run_cli("import", "--from-data-dir", str(source), "--all").out)
+    assert {p["id"] for p in everything["providers"]} == {"openai", "deepseek", MINE}
+
+
+@pytest.mark.parametrize("shape", v2db.SHAPES)
+def test_a_2x_data_directory_is_imported_and_applies_to_both_lines(tmp_path: Path, run_cli: Any, shape: str) -> None:
+    source = v2db.build(tmp_path / "other", shape)  # type: ignore[arg-type]
+    before = fingerprint(source.data_dir)
+    document = import_to_file(run_cli, tmp_path, "--from-data-dir", str(source.data_dir))
+    assert fingerprint(source.data_dir) == before
+    relay = next(p for p in document["providers"] if p["id"] == "relay")
+    assert relay["name"] == "My Relay" and relay["apiHost"] == "https://relay.example"
+    assert [m if isinstance(m, str) else m["id"] for m in relay["models"]] == ["gpt-4o", "text-embedding-3-small", "o3"]
+    for target in targets(tmp_path):
+        apply_to(run_cli, target, tmp_path / "imported.yaml")
+        got = providers_of(target)["relay"]
+        assert got["apiHost"] == "https://relay.example" and got["name"] == "My Relay"
+        assert "sk-on" in got["apiKey"].split(",")
+        assert [m["id"] for m in got["models"]] == ["gpt-4o", "text-embedding-3-small", "o3"]
+
+
+def test_a_1x_data_directory_applied_to_1x_and_2x_carries_hosts_keys_models_and_names(
+        tmp_path: Path, run_cli: Any) -> None:
+    source = make_userdata(tmp_path / "other")
+    import_to_file(run_cli, tmp_path, "--from-data-dir", str(source))
+    wanted = {"deepseek": {"name": "深度求索", "apiHost": "https://api.deepseek.com", "apiKey": KEYS["deepseek"],
+                           "models": ["deepseek-chat"]},
+              MINE: {"name": "我的网关 🚀", "apiHost": "https://gw.example.cn", "apiKey": KEYS["mine"],
+                     "models": ["qwen3:32b"]}}
+    for target in targets(tmp_path):
+        apply_to(run_cli, target, tmp_path / "imported.yaml")
+        assert_carried(target, wanted)
+
+
+def test_not_a_data_directory_is_one_sentence_and_exit_2(tmp_path: Path, run_cli: Any) -> None:
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "p.yaml"
+    result = run_cli("import", "--from-data-dir", str(tmp_path / "empty"), "-o", str(out))
+    assert result.code == 2 and "holds no Cherry Studio data" in result.err
+    assert len(result.err.strip().splitlines()) == 1 and not out.exists()
