@@ -114,3 +114,57 @@ def test_not_a_data_directory_is_one_sentence_and_exit_2(tmp_path: Path, run_cli
     result = run_cli("import", "--from-data-dir", str(tmp_path / "empty"), "-o", str(out))
     assert result.code == 2 and "holds no Cherry Studio data" in result.err
     assert len(result.err.strip().splitlines()) == 1 and not out.exists()
+
+
+# --- the app's import link ------------------------------------------------------------------------------------
+
+LINKED = """\
+version: 1
+providers:
+  - id: relay
+    name: 中转 Relay
+    apiHost: https://relay.example.com/v1/chat/completions
+    apiKey: sk-relay-0123456789abcdef
+  - id: claude-gw
+    name: Claude GW
+    type: anthropic
+    apiHost: https://claude.example.com
+    apiKey: sk-ant-relay-0123456789
+"""
+
+
+def test_links_from_cherryconf_link_are_imported_and_applied(tmp_path: Path, run_cli: Any) -> None:
+    (tmp_path / "linked.yaml").write_text(LINKED, "utf-8")
+    links = run_cli("link", str(tmp_path / "linked.yaml"))
+    assert links.code == 0, links.err
+    first, _second = links.out.split()
+    one = run_cli("import", first)
+    assert one.code == 0, one.err
+    (only,) = yaml.safe_load(one.out)["providers"]
+    assert only == {"id": "relay", "name": "中转 Relay", "type": "openai", "apiHost": "https://relay.example.com",
+                    "apiKey": "${RELAY_API_KEY}", "models": []}
+    assert "relay: an import link carries no models" in one.err
+
+    (tmp_path / "links.txt").write_text(links.out, "utf-8")
+    import_to_file(run_cli, tmp_path, str(tmp_path / "links.txt"))
+    wanted = {"relay": {"name": "中转 Relay", "apiHost": "https://relay.example.com",
+                        "apiKey": "sk-relay-0123456789abcdef", "models": []},
+              "claude-gw": {"name": "Claude GW", "apiHost": "https://claude.example.com",
+                            "apiKey": "sk-ant-relay-0123456789", "models": []}}
+    for target in targets(tmp_path):
+        apply_to(run_cli, target, tmp_path / "imported.yaml")
+        assert_carried(target, wanted)
+        assert providers_of(target)["claude-gw"]["type"] == "anthropic"
+
+
+@pytest.mark.parametrize("link", [
+    "cherrystudio://providers/api-keys?v=1&data=%%%notbase64",
+    "cherrystudio://providers/api-keys?v=2&data=e30%3D",
+    "cherrystudio://providers/api-keys?v=1&data=e30%3D",  # {}: no id, baseUrl, apiKey
+    "cherrystudio://mcp/install?servers=e30%3D",
+])
+def test_a_damaged_or_foreign_link_is_refused(tmp_path: Path, run_cli: Any, link: str) -> None:
+    out = tmp_path / "p.yaml"
+    result = run_cli("import", link, "-o", str(out))
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+    assert not out.exists()
