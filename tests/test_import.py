@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 import v2db
 import yaml
 from conftest import fingerprint
-from v1state import make_userdata
+from v1state import PERSIST_KEY, cherry_state, make_userdata
 
 from cherryconf.install import inspect
 from cherryconf.profile import key_env_name
@@ -168,3 +170,132 @@ def test_a_damaged_or_foreign_link_is_refused(tmp_path: Path, run_cli: Any, link
     result = run_cli("import", link, "-o", str(out))
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
     assert not out.exists()
+
+
+# --- the app's backups ----------------------------------------------------------------------------------------
+
+
+def app_backup(path: Path, local_storage: dict[str, str]) -> Path:
+    """A 1.x backup as the app makes one (Cherry Studio 1.x, src/main/services/BackupManager.ts at 00a36a60): a
+    temporary directory holding data.json (`{time, version: 5, localStorage, indexedDB}`) and Data/, zipped
+    with its entries relative to that directory at deflate level 1."""
+    data = {"time": 1_790_000_000_000, "version": 5, "localStorage": local_storage,
+            "indexedDB": {"topics": [], "settings": [{"id": "image://avatar", "value": ""}]}}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr("data.json", json.dumps(data, ensure_ascii=False))
+        z.writestr("Data/", "")
+        z.writestr("Data/Files/readme.txt", "a file the user attached")
+    return path
+
+
+def test_a_1x_backup_zip_applied_to_a_2x_install(tmp_path: Path, run_cli: Any) -> None:
+    backup = app_backup(tmp_path / "cherry-studio.202612011200.zip", cherry_state())
+    document = import_to_file(run_cli, tmp_path, str(backup))
+    assert {p["id"] for p in document["providers"]} == {"deepseek", MINE}
+    wanted = {MINE: {"name": "我的网关 🚀", "apiHost": "https://gw.example.cn", "apiKey": KEYS["mine"],
+                     "models": ["qwen3:32b"]},
+              "deepseek": {"name": "深度求索", "apiHost": "https://api.deepseek.com", "apiKey": KEYS["deepseek"],
+                           "models": ["deepseek-chat"]}}
+    for target in targets(tmp_path):
+        apply_to(run_cli, target, tmp_path / "imported.yaml")
+        assert_carried(target, wanted)
+
+
+def test_a_2x_archive_holding_the_database_is_imported(tmp_path: Path, run_cli: Any) -> None:
+    source = v2db.build(tmp_path / "src")
+    archive = tmp_path / "backup.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(source.data_dir.rglob("*")):
+            if f.is_file():
+                z.write(f, f.relative_to(source.data_dir).as_posix())
+        z.writestr("metadata.json", json.dumps({"version": 7}))
+    result = run_cli("import", str(archive))
+    assert result.code == 0, result.err
+    assert [p["id"] for p in yaml.safe_load(result.out)["providers"]] == ["relay"]
+    assert "2.x backup" in result.err
+
+
+@pytest.mark.parametrize("content", [
+    {"data.json": "{not json"},
+    {"data.json": json.dumps({"version": 5})},
+    {"data.json": json.dumps({"version": 5, "localStorage": {PERSIST_KEY: '{"llm": "{\\"providers\\": 3}"}'}})},
+    {"notes.txt": "some other zip"},
+])
+def test_a_damaged_or_foreign_zip_is_refused(tmp_path: Path, run_cli: Any, content: dict[str, str]) -> None:
+    archive = tmp_path / "b.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, text in content.items():
+            z.writestr(name, text)
+    out = tmp_path / "p.yaml"
+    result = run_cli("import", str(archive), "-o", str(out))
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+    assert not out.exists()
+
+
+# --- claude-code-router ---------------------------------------------------------------------------------------
+
+# As its README documents it: JSON5 (comments), full endpoint URLs, `$VAR` keys, transformers.
+CCR_CONFIG = """\
+{
+  "LOG": true,
+  "APIKEY": "router-secret",
+  "Providers": [
+    {
+      "name": "openrouter",
+      // IMPORTANT: api_base_url must be a complete (full) URL.
+      "api_base_url": "https://openrouter.ai/api/v1/chat/completions",
+      "api_key": "$OPENROUTER_API_KEY",
+      "models": ["google/gemini-2.5-pro-preview", "anthropic/claude-sonnet-4"],
+      "transformer": {"use": ["openrouter"]}
+    },
+    {
+      "name": "My Relay 中转",
+      "api_base_url": "https://relay.example.com/v1/chat/completions",
+      "api_key": "sk-relay-ccr-0123456789",
+      "models": ["deepseek-chat", "deepseek-reasoner"],
+      "transformer": {"use": ["deepseek", ["maxtoken", {"max_tokens": 8192}]]},
+    },
+    {
+      "name": "claude relay",
+      "api_base_url": "https://claude.example.com/v1/messages",
+      "api_key": "${CLAUDE_RELAY_KEY}",
+      "models": ["claude-sonnet-4-20250514"],
+      "transformer": {"use": ["Anthropic"]}
+    }
+  ],
+  "Router": {"default": "openrouter,anthropic/claude-sonnet-4"}
+}
+"""
+
+
+def test_a_claude_code_router_config(tmp_path: Path, run_cli: Any) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(CCR_CONFIG, "utf-8")
+    result = run_cli("import", str(config))
+    assert result.code == 0, result.err
+    by_id = {p["id"]: p for p in yaml.safe_load(result.out)["providers"]}
+    assert set(by_id) == {"openrouter-ccr", "my-relay", "claude-relay"}
+    assert by_id["openrouter-ccr"]["apiHost"] == "https://openrouter.ai/api"
+    assert by_id["openrouter-ccr"]["apiKey"] == "${OPENROUTER_API_KEY}"  # the variable CCR reads, kept
+    assert by_id["my-relay"]["apiHost"] == "https://relay.example.com"
+    assert by_id["my-relay"]["name"] == "My Relay 中转" and by_id["my-relay"]["apiKey"] == "${MY_RELAY_API_KEY}"
+    assert by_id["claude-relay"]["type"] == "anthropic" and by_id["claude-relay"]["apiKey"] == "${CLAUDE_RELAY_KEY}"
+    assert "maxtoken" in result.err and "router-secret" not in result.out + result.err
+
+    env = {"OPENROUTER_API_KEY": "sk-or-0123456789", "CLAUDE_RELAY_KEY": "sk-ant-0123456789"}
+    import_to_file(run_cli, tmp_path, str(config))
+    wanted = {"my-relay": {"name": "My Relay 中转", "apiHost": "https://relay.example.com",
+                           "apiKey": "sk-relay-ccr-0123456789", "models": ["deepseek-chat", "deepseek-reasoner"]},
+              "claude-relay": {"name": "claude relay", "apiHost": "https://claude.example.com",
+                               "apiKey": "sk-ant-0123456789", "models": ["claude-sonnet-4-20250514"]}}
+    for target in targets(tmp_path):
+        apply_to(run_cli, target, tmp_path / "imported.yaml", env=env)
+        assert_carried(target, wanted)
+        assert providers_of(target)["openrouter-ccr"]["apiKey"] == "sk-or-0123456789"
+
+
+def test_unknown_json_is_refused(tmp_path: Path, run_cli: Any) -> None:
+    other = tmp_path / "other.json"
+    other.write_text('{"mcpServers": {}}', "utf-8")
+    result = run_cli("import", str(other))
+    assert result.code == 2 and "does not know" in result.err

@@ -29,9 +29,14 @@ class Source:
     notes: list[str] = field(default_factory=list)
 
 
-def provider_id(name: str, taken: set[str]) -> str:
-    """A stable id for a provider another tool knows by name only, unused in `taken` (which it joins)."""
+def provider_id(name: str, taken: set[str], tool: str) -> str:
+    """A stable id for a provider another tool knows by name only, unused in `taken` (which it joins). Never a
+    built-in provider's id: that would update the app's own provider (or be refused by 2.x)."""
+    from cherryconf.spec import BUILT_IN_PROVIDER_IDS
+
     base = _NOT_ID.sub("-", name.lower()).strip("-") or "imported"
+    if base in BUILT_IN_PROVIDER_IDS:
+        base = f"{base}-{tool}"
     pid, n = base, 2
     while pid in taken:
         pid, n = f"{base}-{n}", n + 1

@@ -69,7 +69,7 @@ def read(path: Path, document: dict[str, Any]) -> Source:
         name, url = entry["name"].strip(), entry["api_base_url"].strip()
         uses = _uses(entry)
         ptype = _type(url, uses)
-        pid = provider_id(name, taken)
+        pid = provider_id(name, taken, "ccr")
         models = [{"id": m, "provider": pid, "name": m} for m in entry.get("models") or [] if isinstance(m, str) and m]
         providers.append({"id": pid, "name": name, "type": ptype, "apiHost": _host(url, ptype),
                           "apiKey": _key(str(entry.get("api_key") or "")), "models": models, "isSystem": False})
