@@ -419,9 +419,12 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
 @click.option("--provider", "provider_ids", multiple=True, metavar="ID", help="Export only this provider (repeatable).")
 @click.option("--with-keys", is_flag=True, help="Write the keys themselves instead of ${VAR} references.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@click.option("--format", "fmt", type=click.Choice(["profile", "cherry"]), default="profile", show_default=True,
+              help="profile: cherryconf's profile; cherry: Cherry Studio 2.1's provider export (JSON).")
 @pass_options
-def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None) -> None:
+def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None, fmt: str) -> None:
     """Write the store's providers as a profile (keys as ${VAR} references unless --with-keys)."""
+    from cherryconf import cherry_format
     from cherryconf import export as export_mod
     from cherryconf.endpoints import parse_version
     from cherryconf.stores import open_store
@@ -430,9 +433,9 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
         raise BadInput("--with-keys writes keys only into a private file, never to the screen: add -o FILE")
     inst = opts.install()
     state = open_store(inst).read()
-    document, notes = export_mod.to_profile(state.providers, list(provider_ids), with_keys,
-                                            parse_version(inst.app_version))
-    _write_profile(opts, document, notes, with_keys, output)
+    build = cherry_format.to_export if fmt == "cherry" else export_mod.to_profile
+    document, notes = build(state.providers, list(provider_ids), with_keys, parse_version(inst.app_version))
+    _write_profile(opts, document, notes, with_keys, output, as_json=fmt == "cherry")
 
 
 
@@ -474,12 +477,15 @@ def _target_version(opts: Options) -> AppVersion | None:
 
 
 def _write_profile(opts: Options, document: dict[str, Any], notes: list[str], with_keys: bool,
-                   output: Path | None) -> None:
+                   output: Path | None, as_json: bool = False) -> None:
+    import json
+
     import yaml
 
     from cherryconf.fsutil import atomic_write
 
-    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    text = (json.dumps(document, ensure_ascii=False, indent=2) + "\n" if as_json
+            else yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
     if output is not None:
         atomic_write(output, text.encode("utf-8"))  # mode 0600: it may hold keys
         notes.append(_("profile written to {path}").format(path=output))

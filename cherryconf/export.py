@@ -63,9 +63,9 @@ def _as_routed(p: dict[str, Any], taken: set[str], version: AppVersion | None, n
     return p
 
 
-def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, with_keys: bool = False,
-               version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
-    """(profile document, notes for the user) for the chosen providers (default: every configured one)."""
+def select(providers: list[dict[str, Any]], ids: list[str] | None, version: AppVersion | None,
+           notes: list[str]) -> list[dict[str, Any]]:
+    """The chosen providers (default: every configured one) as a profile should name them; notes joins `notes`."""
     if ids:
         known = {str(p.get("id")) for p in providers}
         missing = [i for i in ids if i not in known]
@@ -76,11 +76,17 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         chosen = [p for p in providers if exportable(p)]
     if not chosen:
         raise BadInput("the store holds no configured provider to export")
+    taken = {str(p.get("id")) for p in providers}
+    return [_as_routed(p, taken, version, notes) for p in chosen]
+
+
+def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, with_keys: bool = False,
+               version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
+    """(profile document, notes for the user) for the chosen providers (default: every configured one)."""
     notes: list[str] = []
     out = []
-    taken = {str(p.get("id")) for p in providers}
     referenced: list[str] = []
-    for p in [_as_routed(p, taken, version, notes) for p in chosen]:
+    for p in select(providers, ids, version, notes):
         pid = str(p.get("id"))
         key = str(p.get("apiKey") or "")
         entry: dict[str, Any] = {"id": pid}

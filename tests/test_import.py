@@ -299,3 +299,87 @@ def test_unknown_json_is_refused(tmp_path: Path, run_cli: Any) -> None:
     other.write_text('{"mcpServers": {}}', "utf-8")
     result = run_cli("import", str(other))
     assert result.code == 2 and "does not know" in result.err
+
+
+# --- Cherry Studio 2.1's provider export ----------------------------------------------------------------------
+
+# What the app's GET /v1/export/providers returns for one custom relay (Cherry Studio 2.1,
+# src/main/features/apiGateway/routes/providerExport.ts at 4018d2cd): Provider and Model entities, camelCase.
+APP_EXPORT = {
+    "version": 1,
+    "providers": [{
+        "id": "relay", "presetProviderId": None, "name": "My Relay", "logo": None, "description": None,
+        "endpointConfigs": {"openai-chat-completions": {"baseUrl": "https://relay.example/v1"}},
+        "defaultChatEndpoint": "openai-chat-completions", "modelListSource": None, "authMethods": None,
+        "authOptional": False, "authType": "api-key",
+        "apiKeys": [{"id": "6f1c9a52-3f55-4a42-9a8e-0c2b8f1f6a01", "key": "sk-on-0123456789", "isEnabled": True},
+                    {"id": "0b7e2c44-8d1a-4c3e-b5f0-7a9d6e2c1b02", "key": "sk-two-0123456789", "isEnabled": True}],
+        "authConfig": {"type": "api-key"}, "settings": {"rateLimit": 5, "extraHeaders": {"X-Team": "研发"}},
+        "isEnabled": True,
+        "models": [
+            {"id": "relay::gpt-4o", "providerId": "relay", "apiModelId": "gpt-4o", "name": "GPT-4o", "group": "gpt-4o",
+             "capabilities": ["function-call", "image-recognition"], "endpointTypes": ["openai-chat-completions"],
+             "supportsStreaming": True, "isEnabled": True, "isHidden": False},
+            {"id": "relay::o3", "providerId": "relay", "name": "o3", "capabilities": [], "supportsStreaming": True,
+             "isEnabled": True, "isHidden": False},
+        ],
+    }],
+}
+
+
+def test_the_apps_provider_export_is_imported_and_applied(tmp_path: Path, run_cli: Any) -> None:
+    source = tmp_path / "providers.json"
+    source.write_text(json.dumps(APP_EXPORT, ensure_ascii=False), "utf-8")
+    document = import_to_file(run_cli, tmp_path, str(source))
+    (relay,) = document["providers"]
+    assert relay["apiHost"] == "https://relay.example" and relay["rateLimit"] == 5
+    wanted = {"relay": {"name": "My Relay", "apiHost": "https://relay.example",
+                        "apiKey": "sk-on-0123456789,sk-two-0123456789", "models": ["gpt-4o", "o3"]}}
+    for target in targets(tmp_path):
+        apply_to(run_cli, target, tmp_path / "imported.yaml")
+        assert_carried(target, wanted)
+        caps = {c["type"] for c in providers_of(target)["relay"]["models"][0].get("capabilities", [])}
+        assert {"function_calling", "vision"} <= caps
+
+
+@pytest.mark.parametrize("make_source", ["v1", "v2"])
+def test_export_format_cherry_round_trips_through_import(tmp_path: Path, run_cli: Any, make_source: str) -> None:
+    if make_source == "v1":
+        source = make_userdata(tmp_path / "src")
+        wanted = {MINE: {"name": "我的网关 🚀", "apiHost": "https://gw.example.cn", "apiKey": KEYS["mine"],
+                         "models": ["qwen3:32b"]}}
+    else:
+        source = v2db.build(tmp_path / "src").data_dir
+        wanted = {"relay": {"name": "My Relay", "apiHost": "https://relay.example", "apiKey": "sk-on",
+                            "models": ["gpt-4o", "text-embedding-3-small", "o3"]}}
+    out = tmp_path / "providers.json"
+    result = run_cli("--data-dir", str(source), "export", "--format", "cherry", "--with-keys", "-o", str(out))
+    assert result.code == 0, result.err
+    exported = json.loads(out.read_text("utf-8"))
+    assert exported["version"] == 1 and os.stat(out).st_mode & 0o777 == 0o600
+    pid = next(iter(wanted))
+    entry = next(p for p in exported["providers"] if p["id"] == pid)
+    assert all(m["id"].startswith(pid + "::") for m in entry["models"])
+    import_to_file(run_cli, tmp_path, str(out))
+    for target in targets(tmp_path):
+        apply_to(run_cli, target, tmp_path / "imported.yaml")
+        assert_carried(target, wanted)
+
+    keyless = run_cli("--data-dir", str(source), "export", "--format", "cherry")
+    assert keyless.code == 0 and "sk-" not in keyless.out
+    assert all(p["apiKeys"] == [] for p in json.loads(keyless.out)["providers"])
+
+
+@pytest.mark.parametrize("document", [
+    {"version": 2, "providers": []},
+    {"version": 1, "providers": {"relay": {}}},
+    {"version": 1, "providers": [{"id": "relay", "name": 7, "endpointConfigs": {}}]},
+    {"version": 1, "providers": [{"id": "relay", "endpointConfigs": "https://x"}]},
+])
+def test_a_damaged_provider_export_is_refused(tmp_path: Path, run_cli: Any, document: dict[str, Any]) -> None:
+    source = tmp_path / "providers.json"
+    source.write_text(json.dumps(document), "utf-8")
+    out = tmp_path / "p.yaml"
+    result = run_cli("import", str(source), "-o", str(out))
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+    assert not out.exists()

@@ -102,12 +102,14 @@ def _file(path: Path) -> Source:
 
 
 def _json(path: Path, document: Any) -> Source:
-    from cherryconf.importers import ccr
+    from cherryconf.importers import ccr, cherry_export
 
     if isinstance(document, dict) and "Providers" in document:
         return ccr.read(path, document)
-    raise BadInput(_("{path} is JSON cherryconf does not know: no claude-code-router config (Providers)")
-                   .format(path=path))
+    if isinstance(document, dict) and "providers" in document and "version" in document:
+        return cherry_export.read(path, document)
+    raise BadInput(_("{path} is JSON cherryconf does not know: neither a claude-code-router config (Providers) "
+                     "nor a Cherry Studio provider export (version, providers)").format(path=path))
 
 
 def _database(path: Path) -> Source:

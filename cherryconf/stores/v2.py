@@ -413,6 +413,12 @@ def _model_v1(row: Row) -> dict[str, Any]:
     return m
 
 
+
+def provider_from_row(row: Row, model_rows: list[Row]) -> dict[str, Any]:
+    """A provider in the 1.x format from a `user_provider` row and its `user_model` rows, both decoded (their
+    JSON columns as values): also what turns the app's own provider export into providers."""
+    return _provider_v1(row, [_model_v1(m) for m in model_rows])
+
 # --- the 1.x format -> rows -----------------------------------------------------------------------------------
 
 
@@ -532,6 +538,14 @@ def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_ke
         seeing = "image-recognition" in row["capabilities"]
         row["input_modalities"] = ["text", "image"] if seeing else ["text"]
     return row
+
+
+def rows_from_provider(provider: dict[str, Any], now: int) -> tuple[Row, list[Row]]:
+    """The `user_provider` row and `user_model` rows (JSON columns as values) a new 1.x-format provider becomes,
+    as the store writes them: also what the app's own provider export is built from."""
+    pid = str(provider.get("id"))
+    models = [m for m in provider.get("models") or [] if isinstance(m, dict) and m.get("id")]
+    return _provider_row(None, provider, None, now), [_model_row(None, m, pid, None, now) for m in models]
 
 
 def _describe(path: str, value: Any) -> str:
