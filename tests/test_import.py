@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -383,3 +384,115 @@ def test_a_damaged_provider_export_is_refused(tmp_path: Path, run_cli: Any, docu
     result = run_cli("import", str(source), "-o", str(out))
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
     assert not out.exists()
+
+
+# --- cc-switch ------------------------------------------------------------------------------------------------
+
+# cc-switch's own DDL for the two provider tables (farion1231/cc-switch, src-tauri/src/database/schema.rs at 0133d004).
+CCSWITCH_DDL = """
+CREATE TABLE IF NOT EXISTS providers (
+    id TEXT NOT NULL,
+    app_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    settings_config TEXT NOT NULL,
+    website_url TEXT,
+    category TEXT,
+    created_at INTEGER,
+    sort_index INTEGER,
+    notes TEXT,
+    icon TEXT,
+    icon_color TEXT,
+    meta TEXT NOT NULL DEFAULT '{}',
+    is_current BOOLEAN NOT NULL DEFAULT 0,
+    in_failover_queue BOOLEAN NOT NULL DEFAULT 0,
+    PRIMARY KEY (id, app_type)
+);
+CREATE TABLE IF NOT EXISTS provider_endpoints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider_id TEXT NOT NULL,
+    app_type TEXT NOT NULL,
+    url TEXT NOT NULL,
+    added_at INTEGER,
+    FOREIGN KEY (provider_id, app_type) REFERENCES providers(id, app_type) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT);
+"""
+CODEX_TOML = """\
+model_provider = "packy"
+model = "gpt-5-codex"
+
+[model_providers.packy]
+name = "packy"
+base_url = "https://www.packyapi.com/v1"
+wire_api = "responses"
+"""
+CCSWITCH_ROWS = [
+    ("p1", "claude", "Kimi 中转", {"env": {"ANTHROPIC_BASE_URL": "https://relay.example.com/anthropic/",
+                                          "ANTHROPIC_AUTH_TOKEN": "sk-kimi-0123456789",
+                                          "ANTHROPIC_MODEL": "kimi-k2", "ANTHROPIC_SMALL_FAST_MODEL": "kimi-k2"}},
+     {}, None),
+    ("p2", "claude", "OpenRouter chat", {"env": {"ANTHROPIC_BASE_URL": "https://openrouter.ai/api/v1",
+                                                 "OPENROUTER_API_KEY": "sk-or-0123456789",
+                                                 "ANTHROPIC_MODEL": "anthropic/claude-sonnet-4"}},
+     {"apiFormat": "openai_chat"}, None),
+    ("official", "claude", "Claude Official", {"env": {}}, {}, "official"),
+    ("c1", "codex", "PackyCode", {"auth": {"OPENAI_API_KEY": "sk-packy-0123456789"}, "config": CODEX_TOML}, {}, None),
+    ("g1", "gemini", "Gemini relay", {"env": {"GEMINI_API_KEY": "AIza-0123456789"}}, {}, None),
+]
+
+
+def ccswitch_db(path: Path) -> Path:
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(CCSWITCH_DDL)
+        for i, (pid, app, name, settings, meta, category) in enumerate(CCSWITCH_ROWS):
+            conn.execute("INSERT INTO providers (id, app_type, name, settings_config, category, created_at, "
+                         "sort_index, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (pid, app, name, json.dumps(settings, ensure_ascii=False), category, 1_790_000_000 + i, i,
+                          json.dumps(meta)))
+        conn.commit()
+    finally:
+        conn.close()
+    return path
+
+
+def test_a_cc_switch_database(tmp_path: Path, run_cli: Any) -> None:
+    db = ccswitch_db(tmp_path / "cc-switch.db")
+    before = fingerprint(tmp_path)
+    result = run_cli("import", str(db))
+    assert result.code == 0, result.err
+    assert fingerprint(tmp_path) == before
+    by_id = {p["id"]: p for p in yaml.safe_load(result.out)["providers"]}
+    assert set(by_id) == {"kimi-claude", "openrouter-chat-claude", "packycode-codex"}
+    assert (by_id["kimi-claude"]["type"], by_id["kimi-claude"]["apiHost"]) == (
+        "anthropic", "https://relay.example.com/anthropic")
+    assert by_id["kimi-claude"]["models"] == ["kimi-k2"]
+    assert by_id["openrouter-chat-claude"]["type"] == "openai"
+    assert by_id["packycode-codex"]["type"] == "openai-response"
+    assert by_id["packycode-codex"]["apiHost"] == "https://www.packyapi.com"
+    assert "left out gemini/Gemini relay" in result.err
+    assert "without a base URL, which Cherry Studio cannot call: claude-official-claude" in result.err
+    assert "sk-" not in result.out + result.err
+
+    import_to_file(run_cli, tmp_path, str(db))
+    wanted = {"kimi-claude": {"name": "Kimi 中转", "apiHost": "https://relay.example.com/anthropic",
+                              "apiKey": "sk-kimi-0123456789", "models": ["kimi-k2"]},
+              "openrouter-chat-claude": {"name": "OpenRouter chat", "apiHost": "https://openrouter.ai/api",
+                                         "apiKey": "sk-or-0123456789", "models": ["anthropic/claude-sonnet-4"]},
+              "packycode-codex": {"name": "PackyCode", "apiHost": "https://www.packyapi.com",
+                                  "apiKey": "sk-packy-0123456789", "models": ["gpt-5-codex"]}}
+    for target in targets(tmp_path):
+        apply_to(run_cli, target, tmp_path / "imported.yaml")
+        assert_carried(target, wanted)
+
+
+def test_an_unknown_or_damaged_database_is_refused(tmp_path: Path, run_cli: Any) -> None:
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (id INTEGER)")
+    conn.close()
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    for path in (other, damaged):
+        result = run_cli("import", str(path))
+        assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err

@@ -113,6 +113,8 @@ def _json(path: Path, document: Any) -> Source:
 
 
 def _database(path: Path) -> Source:
+    from cherryconf.importers import ccswitch
+
     try:
         conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
         try:
@@ -121,6 +123,8 @@ def _database(path: Path) -> Source:
             conn.close()
     except sqlite3.DatabaseError as e:
         raise BadInput(_("{path} is a damaged SQLite database ({error})").format(path=path, error=e)) from None
+    if tables >= ccswitch.TABLES:
+        return ccswitch.read(path)
     if "user_provider" in tables:
         from cherryconf.importers import datadir
 
