@@ -172,9 +172,10 @@ def _move(p: dict[str, Any], taken: set[str], version: AppVersion | None) -> _Mo
             own[carried] = p[carried]
             del left[carried]
     now, then = routing.chat_url(p, version), routing.chat_url(own, version)
-    message = (f"Cherry Studio sends the chats of its built-in provider {pid!r} to {now} whatever its type (it "
-               f"routes by provider id), which gateways such as {routing.host_name(host)} serve for few models or "
-               "none (\"model not found\")")
+    why = ("whatever its default endpoint (its models keep the responses endpoint)" if version and version >= (2,)
+           else "whatever its type (it routes by provider id)")
+    message = (f"Cherry Studio sends the chats of its built-in provider {pid!r} to {now} {why}, which gateways "
+               f"such as {routing.host_name(host)} serve for few models or none (\"model not found\")")
     fix = (f"move the gateway, its key and {len(own['models'])} model(s) to a provider of its own, {own_id!r} "
            f"(chats to {then}), re-point the settings and assistants that use those models, and leave "
            f"{pid!r} disabled, with the app's own host {left['apiHost']} and no key or models (that id cannot "

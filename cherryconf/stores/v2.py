@@ -626,6 +626,30 @@ def _delete_model(conn: sqlite3.Connection, uid: str) -> None:
     conn.execute("DELETE FROM user_model WHERE id = ?", (uid,))
 
 
+def _move_references(conn: sqlite3.Connection, moves: dict[str, str], now: int) -> None:
+    """Re-point everything that names a moved model (`old uid -> new uid`) before the old row goes.
+
+    Every column with a foreign key to `user_model` (an assistant's `model_id`, and whatever a later release
+    adds: the keys would otherwise set it NULL or cascade on delete), the preferences whose value is the model's
+    id (default, topic-naming, quick-assistant and translate models), and the pins that name it (no foreign key).
+    """
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    columns = [(t, str(fk["from"])) for t in tables for fk in conn.execute(f'PRAGMA foreign_key_list("{t}")')
+               if fk["table"] == "user_model"]
+    for old, new in moves.items():
+        for table, column in columns:
+            stamp = ', "updated_at" = ?' if "updated_at" in _columns(conn, table) else ""
+            conn.execute(f'UPDATE "{table}" SET "{column}" = ?{stamp} WHERE "{column}" = ?',
+                         [new, *([now] if stamp else []), old])
+        prefs = _columns(conn, "preference")
+        if {"key", "value"} <= prefs.keys():
+            stamp = ', "updated_at" = ?' if "updated_at" in prefs else ""
+            conn.execute(f'UPDATE preference SET value = ?{stamp} WHERE value = ?',
+                         [_json(new), *([now] if stamp else []), _json(old)])
+        if {"entity_type", "entity_id"} <= _columns(conn, "pin").keys():
+            conn.execute("UPDATE pin SET entity_id = ? WHERE entity_type = 'model' AND entity_id = ?", (new, old))
+
+
 def _delete_provider(conn: sqlite3.Connection, provider_id: str, model_uids: list[str]) -> None:
     """Remove a provider the way the app's own ProviderService.delete does (src/main/data/services/, read on the
     2.x line after 2.1.4; PinService.ts at 6105bb3c).
@@ -872,7 +896,14 @@ class V2Store:
                 continue
             operations += self._provider_operations(schema, rows.get(pid), models.get(pid, []), after[pid],
                                                     new_keys.get(pid), now)
-        return operations
+        if not plan.moved:
+            return operations
+        # A move (doctor's gateway out of a built-in provider) inserts the models under their new provider, then
+        # re-points every reference, and only then deletes the old rows, which would otherwise null them.
+        moves = {f"{old}::{mid}": f"{new}::{mid}" for (old, mid), new in plan.moved.items()}
+        deletes = [op for op in operations if isinstance(op, partial) and op.func in (_delete_model, _delete_provider)]
+        return ([op for op in operations if op not in deletes]
+                + [partial(_move_references, moves=moves, now=now)] + deletes)
 
     def _provider_operations(self, schema: _Schema, old: Row | None, old_models: list[Row],
                              want: dict[str, Any], order_key: str | None, now: int) -> list[Operation]:
