@@ -420,7 +420,7 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
 @click.option("--with-keys", is_flag=True, help="Write the keys themselves instead of ${VAR} references.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
 @click.option("--format", "fmt", type=click.Choice(["profile", "cherry"]), default="profile", show_default=True,
-              help="profile: cherryconf's profile; cherry: Cherry Studio 2.1's provider export (JSON).")
+              help=_("profile: cherryconf's profile; cherry: Cherry Studio 2.1's provider export (JSON)."))
 @pass_options
 def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None, fmt: str) -> None:
     """Write the store's providers as a profile (keys as ${VAR} references unless --with-keys)."""
@@ -443,8 +443,8 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
 @json_option
 @click.argument("source", required=False)
 @click.option("--from-data-dir", "from_data_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Import from this Cherry Studio data directory (another machine's or user's); read only.")
-@click.option("--all", "take_all", is_flag=True, help="Take every provider, also built-in ones without a key.")
+              help=_("Import from this Cherry Studio data directory (another machine's or user's); read only."))
+@click.option("--all", "take_all", is_flag=True, help=_("Take every provider, also built-in ones without a key."))
 @click.option("--with-keys", is_flag=True, help="Write the keys themselves instead of ${VAR} references.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
 @pass_options

@@ -19,7 +19,7 @@ _ENV_REFERENCE = re.compile(r"\$\{([^}]+)\}|\$([A-Z_][A-Z0-9_]*)")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _key(raw: str) -> str:
+def key_reference(raw: str) -> str:
     """A key that is one `$VAR`/`${VAR}` reference becomes the profile's `${VAR}` (set where it is applied)."""
     whole = _ENV_REFERENCE.fullmatch(raw.strip())
     if whole:
@@ -72,7 +72,8 @@ def read(path: Path, document: dict[str, Any]) -> Source:
         pid = provider_id(name, taken, "ccr")
         models = [{"id": m, "provider": pid, "name": m} for m in entry.get("models") or [] if isinstance(m, str) and m]
         providers.append({"id": pid, "name": name, "type": ptype, "apiHost": _host(url, ptype),
-                          "apiKey": _key(str(entry.get("api_key") or "")), "models": models, "isSystem": False})
+                          "apiKey": key_reference(str(entry.get("api_key") or "")), "models": models,
+                          "isSystem": False})
         dropped = sorted(set(uses) - {"anthropic", "gemini", "openai"})
         if dropped:
             notes.append(_("{id}: CCR's transformers {names} have no counterpart in Cherry Studio and are not taken")
