@@ -13,7 +13,7 @@ import pytest
 import v2db
 import yaml
 from conftest import fingerprint
-from v1state import PERSIST_KEY, cherry_state, make_userdata
+from v1state import PERSIST_KEY, cherry_state, make_userdata, read_llm, with_llm
 
 from cherryconf.install import inspect
 from cherryconf.profile import key_env_name
@@ -496,3 +496,25 @@ def test_an_unknown_or_damaged_database_is_refused(tmp_path: Path, run_cli: Any)
     for path in (other, damaged):
         result = run_cli("import", str(path))
         assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+
+
+def test_a_1x_store_on_its_own_and_a_gateway_in_the_built_in_openai(tmp_path: Path, run_cli: Any) -> None:
+    # The built-in openai provider holding someone's gateway: Cherry Studio routes it by id, so the import makes
+    # it a provider of its own, as `doctor --fix` would.
+    gateway = {"apiHost": "https://vip.apiyi.com/v1", "apiKey": "sk-apiyi-0123456789", "enabled": True}
+    providers = [{**p, **gateway} if p["id"] == "openai" else p for p in read_llm(cherry_state())["providers"]]
+    source = make_userdata(tmp_path / "other", with_llm(providers=providers))
+    store = source / "Local Storage" / "leveldb"
+    result = run_cli("import", str(store))
+    assert result.code == 0, result.err
+    by_id = {p["id"]: p for p in yaml.safe_load(result.out)["providers"]}
+    assert "openai" not in by_id and by_id["apiyi"]["apiHost"] == "https://vip.apiyi.com"
+    assert [m if isinstance(m, str) else m["id"] for m in by_id["apiyi"]["models"]] == ["gpt-4o", "gpt-4.1"]
+    assert "provider of its own, 'apiyi'" in result.err
+
+
+def test_a_damaged_1x_store_is_refused(tmp_path: Path, run_cli: Any) -> None:
+    source = make_userdata(tmp_path / "other")
+    (source / "Local Storage" / "leveldb" / "CURRENT").write_bytes(b"garbage\n")
+    result = run_cli("import", "--from-data-dir", str(source))
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err

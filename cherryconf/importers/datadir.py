@@ -23,6 +23,8 @@ _SQLITE_COMPANIONS = ("-wal",)
 
 
 def read(data_dir: Path, found_by: str = "--from-data-dir") -> Source:
+    if (data_dir / "CURRENT").is_file():
+        return _read_leveldb(data_dir)
     try:
         inst = install_mod.inspect(data_dir, found_by)
     except CherryconfError as e:
@@ -30,6 +32,12 @@ def read(data_dir: Path, found_by: str = "--from-data-dir") -> Source:
     era = "2.x" if inst.kind == "v2" else "1.x"
     what = _("the Cherry Studio {era} data directory {path}").format(era=era, path=inst.data_dir)
     return Source(what, read_state(inst).providers)
+
+
+def _read_leveldb(root: Path) -> Source:
+    """A 1.x store on its own: the `Local Storage/leveldb` directory of some install, or a copy of it."""
+    state = _copied(lambda copy: _copy_v1(root, copy), root)
+    return Source(_("the Cherry Studio 1.x store {path}").format(path=root), state.providers)
 
 
 def read_database(path: Path) -> Source:
@@ -57,14 +65,18 @@ def _copied(reader: Callable[[Path], StoreState], where: Path) -> StoreState:
 
 
 def _read_v1(inst: Install, copy: Path) -> StoreState:
+    return _copy_v1(inst.leveldb_dir, copy)
+
+
+def _copy_v1(leveldb_dir: Path, copy: Path) -> StoreState:
     from cherryconf.stores.v1 import V1Store
 
-    root = copy / inst.leveldb_dir.relative_to(inst.data_dir)
-    root.mkdir(parents=True)
-    for f in inst.leveldb_dir.iterdir():
+    mine = Install(copy, "v1", None, "import")
+    mine.leveldb_dir.mkdir(parents=True)
+    for f in leveldb_dir.iterdir():
         if f.is_file() and f.name != "LOCK":
-            shutil.copyfile(f, root / f.name)
-    return V1Store(inst, root).read()
+            shutil.copyfile(f, mine.leveldb_dir / f.name)
+    return V1Store(mine).read()
 
 
 def _read_v2(database: Path, copy: Path) -> StoreState:
