@@ -518,3 +518,16 @@ def test_a_damaged_1x_store_is_refused(tmp_path: Path, run_cli: Any) -> None:
     (source / "Local Storage" / "leveldb" / "CURRENT").write_bytes(b"garbage\n")
     result = run_cli("import", "--from-data-dir", str(source))
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+
+
+def test_a_provider_given_twice_is_taken_once_the_last_one(tmp_path: Path, run_cli: Any) -> None:
+    (tmp_path / "linked.yaml").write_text(LINKED, "utf-8")
+    (tmp_path / "moved.yaml").write_text(LINKED.replace("relay.example.com", "relay2.example.com"), "utf-8")
+    first = run_cli("link", str(tmp_path / "linked.yaml")).out.split()[0]
+    moved = run_cli("link", str(tmp_path / "moved.yaml")).out.split()[0]
+    (tmp_path / "links.txt").write_text(f"{first}\n{moved}\n", "utf-8")
+    result = run_cli("import", str(tmp_path / "links.txt"))
+    assert result.code == 0, result.err
+    (relay,) = yaml.safe_load(result.out)["providers"]
+    assert relay["apiHost"] == "https://relay2.example.com"
+    assert "relay: given more than once; the last one is taken" in result.err

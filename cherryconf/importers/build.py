@@ -15,11 +15,11 @@ def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
                version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
     """(profile document, notes): by default the custom providers and the built-in ones holding a key;
     `take_all`: every provider that has a base URL."""
-    providers = source.providers
+    providers, notes = _unique(source.providers)
     hostless = [p for p in providers if not str(p.get("apiHost") or "").strip()]
     with_host = [p for p in providers if str(p.get("apiHost") or "").strip()]
     chosen = with_host if take_all else [p for p in with_host if export.exportable(p)]
-    notes = [_("read {what}").format(what=source.what), *source.notes]
+    notes = [_("read {what}").format(what=source.what), *source.notes, *notes]
     chosen, unusable = _with_base_urls(chosen, version)
     notes += unusable
     if not chosen:
@@ -49,3 +49,11 @@ def _with_base_urls(providers: list[dict[str, Any]], version: AppVersion | None
             notes.append(_("left out {id}: its base URL is not usable ({reason})").format(id=p.get("id"),
                                                                                          reason=e.message))
     return usable, notes
+
+
+def _unique(providers: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One provider per id, the last one given (as applying them one after the other would leave it)."""
+    last = {str(p.get("id")): p for p in providers}
+    kept = [p for p in providers if last[str(p.get("id"))] is p]
+    dropped = sorted({str(p.get("id")) for p in providers if last[str(p.get("id"))] is not p})
+    return kept, [_("{id}: given more than once; the last one is taken").format(id=i) for i in dropped]
