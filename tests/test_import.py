@@ -531,3 +531,18 @@ def test_a_provider_given_twice_is_taken_once_the_last_one(tmp_path: Path, run_c
     (relay,) = yaml.safe_load(result.out)["providers"]
     assert relay["apiHost"] == "https://relay2.example.com"
     assert "relay: given more than once; the last one is taken" in result.err
+
+
+def test_a_2x_database_another_program_is_writing_is_read_without_waiting(tmp_path: Path, run_cli: Any) -> None:
+    source = v2db.build(tmp_path / "other")
+    writer = sqlite3.connect(source.sqlite_path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # what the running app holds while it writes
+        writer.execute("UPDATE user_provider SET name = 'Renamed' WHERE provider_id = 'relay'")
+        result = run_cli("import", "--from-data-dir", str(source.data_dir), timeout=20)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.code == 0, result.err
+    (relay,) = yaml.safe_load(result.out)["providers"]
+    assert relay["name"] == "My Relay"  # what was committed, not the write in progress
