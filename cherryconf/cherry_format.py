@@ -31,7 +31,8 @@ def _model(row: dict[str, Any]) -> dict[str, Any]:
 def _provider(p: dict[str, Any], with_keys: bool, now: int) -> dict[str, Any]:
     row, models = rows_from_provider(p, now)
     settings = row.get("provider_settings") or {}
-    return {
+    # The entities' optional fields are absent, not null (a strict reader of the format refuses null).
+    out = {
         "id": row["provider_id"], "presetProviderId": p["id"] if p.get("isSystem") else None, "name": row["name"],
         "endpointConfigs": row["endpoint_configs"] or {}, "defaultChatEndpoint": row["default_chat_endpoint"],
         "apiKeys": [{**k, "createdAt": now} for k in row["api_keys"]] if with_keys else [],
@@ -39,6 +40,7 @@ def _provider(p: dict[str, Any], with_keys: bool, now: int) -> dict[str, Any]:
         "settings": {k: settings[k] for k in _SETTINGS if k in settings},
         "isEnabled": bool(row["is_enabled"]), "models": [_model(m) for m in models],
     }
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def to_export(providers: list[dict[str, Any]], ids: list[str] | None = None, with_keys: bool = False,

@@ -361,6 +361,7 @@ def test_export_format_cherry_round_trips_through_import(tmp_path: Path, run_cli
     pid = next(iter(wanted))
     entry = next(p for p in exported["providers"] if p["id"] == pid)
     assert all(m["id"].startswith(pid + "::") for m in entry["models"])
+    assert None not in entry.values() and all(None not in m.values() for m in entry["models"])
     import_to_file(run_cli, tmp_path, str(out))
     for target in targets(tmp_path):
         apply_to(run_cli, target, tmp_path / "imported.yaml")
