@@ -631,7 +631,7 @@ def test_template_is_a_valid_profile(path: Path) -> None:
     ("openrouter", "https://openrouter.ai/api", {"openai/gpt-4.1", "anthropic/claude-sonnet-4",
                                                  "anthropic/claude-opus-4", "google/gemini-2.5-pro",
                                                  "deepseek/deepseek-r1"}),
-    ("deepseek", "https://api.deepseek.com", {"deepseek-reasoner", "deepseek-chat"}),
+    ("deepseek", "https://api.deepseek.com", {"deepseek-v4-flash", "deepseek-v4-pro"}),
     ("siliconflow", "https://api.siliconflow.cn", {"deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-V3"}),
     ("newapi", "http://localhost:3000", {"gpt-4.1", "claude-sonnet-4-20250514", "claude-opus-4-20250514",
                                          "gemini-2.5-pro", "deepseek-r1"}),
