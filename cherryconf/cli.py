@@ -506,6 +506,8 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     # Loaded again for the installed version: it decides the form of a `#` apiHost and the URLs shown.
     version = parse_version(inst.app_version)
     loaded = profile.with_owner(profile.load(profile_path, app_version=version), owner)
+    for note in loaded.notes if not opts.json else ():
+        click.echo(note, err=True)
     with contextlib.nullcontext() if dry_run or check else opts.writing(inst):
         prepared = apply_mod.prepare(inst, loaded, opts.context())
         p = prepared.plan

@@ -173,7 +173,7 @@ def test_write_adds_a_provider_as_the_app_would(install: Install) -> None:
     assert [m["id"] for m in models] == ["gw::gpt-4.1", "gw::claude-sonnet-4"]
     gpt, claude = models
     assert (gpt["model_id"], gpt["name"], gpt["group"], gpt["capabilities"]) == ("gpt-4.1", "gpt-4.1", "gpt-4.1", "[]")
-    assert claude["capabilities"] == '["image-recognition","function-call","web-search"]'
+    assert claude["capabilities"] == '["image-recognition","function-call"]'  # web_search: no 2.x name
     assert gpt["input_modalities"] == '["text"]' and claude["input_modalities"] == '["text","image"]'
     for m in models:
         assert m["preset_model_id"] is None and m["endpoint_types"] is None and m["pricing"] is None

@@ -72,13 +72,15 @@ _TYPE_OF_AUTH = {"iam-azure": "azure-openai", "iam-gcp": "vertexai", "iam-aws": 
 # Where to look when a row names no default endpoint (a preset row left at its registry default).
 _ENDPOINT_FALLBACK = (CHAT, RESPONSES, ANTHROPIC, "google-generate-content", "ollama-chat")
 
+# 1.x capability -> the app's MODEL_CAPABILITY value, as its migration maps them (Cherry Studio 2.x,
+# src/main/data/migration/v2/migrators/mappings/ProviderModelMappings.ts CAPABILITY_MAP at 1220ce3f). `text` and
+# `web_search` have no 2.x value: the profile loader leaves web_search out with a note.
 _CAPABILITY = {
     "function_calling": "function-call",
     "vision": "image-recognition",
     "reasoning": "reasoning",
     "embedding": "embedding",
     "rerank": "rerank",
-    "web_search": "web-search",
 }
 _CAPABILITY_V1 = {v2: v1 for v1, v2 in _CAPABILITY.items()}
 _MODEL_ENDPOINT = {
