@@ -172,13 +172,16 @@ def test_write_adds_a_provider_as_the_app_would(install: Install) -> None:
     models = rows(install, "SELECT * FROM user_model WHERE provider_id = 'gw' ORDER BY order_key")
     assert [m["id"] for m in models] == ["gw::gpt-4.1", "gw::claude-sonnet-4"]
     gpt, claude = models
-    assert (gpt["model_id"], gpt["name"], gpt["group"], gpt["capabilities"]) == ("gpt-4.1", "gpt-4.1", "gpt-4.1", "[]")
+    # Both are catalog models: preset-backed rows holding only what the profile changes (claude's name and
+    # capabilities), the rest inherited from the catalog, as the app's add-model path stores them.
+    assert (gpt["model_id"], gpt["preset_model_id"], gpt["name"], gpt["group"], gpt["capabilities"]) == (
+        "gpt-4.1", "gpt-4-1", None, None, None)
+    assert (claude["preset_model_id"], claude["name"]) == ("claude-sonnet-4", "Claude Sonnet 4")
     assert claude["capabilities"] == '["image-recognition","function-call"]'  # web_search: no 2.x name
-    assert gpt["input_modalities"] == '["text"]' and claude["input_modalities"] == '["text","image"]'
     for m in models:
-        assert m["preset_model_id"] is None and m["endpoint_types"] is None and m["pricing"] is None
-        assert (m["supports_streaming"], m["is_enabled"], m["is_hidden"], m["is_deprecated"]) == (1, 1, 0, 0)
-        assert m.get("input_modalities_explicit", 1) == 1
+        assert m["input_modalities"] is None and m["endpoint_types"] is None and m["pricing"] is None
+        assert (m["supports_streaming"], m["is_enabled"], m["is_hidden"], m["is_deprecated"]) == (None, 1, 0, 0)
+        assert m.get("input_modalities_explicit", 0) == 0
     assert gpt["order_key"] < claude["order_key"]
 
     assert health(install) == ("ok", [], "wal", 0)

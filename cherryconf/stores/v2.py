@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import fractional_indexing
 
 from cherryconf import faults
+from cherryconf.catalog import Catalog
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
 from cherryconf.fsutil import PRIVATE_FILE, copy_file, fsync_dir
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
@@ -402,6 +403,8 @@ def _model_v1(row: Row) -> dict[str, Any]:
         m["capabilities"] = [{"type": t, "isUserSelected": True} for t in types]
     if row.get("supports_streaming") is not None:
         m["supported_text_delta"] = bool(row["supports_streaming"])
+    elif row.get("preset_model_id") is not None:
+        m["supported_text_delta"] = True  # the catalog's models stream (ProviderRegistryService mergePresetModel)
     if row.get("description") is not None:
         m["description"] = row["description"]
     endpoints = [_MODEL_ENDPOINT_V1[e] for e in row.get("endpoint_types") or [] if e in _MODEL_ENDPOINT_V1]
@@ -499,10 +502,12 @@ def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, 
     return row
 
 
-def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_key: str | None, now: int) -> Row:
+def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_key: str | None, now: int,
+               models: Catalog) -> Row:
     mid = want.get("id")
+    preset = models.find(str(mid)) if old is None else old["preset_model_id"]
     row: Row = dict(old) if old else {
-        "id": f"{provider_id}::{mid}", "provider_id": provider_id, "model_id": mid, "preset_model_id": None,
+        "id": f"{provider_id}::{mid}", "provider_id": provider_id, "model_id": mid, "preset_model_id": preset,
         "name": None, "description": None, "group": None, "capabilities": [], "input_modalities": None,
         "input_modalities_explicit": 1, "output_modalities": None, "endpoint_types": None,
         "supports_streaming": 1, "pricing": None, "is_enabled": 1, "is_hidden": 0, "is_deprecated": 0,
@@ -513,22 +518,31 @@ def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_ke
     def differs(*fields: str) -> bool:
         return old is None or any(cur.get(f, _MISSING) != want.get(f, _MISSING) for f in fields)
 
+    # A preset-backed row holds only what differs from the catalog model; NULL inherits the catalog's (Cherry
+    # Studio 2.x, ModelService.ts presetDeltaToNewUserModel at 021e3ccd). What the profile leaves at the 1.x
+    # defaults (name = id, the derived group, streaming on, no capabilities) is not a difference.
+    defaults = {"name": mid, "group": default_group(str(mid), provider_id)} if preset else {}
     for field in ("name", "group", "description"):
         if differs(field):
-            row[field] = want.get(field)
+            value = want.get(field)
+            row[field] = None if field in defaults and value == defaults[field] else value
     if differs("capabilities"):
         names = list(dict.fromkeys(_CAPABILITY[c["type"]] for c in want.get("capabilities") or []
                                    if isinstance(c, dict) and c.get("type") in _CAPABILITY))
         # Capabilities 1.x has no name for (image-generation...) are not cherryconf's to drop.
-        row["capabilities"] = names + [c for c in row.get("capabilities") or [] if c not in _CAPABILITY_V1]
+        names += [c for c in row.get("capabilities") or [] if c not in _CAPABILITY_V1]
+        row["capabilities"] = names if names or not preset else None
     if differs("supported_text_delta"):
-        row["supports_streaming"] = 1 if want.get("supported_text_delta", True) else 0
+        streams = want.get("supported_text_delta", True)
+        row["supports_streaming"] = None if preset and streams else int(bool(streams))
     if differs("endpoint_type", "supported_endpoint_types"):
         given = want.get("supported_endpoint_types") or ([want["endpoint_type"]] if want.get("endpoint_type") else [])
         row["endpoint_types"] = list(dict.fromkeys(_MODEL_ENDPOINT[e] for e in given if e in _MODEL_ENDPOINT)) or None
     if differs("pricing"):
         row["pricing"] = _pricing_v2(want.get("pricing"))
-    if old is None:
+    if old is None and preset:
+        row["input_modalities_explicit"] = 0  # the catalog's input modalities apply
+    elif old is None:
         # The app's add-model form stores ["text"]; a model marked as seeing images gets "image" too, so that
         # its capabilities and its input modalities agree.
         seeing = "image-recognition" in row["capabilities"]
@@ -733,6 +747,16 @@ class V2Store:
         self._root = root or install.sqlite_path.parent
         # A snapshot elsewhere is read as an immutable file: opening it must not create -wal/-shm beside it.
         self._live = self._root.resolve() == install.sqlite_path.parent.resolve()
+        self._models: Catalog | None = None
+
+    @property
+    def models(self) -> Catalog:
+        """The app's model catalog, which decides which new models are preset-backed rows."""
+        if self._models is None:
+            from cherryconf import catalog
+
+            self._models = catalog.load()
+        return self._models
 
     @property
     def root(self) -> Path:
@@ -876,7 +900,7 @@ class V2Store:
         pairs: list[tuple[Row | None, Row]] = []
         for w in wanted:
             old_model = by_id.get(w.get("id"))
-            row = _model_row(old_model, w, pid, None if old_model else next(keys), now)
+            row = _model_row(old_model, w, pid, None if old_model else next(keys), now, self.models)
             pairs.append((old_model, {c: v for c, v in row.items() if c in schema.model}))
         _check_round_trip(want, new, [row for _, row in pairs])
         ops: list[Operation] = []

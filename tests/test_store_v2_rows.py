@@ -1,0 +1,103 @@
+"""The rows cherryconf writes into 2.x databases are the rows the app itself writes (issue 12), on databases of the
+2.0.8 ("release"), 2.0.9 and 2.1.x ("later": 2.1 adds no provider or model column) shapes from tests/v2db.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import v2db
+
+from cherryconf import catalog, plan, profile
+from cherryconf.endpoints import parse_version
+from cherryconf.install import Install
+from cherryconf.stores.v2 import V2Store
+
+RELEASES = [("release", "2.0.8"), ("later", "2.0.9"), ("later", "2.1.4")]
+FOUR = {"gpt-4.1": "gpt-4-1", "claude-sonnet-4-20250514": "claude-sonnet-4", "gemini-2.5-pro": "gemini-2-5-pro",
+        "deepseek-r1": "deepseek-r1"}
+PROFILE: dict[str, Any] = {"version": 1, "providers": [{
+    "id": "gw", "name": "Gateway", "apiHost": "https://gw.example", "apiKey": "sk-gw",
+    "models": [*FOUR, {"id": "acme-private-7", "name": "Acme 7",
+                       "capabilities": ["function_calling", "vision", "reasoning", "web_search"]}],
+}]}
+
+
+@pytest.fixture(params=RELEASES, ids=[v for _, v in RELEASES])
+def install(request: pytest.FixtureRequest, tmp_path: Path) -> Install:
+    shape, version = request.param
+    built = v2db.build(tmp_path / "userData", shape)
+    return Install(built.data_dir, "v2", version, "test")
+
+
+def store_of(install: Install) -> V2Store:
+    store = V2Store(install)
+    store._models = catalog.shipped()  # not whatever Cherry Studio this machine may have installed
+    return store
+
+
+def loaded(install: Install, doc: dict[str, Any] = PROFILE) -> profile.LoadedProfile:
+    return profile.parse(doc, "p.yaml", env={}, app_version=parse_version(install.app_version))
+
+
+def apply(store: V2Store, lp: profile.LoadedProfile) -> plan.Plan:
+    state = store.read()
+    p = plan.make(state.providers, lp.providers, lp.default_model, state.default_model, state.model_refs)
+    if p.changed:
+        store.check(p)
+        with store.exclusive():
+            store.write(p)
+    return p
+
+
+def models(install: Install, provider_id: str) -> dict[str, dict[str, Any]]:
+    conn = v2db.connect(install)
+    try:
+        return {r["model_id"]: dict(r) for r in conn.execute("SELECT * FROM user_model WHERE provider_id = ?",
+                                                             (provider_id,))}
+    finally:
+        conn.close()
+
+
+def healthy(install: Install) -> bool:
+    conn = v2db.connect(install)
+    try:
+        return (conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+                and conn.execute("PRAGMA foreign_key_check").fetchall() == [])
+    finally:
+        conn.close()
+
+
+def test_catalog_models_are_preset_backed_and_a_private_one_is_custom(install: Install) -> None:
+    store = store_of(install)
+    lp = loaded(install)
+    assert lp.notes and "web_search has no meaning in Cherry Studio 2.x" in lp.notes[0]
+    p = apply(store, lp)
+    rows = models(install, "gw")
+    for model_id, preset in FOUR.items():
+        row = rows[model_id]
+        # What the app's add-model path stores for a catalog model: the catalog id, and NULL where the
+        # catalog's values apply (capabilities and input modalities above all: tools, images, reasoning).
+        assert (row["preset_model_id"], row["capabilities"], row["input_modalities"]) == (preset, None, None)
+        assert (row["name"], row["group"], row["supports_streaming"]) == (None, None, None)
+    private = rows["acme-private-7"]
+    assert private["preset_model_id"] is None and private["name"] == "Acme 7"
+    assert json.loads(private["capabilities"]) == ["function-call", "image-recognition", "reasoning"]
+    assert json.loads(private["input_modalities"]) == ["text", "image"] and private["supports_streaming"] == 1
+    assert healthy(install)
+    assert store.read().providers == p.after
+    assert not apply(store, loaded(install)).changed  # a second apply is a no-op
+
+
+def test_a_profile_capability_on_a_catalog_model_is_kept_as_the_apps_override(install: Install) -> None:
+    doc = {"version": 1, "providers": [{**PROFILE["providers"][0], "models": [
+        {"id": "gpt-4.1", "name": "GPT 4.1 (gateway)", "capabilities": ["function_calling"]}]}]}
+    store = store_of(install)
+    apply(store, loaded(install, doc))
+    row = models(install, "gw")["gpt-4.1"]
+    assert (row["preset_model_id"], row["name"], row["capabilities"]) == ("gpt-4-1", "GPT 4.1 (gateway)",
+                                                                          '["function-call"]')
+    assert healthy(install)
+    assert not apply(store, loaded(install, doc)).changed
