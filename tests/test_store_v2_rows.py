@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import v2db
 
-from cherryconf import catalog, plan, profile
+from cherryconf import catalog, export, plan, profile
 from cherryconf.endpoints import parse_version
+from cherryconf.errors import BadInput
 from cherryconf.install import Install
 from cherryconf.stores.v2 import V2Store
 
@@ -101,3 +102,68 @@ def test_a_profile_capability_on_a_catalog_model_is_kept_as_the_apps_override(in
                                                                           '["function-call"]')
     assert healthy(install)
     assert not apply(store, loaded(install, doc)).changed
+
+
+OPTIONS = {"isNotSupportStreamOptions": True, "isSupportDeveloperRole": True}
+
+
+def provider_row(install: Install, provider_id: str) -> dict[str, Any]:
+    conn = v2db.connect(install)
+    try:
+        return dict(conn.execute("SELECT * FROM user_provider WHERE provider_id = ?", (provider_id,)).fetchone())
+    finally:
+        conn.close()
+
+
+def test_api_options_round_trip_through_apply_and_export(install: Install, tmp_path: Path) -> None:
+    doc = {"version": 1, "providers": [{**PROFILE["providers"][0], "apiOptions": OPTIONS}]}
+    store = store_of(install)
+    apply(store, loaded(install, doc))
+    row = provider_row(install, "gw")
+    configs = json.loads(row["endpoint_configs"])
+    if "api_features" in row:  # 2.0.8 and earlier keep the 1.x flags in api_features
+        assert json.loads(row["api_features"]) == {"streamOptions": False, "developerRole": True}
+        assert "dialect" not in configs["openai-chat-completions"]
+    else:  # 2.0.9 on: as the chat endpoint's dialect
+        assert configs == {"openai-chat-completions": {"baseUrl": "https://gw.example",
+                                                       "dialect": {"streamOptions": False, "developerRole": True}}}
+    (gw,) = [p for p in store.read().providers if p["id"] == "gw"]
+    assert gw["apiOptions"] == OPTIONS
+    assert healthy(install)
+    assert not apply(store, loaded(install, doc)).changed
+
+    exported, _ = export.to_profile(store.read().providers, ["gw"], with_keys=True,
+                                    version=parse_version(install.app_version))
+    assert exported["providers"][0]["apiOptions"] == OPTIONS
+    elsewhere = Install(v2db.build(tmp_path / "other", "later").data_dir, "v2", "2.1.4", "test")
+    other = store_of(elsewhere)
+    apply(other, loaded(elsewhere, exported))
+    (copied,) = [p for p in other.read().providers if p["id"] == "gw"]
+    assert copied == gw  # export -> apply elsewhere loses nothing
+    assert not apply(other, loaded(elsewhere, exported)).changed
+
+
+def test_a_flag_the_profile_drops_leaves_the_store(install: Install) -> None:
+    store = store_of(install)
+    apply(store, loaded(install, {"version": 1, "providers": [{**PROFILE["providers"][0], "apiOptions": OPTIONS}]}))
+    kept = {"isSupportDeveloperRole": True}
+    apply(store, loaded(install, {"version": 1, "providers": [{**PROFILE["providers"][0], "apiOptions": kept}]}))
+    row = provider_row(install, "gw")
+    configs = json.loads(row["endpoint_configs"])
+    if "api_features" in row:
+        assert json.loads(row["api_features"]) == {"developerRole": True}
+    else:
+        assert configs["openai-chat-completions"]["dialect"] == {"developerRole": True}
+    (gw,) = [p for p in store.read().providers if p["id"] == "gw"]
+    assert gw["apiOptions"] == kept
+
+
+def test_a_flag_2_0_9_has_no_place_for_is_refused_in_one_sentence(install: Install) -> None:
+    doc = {"version": 1, "providers": [{**PROFILE["providers"][0], "apiOptions": {"isNotSupportArrayContent": True}}]}
+    store = store_of(install)
+    if "api_features" in provider_row(install, "relay"):
+        apply(store, loaded(install, doc))  # 2.0.8 still has api_features.arrayContent
+        return
+    with pytest.raises(BadInput, match=r"apiOptions \{'isNotSupportArrayContent': True\} cannot be stored in "
+                                       r"Cherry Studio 2\.x as given"):
+        apply(store, loaded(install, doc))

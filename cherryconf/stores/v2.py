@@ -101,6 +101,13 @@ _API_OPTIONS = {
     "isSupportServiceTier": ("serviceTier", False),
     "isNotSupportVerbosity": ("verbosity", True),
 }
+# From 2.0.9 (no api_features column) the flags a host deviates by live per endpoint, as that endpoint's
+# `dialect`; only these two have a dialect field (Cherry Studio 2.x, src/shared/data/types/provider.ts
+# EndpointDialectSchema: streamOptions, developerRole, reasoningSummary).
+_DIALECT = {
+    "isNotSupportStreamOptions": ("streamOptions", True),
+    "isSupportDeveloperRole": ("developerRole", False),
+}
 # 1.x provider field -> its key in provider_settings.
 _SETTINGS = {"notes": "notes", "rateLimit": "rateLimit", "extra_headers": "extraHeaders",
              "serviceTier": "serviceTier", "verbosity": "verbosity"}
@@ -363,16 +370,33 @@ def _provider_v1(row: Row, models: list[dict[str, Any]]) -> dict[str, Any]:
         p["anthropicApiHost"] = anthropic_host
     settings = row.get("provider_settings") or {}
     p.update({v1: settings[v2] for v1, v2 in _SETTINGS.items() if settings.get(v2) is not None})
-    features = row.get("api_features")
-    if isinstance(features, dict):
-        options = {opt: (not features[key]) if inverted else features[key]
-                   for opt, (key, inverted) in _API_OPTIONS.items() if isinstance(features.get(key), bool)}
-        if options:
-            p["apiOptions"] = options
+    options = _flags(row.get("api_features"), _API_OPTIONS)
+    options |= _flags((configs.get(endpoint) or {}).get("dialect") if endpoint else None, _DIALECT)
+    if options:
+        p["apiOptions"] = options
     auth = row.get("auth_config")
     if ptype == "azure-openai" and isinstance(auth, dict) and "apiVersion" in auth:
         p["apiVersion"] = auth["apiVersion"]
     return p
+
+
+def _flags(stored: Any, names: dict[str, tuple[str, bool]]) -> dict[str, bool]:
+    """The 1.x apiOptions flags a stored api_features or dialect object says."""
+    if not isinstance(stored, dict):
+        return {}
+    return {opt: (not stored[key]) if inverted else stored[key]
+            for opt, (key, inverted) in names.items() if isinstance(stored.get(key), bool)}
+
+
+def _set_flags(stored: Any, options: dict[str, Any], names: dict[str, tuple[str, bool]]) -> dict[str, Any] | None:
+    """`stored` (api_features or a dialect) holding the flags of `options`; keys of other meanings are kept."""
+    out = dict(stored or {})
+    for opt, (key, inverted) in names.items():
+        if opt in options:
+            out[key] = (not options[opt]) if inverted else options[opt]
+        else:
+            out.pop(key, None)
+    return out or None
 
 
 def _pricing_v1(pricing: Any) -> dict[str, Any] | None:
@@ -439,7 +463,9 @@ def _pricing_v2(pricing: Any) -> dict[str, Any] | None:
             "output": {"perMillionTokens": pricing.get("output_per_million_tokens"), "currency": currency}}
 
 
-def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, now: int) -> Row:
+def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, now: int,
+                  dialects: bool = False) -> Row:
+    """The row for `want`; `dialects` for a database whose apiOptions live as endpoint dialects (2.0.9+)."""
     row: Row = dict(old) if old else {
         "provider_id": want.get("id"), "preset_provider_id": None, "name": "", "logo_key": None,
         "endpoint_configs": None, "default_chat_endpoint": None, "api_keys": [],
@@ -488,14 +514,19 @@ def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, 
                 del settings[v2]
         row["provider_settings"] = settings or None
     if differs("apiOptions"):
-        features = dict(row.get("api_features") or {})
         options = want.get("apiOptions") or {}
-        for opt, (key, inverted) in _API_OPTIONS.items():
-            if opt in options:
-                features[key] = (not options[opt]) if inverted else options[opt]
-            else:
-                features.pop(key, None)
-        row["api_features"] = features or None
+        endpoint = _endpoint_of(row)
+        if not dialects:
+            row["api_features"] = _set_flags(row.get("api_features"), options, _API_OPTIONS)
+        elif endpoint is not None:
+            configs = copy.deepcopy(row.get("endpoint_configs") or {})
+            entry = {k: v for k, v in (configs.get(endpoint) or {}).items() if k != "dialect"}
+            dialect = _set_flags((configs.get(endpoint) or {}).get("dialect"), options, _DIALECT)
+            if dialect is not None:
+                entry["dialect"] = dialect
+            if entry or endpoint in configs:
+                configs[endpoint] = entry
+            row["endpoint_configs"] = configs or None
     auth = row.get("auth_config")
     if differs("apiVersion") and "apiVersion" in want and isinstance(auth, dict) and auth.get("type") == "iam-azure":
         row["auth_config"] = {**auth, "apiVersion": want["apiVersion"]}
@@ -889,7 +920,8 @@ class V2Store:
     def _provider_operations(self, schema: _Schema, old: Row | None, old_models: list[Row],
                              want: dict[str, Any], order_key: str | None, now: int) -> list[Operation]:
         pid = str(want["id"])
-        new = {c: v for c, v in _provider_row(old, want, order_key, now).items() if c in schema.provider}
+        dialects = "api_features" not in schema.provider
+        new = {c: v for c, v in _provider_row(old, want, order_key, now, dialects).items() if c in schema.provider}
         by_id = {m["model_id"]: m for m in old_models}
         wanted = want.get("models") or []
         wanted_ids = {w.get("id") for w in wanted}
