@@ -27,6 +27,7 @@ from pathlib import Path
 # The installed app's resources directory, for an install cherryconf does not find by itself.
 RESOURCES_ENV = "CHERRYCONF_CHERRY_RESOURCES"
 _REGISTRY_FILE = Path("provider-registry") / "models.json"
+_PROVIDERS_FILE = Path("provider-registry") / "providers.json"
 
 # --- the app's id normalisation (normalize.ts) -----------------------------------------------------------------
 
@@ -117,6 +118,9 @@ def normalise(model_id: str) -> str:
 class Catalog:
     ids: tuple[str, ...]
     source: str  # where the ids were read, for messages and tests
+    # The preset providers of the installed app's registry (providers.json), empty for the shipped catalog:
+    # cherryconf's own list of them is spec.BUILT_IN_PROVIDER_IDS.
+    provider_ids: frozenset[str] = frozenset()
     _exact: frozenset[str] = field(init=False, repr=False, compare=False)
     _by_normal: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
@@ -134,10 +138,10 @@ class Catalog:
         return self._by_normal.get(normalise(model_id))
 
 
-def _read_ids(path: Path) -> tuple[str, ...] | None:
+def _read_ids(path: Path, key: str) -> tuple[str, ...] | None:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        ids = tuple(m["id"] for m in doc["models"])
+        ids = tuple(m["id"] for m in doc[key])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return ids if all(isinstance(i, str) for i in ids) else None
@@ -168,7 +172,8 @@ def resource_dirs(env: Mapping[str, str] | None = None, platform: str = sys.plat
 def load(dirs: Iterable[Path] | None = None) -> Catalog:
     """The installed app's catalog if one of `dirs` holds it (resource_dirs() by default), else the shipped one."""
     for d in resource_dirs() if dirs is None else dirs:
-        ids = _read_ids(d / _REGISTRY_FILE)
+        ids = _read_ids(d / _REGISTRY_FILE, "models")
         if ids:
-            return Catalog(ids, str(d / _REGISTRY_FILE))
+            providers = _read_ids(d / _PROVIDERS_FILE, "providers") or ()
+            return Catalog(ids, str(d / _REGISTRY_FILE), frozenset(providers))
     return shipped()

@@ -292,7 +292,7 @@ def test_a_preset_id_is_never_taken_by_a_custom_provider(install: Install) -> No
     stale = plan.make([], load({**GW, "id": "silicon"}).providers)  # planned without the preset row
     with pytest.raises(BadInput, match="'silicon' is Cherry Studio's built-in provider"), store.exclusive():
         store.write(stale)
-    with pytest.raises(BadInput, match="'zai' is Cherry Studio's built-in provider"):
+    with pytest.raises(BadInput, match="'zai' is the id of a provider Cherry Studio ships"):
         apply(store, load({**GW, "id": "zai"}))  # a preset id this database has no row for
     assert v2db.dump(install) == before
 

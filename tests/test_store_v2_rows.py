@@ -167,3 +167,28 @@ def test_a_flag_2_0_9_has_no_place_for_is_refused_in_one_sentence(install: Insta
     with pytest.raises(BadInput, match=r"apiOptions \{'isNotSupportArrayContent': True\} cannot be stored in "
                                        r"Cherry Studio 2\.x as given"):
         apply(store, loaded(install, doc))
+
+
+@pytest.mark.parametrize("newer", ["radeon-cloud", "claude-code", "openai-codex", "grok-cli", "tokenhub",
+                                   "tokendance"])
+def test_a_preset_id_newer_than_the_database_is_refused_as_a_custom_id(install: Install, newer: str) -> None:
+    doc = {"version": 1, "providers": [{**PROFILE["providers"][0], "id": newer}]}
+    before = v2db.dump(install)
+    with pytest.raises(BadInput, match=rf"^provider id '{newer}' is the id of a provider Cherry Studio ships, which "
+                                       r"a later release would merge into yours: choose another id for your own "
+                                       r"provider$"):
+        apply(store_of(install), loaded(install, doc))
+    assert v2db.dump(install) == before
+
+
+def test_the_installed_registrys_provider_ids_are_refused_too(install: Install, tmp_path: Path) -> None:
+    registry = tmp_path / "resources" / "provider-registry"
+    registry.mkdir(parents=True)
+    (registry / "models.json").write_text(json.dumps({"models": [{"id": "gpt-4-1"}]}), encoding="utf-8")
+    (registry / "providers.json").write_text(json.dumps({"providers": [{"id": "future-cloud"}]}), encoding="utf-8")
+    store = V2Store(install)
+    store._models = catalog.load([tmp_path / "resources"])
+    doc = {"version": 1, "providers": [{**PROFILE["providers"][0], "id": "future-cloud"}]}
+    with pytest.raises(BadInput, match="'future-cloud' is the id of a provider Cherry Studio ships"):
+        apply(store, loaded(install, doc))
+    assert store.models.find("gpt-4.1") == "gpt-4-1" and store.models.find("claude-sonnet-4") is None

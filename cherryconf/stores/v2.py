@@ -31,6 +31,7 @@ from cherryconf import faults
 from cherryconf.catalog import Catalog
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
 from cherryconf.fsutil import PRIVATE_FILE, copy_file, fsync_dir
+from cherryconf.i18n import _
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
 from cherryconf.stores import StoreState
 from cherryconf.stores.shape import RESTORE, kind
@@ -893,11 +894,15 @@ class V2Store:
         _check_migrated(conn)
         rows = {r["provider_id"]: r for r in _provider_rows(conn)}
         models = _model_rows(conn)
-        presets = BUILT_IN_PROVIDER_IDS | {r["preset_provider_id"] for r in rows.values() if r["preset_provider_id"]}
+        held = {r["preset_provider_id"] for r in rows.values() if r["preset_provider_id"]}
         for pid in plan.changed_ids:
-            if pid not in planned and pid in presets:
+            if pid not in planned and pid in held:
                 raise BadInput(f"provider id {pid!r} is Cherry Studio's built-in provider of that name; "
                                "choose another id for your own provider")
+            if pid not in planned and pid in BUILT_IN_PROVIDER_IDS | self.models.provider_ids:
+                raise BadInput(_("provider id {id!r} is the id of a provider Cherry Studio ships, which a later "
+                                 "release would merge into yours: choose another id for your own provider").format(
+                                     id=pid))
             if (pid in planned) != (pid in rows):
                 raise StoreError("the store changed while cherryconf was planning; run the command again")
         added = [p["id"] for p in plan.after if p["id"] not in rows and p["id"] in plan.changed_ids]
