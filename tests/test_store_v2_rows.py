@@ -192,3 +192,24 @@ def test_the_installed_registrys_provider_ids_are_refused_too(install: Install, 
     with pytest.raises(BadInput, match="'future-cloud' is the id of a provider Cherry Studio ships"):
         apply(store, loaded(install, doc))
     assert store.models.find("gpt-4.1") == "gpt-4-1" and store.models.find("claude-sonnet-4") is None
+
+
+def test_a_new_provider_is_written_as_the_apps_add_dialog_writes_it(install: Install) -> None:
+    doc = {"version": 1, "providers": [{**PROFILE["providers"][0], "rateLimit": 5},
+                                       {**PROFILE["providers"][0], "id": "spare", "enabled": False}]}
+    store = store_of(install)
+    apply(store, loaded(install, doc))
+    gw, spare = provider_row(install, "gw"), provider_row(install, "spare")
+    # The add-provider dialog sends {"type": "api-key"} (ProviderEditorDrawer), and a whole rate limit is a number.
+    assert gw["auth_config"] == '{"type":"api-key"}'
+    assert gw["provider_settings"] == '{"rateLimit":5}'
+    conn = v2db.connect(install)
+    try:
+        order = [r[0] for r in conn.execute("SELECT provider_id FROM user_provider ORDER BY order_key")]
+    finally:
+        conn.close()
+    # Enabled, it is at the top, where the app moves a provider it enables; disabled, at the end, where it
+    # creates one.
+    assert order[0] == "gw" and order[-1] == "spare" and spare["is_enabled"] == 0
+    assert healthy(install)
+    assert not apply(store, loaded(install, doc)).changed

@@ -400,6 +400,12 @@ def _set_flags(stored: Any, options: dict[str, Any], names: dict[str, tuple[str,
     return out or None
 
 
+def _whole(value: Any) -> Any:
+    # The profile reads numbers as floats; the app's number inputs store a whole rate limit as an integer (5,
+    # not 5.0), and JSON keeps the difference.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _pricing_v1(pricing: Any) -> dict[str, Any] | None:
     try:
         currency = pricing["input"]["currency"]
@@ -510,7 +516,7 @@ def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, 
         settings = dict(row.get("provider_settings") or {})
         for v1, v2 in _SETTINGS.items():
             if v1 in want:
-                settings[v2] = want[v1]
+                settings[v2] = _whole(want[v1])
             elif settings.get(v2) is not None:
                 del settings[v2]
         row["provider_settings"] = settings or None
@@ -905,10 +911,18 @@ class V2Store:
                                      id=pid))
             if (pid in planned) != (pid in rows):
                 raise StoreError("the store changed while cherryconf was planning; run the command again")
-        added = [p["id"] for p in plan.after if p["id"] not in rows and p["id"] in plan.changed_ids]
+        added = [p for p in plan.after if p["id"] not in rows and p["id"] in plan.changed_ids]
+        on = [p["id"] for p in added if p.get("enabled", True)]
+        off = [p["id"] for p in added if not p.get("enabled", True)]
         first = min((r["order_key"] for r in rows.values()), default=None)
-        # New providers go to the top, in the plan's order: where the app puts a provider it enables.
-        new_keys = dict(zip(added, _keys_between(None, first, len(added)), strict=True))
+        last = max((r["order_key"] for r in rows.values()), default=None)
+        # New providers keep the plan's order. The app creates a provider disabled at the end of the list and
+        # moves it to the top once it is enabled (Cherry Studio 2.x, ProviderService.ts create/update at
+        # 046ee505; orderKey.ts insertWithOrderKey defaults to 'last').
+        on_keys = _keys_between(None, first, len(on))
+        after_all = last if last is not None else (on_keys[-1] if on_keys else None)
+        off_keys = _keys_between(after_all, None, len(off))
+        new_keys = dict(zip(on, on_keys, strict=True)) | dict(zip(off, off_keys, strict=True))
         operations: list[Operation] = []
         for pid in plan.changed_ids:
             if pid not in after:  # removed from the store: only ever a provider cherryconf added (owners)
