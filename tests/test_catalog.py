@@ -62,9 +62,9 @@ TEMPLATE_MODELS = {
     "deepseek-r1": "deepseek-r1",
     "deepseek/deepseek-r1": "deepseek-r1",
     "deepseek-ai/DeepSeek-R1": "deepseek-r1",
-    "deepseek-ai/DeepSeek-V3": None,
+    "deepseek-ai/DeepSeek-V3": "deepseek-v3",
     "deepseek-v4-flash": "deepseek-v4-flash",
-    "deepseek-v4-pro": None,
+    "deepseek-v4-pro": "deepseek-v4-pro",
     "model-id-1": None,  # custom.yaml's placeholders
     "model-id-2": None,
 }
