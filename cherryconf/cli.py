@@ -508,11 +508,12 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     loaded = profile.with_owner(profile.load(profile_path, app_version=version), owner)
     for note in loaded.notes if not opts.json else ():
         click.echo(note, err=True)
+    notes = {"notes": list(loaded.notes)} if loaded.notes else {}  # --json: what was left out, and why
     with contextlib.nullcontext() if dry_run or check else opts.writing(inst):
         prepared = apply_mod.prepare(inst, loaded, opts.context())
         p = prepared.plan
         if check or dry_run:
-            emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check),
+            emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check) | notes,
                  _preview_text(p, check, version))
             if check and p.changed:
                 ctx.exit(ExitCode.PROBLEMS_FOUND)
@@ -522,7 +523,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
                 click.echo(render.plan_text(p, version))
             confirm(f"Write these changes to {inst.data_dir}?", yes)
         written = apply_mod.write(opts.context(), prepared, "apply", keep)
-    emit(opts, render.apply_json(inst, p, written.backup, loaded.owner),
+    emit(opts, render.apply_json(inst, p, written.backup, loaded.owner) | notes,
          _written_text(written, with_changes=False))
 
 

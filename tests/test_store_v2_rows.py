@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import v2db
+from conftest import RunCli
 
 from cherryconf import catalog, export, plan, profile
 from cherryconf.endpoints import parse_version
@@ -213,3 +214,17 @@ def test_a_new_provider_is_written_as_the_apps_add_dialog_writes_it(install: Ins
     assert order[0] == "gw" and order[-1] == "spare" and spare["is_enabled"] == 0
     assert healthy(install)
     assert not apply(store, loaded(install, doc)).changed
+
+
+def test_apply_says_what_it_leaves_out(run_cli: RunCli, tmp_path: Path) -> None:
+    data_dir = v2db.build(tmp_path / "userData", "later").data_dir
+    (data_dir / "version.log").write_text("2.1.4|linux|prod|packaged|install|x\n", encoding="utf-8")
+    path = tmp_path / "p.yaml"
+    path.write_text(json.dumps(PROFILE), encoding="utf-8")
+    note = "providers[0].models[4].capabilities: web_search has no meaning in Cherry Studio 2.x"
+    text = run_cli("--data-dir", str(data_dir), "apply", str(path), "--dry-run")
+    assert text.code == 0 and note in text.err
+    doc = run_cli("--data-dir", str(data_dir), "apply", str(path), "--yes", "--json")
+    assert doc.code == 0, doc.err
+    (said,) = json.loads(doc.out)["notes"]
+    assert said.startswith(note) and note not in doc.err
