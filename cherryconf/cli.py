@@ -505,7 +505,9 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     inst = opts.install()
     # Loaded again for the installed version: it decides the form of a `#` apiHost and the URLs shown.
     version = parse_version(inst.app_version)
-    loaded = profile.with_owner(profile.load(profile_path, app_version=version), owner)
+    # A 2.x store whose version.log says nothing is still the 2.x line, which has no web_search capability.
+    line = version or ((2, 0, 0) if inst.kind == "v2" else None)
+    loaded = profile.with_owner(profile.load(profile_path, app_version=line), owner)
     for note in loaded.notes if not opts.json else ():
         click.echo(note, err=True)
     notes = {"notes": list(loaded.notes)} if loaded.notes else {}  # --json: what was left out, and why

@@ -216,9 +216,11 @@ def test_a_new_provider_is_written_as_the_apps_add_dialog_writes_it(install: Ins
     assert not apply(store, loaded(install, doc)).changed
 
 
-def test_apply_says_what_it_leaves_out(run_cli: RunCli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("version_log", ["2.1.4|linux|prod|packaged|install|x\n", None])
+def test_apply_says_what_it_leaves_out(run_cli: RunCli, tmp_path: Path, version_log: str | None) -> None:
     data_dir = v2db.build(tmp_path / "userData", "later").data_dir
-    (data_dir / "version.log").write_text("2.1.4|linux|prod|packaged|install|x\n", encoding="utf-8")
+    if version_log is not None:  # without one, the store's kind still says it is the 2.x line
+        (data_dir / "version.log").write_text(version_log, encoding="utf-8")
     path = tmp_path / "p.yaml"
     path.write_text(json.dumps(PROFILE), encoding="utf-8")
     note = "providers[0].models[4].capabilities: web_search has no meaning in Cherry Studio 2.x"
