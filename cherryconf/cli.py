@@ -555,12 +555,17 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     inst = opts.install()
     # Loaded again for the installed version: it decides the form of a `#` apiHost and the URLs shown.
     version = parse_version(inst.app_version)
-    loaded = profile.with_owner(profile.load(profile_path, app_version=version), owner)
+    # A 2.x store whose version.log says nothing is still the 2.x line, which has no web_search capability.
+    line = version or ((2, 0, 0) if inst.kind == "v2" else None)
+    loaded = profile.with_owner(profile.load(profile_path, app_version=line), owner)
+    for note in loaded.notes if not opts.json else ():
+        click.echo(note, err=True)
+    notes = {"notes": list(loaded.notes)} if loaded.notes else {}  # --json: what was left out, and why
     with contextlib.nullcontext() if dry_run or check else opts.writing(inst):
         prepared = apply_mod.prepare(inst, loaded, opts.context())
         p = prepared.plan
         if check or dry_run:
-            emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check),
+            emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check) | notes,
                  _preview_text(p, check, version))
             if check and p.changed:
                 ctx.exit(ExitCode.PROBLEMS_FOUND)
@@ -570,7 +575,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
                 click.echo(render.plan_text(p, version))
             confirm(f"Write these changes to {inst.data_dir}?", yes)
         written = apply_mod.write(opts.context(), prepared, "apply", keep)
-    emit(opts, render.apply_json(inst, p, written.backup, loaded.owner),
+    emit(opts, render.apply_json(inst, p, written.backup, loaded.owner) | notes,
          _written_text(written, with_changes=False))
 
 
