@@ -596,10 +596,12 @@ def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_ke
 
 def rows_from_provider(provider: dict[str, Any], now: int) -> tuple[Row, list[Row]]:
     """The `user_provider` row and `user_model` rows (JSON columns as values) a new 1.x-format provider becomes,
-    as the store writes them: also what the app's own provider export is built from."""
+    as the store writes them: also what the app's own provider export is built from. The export carries each
+    model whole (the app exports models merged with their catalog entry), so none is written as catalog-backed."""
     pid = str(provider.get("id"))
     models = [m for m in provider.get("models") or [] if isinstance(m, dict) and m.get("id")]
-    return _provider_row(None, provider, None, now), [_model_row(None, m, pid, None, now) for m in models]
+    whole = Catalog((), "none: every model whole")
+    return _provider_row(None, provider, None, now), [_model_row(None, m, pid, None, now, whole) for m in models]
 
 
 def _describe(path: str, value: Any) -> str:
