@@ -442,22 +442,70 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
               help=_("Export only this provider (repeatable)."))
 @click.option("--with-keys", is_flag=True, help=_("Write the keys themselves instead of ${VAR} references."))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help=_("Write to this file."))
+@click.option("--format", "fmt", type=click.Choice(["profile", "cherry"]), default="profile", show_default=True,
+              help=_("profile: cherryconf's profile; cherry: Cherry Studio 2.1's provider export (JSON)."))
 @pass_options
-def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None) -> None:
-    import yaml
-
+def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None, fmt: str) -> None:
+    from cherryconf import cherry_format
     from cherryconf import export as export_mod
     from cherryconf.endpoints import parse_version
-    from cherryconf.fsutil import atomic_write
     from cherryconf.stores import open_store
 
     if with_keys and output is None:
         raise BadInput(_("--with-keys writes keys only into a private file, never to the screen: add -o FILE"))
     inst = opts.install()
     state = open_store(inst).read()
-    document, notes = export_mod.to_profile(state.providers, list(provider_ids), with_keys,
-                                            parse_version(inst.app_version))
-    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    build = cherry_format.to_export if fmt == "cherry" else export_mod.to_profile
+    document, notes = build(state.providers, list(provider_ids), with_keys, parse_version(inst.app_version))
+    _write_profile(opts, document, notes, with_keys, output, as_json=fmt == "cherry")
+
+
+@cli.command("import", help=_(
+    "Turn providers kept elsewhere into a profile `apply` takes.\n\nSOURCE: a Cherry Studio backup zip, an import "
+    "link, a Cherry Studio provider export, a claude-code-router config.json or a cc-switch database, told apart by "
+    "their content."))
+@json_option
+@lang_option
+@click.argument("source", required=False)
+@click.option("--from-data-dir", "from_data_dir", type=click.Path(path_type=Path, file_okay=False),
+              help=_("Import from this Cherry Studio data directory (another machine's or user's); read only."))
+@click.option("--all", "take_all", is_flag=True, help=_("Take every provider, also built-in ones without a key."))
+@click.option("--with-keys", is_flag=True, help=_("Write the keys themselves instead of ${VAR} references."))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help=_("Write to this file."))
+@pass_options
+def import_(opts: Options, source: str | None, from_data_dir: Path | None, take_all: bool, with_keys: bool,
+            output: Path | None) -> None:
+    from cherryconf import importers
+    from cherryconf.importers.build import to_profile
+
+    if with_keys and output is None:
+        raise BadInput(_("--with-keys writes keys only into a private file, never to the screen: add -o FILE"))
+    found = importers.read(source, from_data_dir)
+    document, notes = to_profile(found, take_all, with_keys, _target_version(opts))
+    _write_profile(opts, document, notes, with_keys, output)
+
+
+def _target_version(opts: Options) -> AppVersion | None:
+    """The version of the install here, if there is one: a profile is made for the app that will apply it."""
+    from cherryconf import install as install_mod
+    from cherryconf.endpoints import parse_version
+
+    try:
+        return parse_version(install_mod.resolve(opts.context(), opts.data_dir).app_version)
+    except CherryconfError:
+        return None
+
+
+def _write_profile(opts: Options, document: dict[str, Any], notes: list[str], with_keys: bool,
+                   output: Path | None, as_json: bool = False) -> None:
+    import json
+
+    import yaml
+
+    from cherryconf.fsutil import atomic_write
+
+    text = (json.dumps(document, ensure_ascii=False, indent=2) + "\n" if as_json
+            else yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
     if output is not None:
         atomic_write(output, text.encode("utf-8"))  # mode 0600: it may hold keys
         notes.append(_("profile written to {path}").format(path=output))
@@ -468,7 +516,6 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
         click.echo(text, nl=False)
     for note in notes if not opts.json else []:
         click.echo(note, err=True)
-
 
 def _written_text(w: Written, with_changes: bool = True) -> str:
     from cherryconf import render
@@ -533,12 +580,17 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     inst = opts.install()
     # Loaded again for the installed version: it decides the form of a `#` apiHost and the URLs shown.
     version = parse_version(inst.app_version)
-    loaded = profile.with_owner(profile.load(profile_path, app_version=version), owner)
+    # A 2.x store whose version.log says nothing is still the 2.x line, which has no web_search capability.
+    line = version or ((2, 0, 0) if inst.kind == "v2" else None)
+    loaded = profile.with_owner(profile.load(profile_path, app_version=line), owner)
+    for note in loaded.notes if not opts.json else ():
+        click.echo(note, err=True)
+    notes = {"notes": list(loaded.notes)} if loaded.notes else {}  # --json: what was left out, and why
     with contextlib.nullcontext() if dry_run or check else opts.writing(inst):
         prepared = apply_mod.prepare(inst, loaded, opts.context())
         p = prepared.plan
         if check or dry_run:
-            emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check),
+            emit(opts, render.apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check) | notes,
                  _preview_text(p, check, version))
             if check and p.changed:
                 ctx.exit(ExitCode.PROBLEMS_FOUND)
@@ -548,7 +600,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
                 click.echo(render.plan_text(p, version))
             confirm(_("Write these changes to {dir}?").format(dir=inst.data_dir), yes)
         written = apply_mod.write(opts.context(), prepared, "apply", keep)
-    emit(opts, render.apply_json(inst, p, written.backup, loaded.owner),
+    emit(opts, render.apply_json(inst, p, written.backup, loaded.owner) | notes,
          _written_text(written, with_changes=False))
 
 

@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from cherryconf.errors import BadInput, CherryconfError
 from cherryconf.i18n import _
@@ -62,6 +62,33 @@ def build(provider: dict[str, Any]) -> str:
         )
     return PREFIX + data
 
+
+
+def decode(link: str) -> dict[str, str]:
+    """The provider an import link carries, read as the app reads it (facts section 5): `data` percent-decoded,
+    `_`/`-` mapped back to `+`/`/`, base64-decoded, `'` `(` `)` deleted, JSON with non-empty id, baseUrl, apiKey.
+    BadInput when it is no such link."""
+    bad = _("this is not a Cherry Studio provider import link (cherrystudio://providers/api-keys?v=1&data=...)")
+    parts = urlsplit(link.strip())
+    if (parts.scheme, parts.netloc, parts.path) != ("cherrystudio", "providers", "/api-keys"):
+        raise BadInput(bad)
+    query = parse_qs(parts.query)
+    if query.get("v") != ["1"] or len(query.get("data", [])) != 1:
+        raise BadInput(bad)
+    data = query["data"][0].replace(" ", "+").replace("_", "+").replace("-", "/")
+    try:
+        text = base64.b64decode(data, validate=True).decode("utf-8")
+        for c in _STRIPPED_BY_APP:
+            text = text.replace(c, "")
+        value = json.loads(text)
+    except ValueError:
+        raise BadInput(_("the import link's data is damaged: it is not base64 of JSON")) from None
+    if not isinstance(value, dict):
+        raise BadInput(_("the import link's data is damaged: it is not base64 of JSON"))
+    for field in ("id", "baseUrl", "apiKey"):
+        if not isinstance(value.get(field), str) or not value[field].strip():
+            raise BadInput(_("the import link has no {field}, which Cherry Studio requires").format(field=field))
+    return {k: str(value[k]) for k in ("id", "baseUrl", "apiKey", "name", "type") if isinstance(value.get(k), str)}
 
 
 def open_link(url: str, provider_id: str) -> None:

@@ -176,9 +176,11 @@ def _move(p: dict[str, Any], taken: set[str], version: AppVersion | None) -> _Mo
             own[carried] = p[carried]
             del left[carried]
     now, then = routing.chat_url(p, version), routing.chat_url(own, version)
-    message = (_("Cherry Studio sends the chats of its built-in provider {pid!r} to {now} whatever its type (it "
-                 "routes by provider id), which gateways such as {host} serve for few models or none (\"model not "
-                 "found\")").format(pid=pid, now=now, host=routing.host_name(host)))
+    why = (_("whatever its default endpoint (its models keep the responses endpoint)") if version and version >= (2,)
+           else _("whatever its type (it routes by provider id)"))
+    message = _("Cherry Studio sends the chats of its built-in provider {pid!r} to {now} {why}, which gateways such "
+                "as {host} serve for few models or none (\"model not found\")").format(
+        pid=pid, now=now, why=why, host=routing.host_name(host))
     n = len(own["models"])
     fix = ngettext(
         "move the gateway, its key and {n} model to a provider of its own, {own_id!r} (chats to {then}), re-point "

@@ -6,6 +6,7 @@ loads back to the same Model (a bare id when name and group are what the app wou
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cherryconf import routing
@@ -17,6 +18,8 @@ from cherryconf.spec import default_group
 
 _PROFILE_FIELDS = ("enabled", "notes", "apiVersion", "extra_headers", "apiOptions", "rateLimit")
 _MODEL_FIELDS = ("description", "owned_by", "endpoint_type", "supported_endpoint_types", "pricing")
+# A key that is already a reference (another tool's `$VAR` config, imported) stays the reference it is.
+_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 def _model(m: dict[str, Any], provider_id: str) -> str | dict[str, Any]:
@@ -33,7 +36,7 @@ def _model(m: dict[str, Any], provider_id: str) -> str | dict[str, Any]:
     return mid if len(out) == 1 else out
 
 
-def _exportable(p: dict[str, Any]) -> bool:
+def exportable(p: dict[str, Any]) -> bool:
     # The app ships dozens of built-in providers with default models that nobody configured: a built-in one
     # counts once it has a key; a custom one once it has a host.
     if not str(p.get("apiHost") or "").strip():
@@ -62,9 +65,9 @@ def _as_routed(p: dict[str, Any], taken: set[str], version: AppVersion | None, n
     return p
 
 
-def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, with_keys: bool = False,
-               version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
-    """(profile document, notes for the user) for the chosen providers (default: every configured one)."""
+def select(providers: list[dict[str, Any]], ids: list[str] | None, version: AppVersion | None,
+           notes: list[str]) -> list[dict[str, Any]]:
+    """The chosen providers (default: every configured one) as a profile should name them; notes joins `notes`."""
     if ids:
         known = {str(p.get("id")) for p in providers}
         missing = [i for i in ids if i not in known]
@@ -73,14 +76,20 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
                 id=missing[0]))
         chosen = [p for p in providers if str(p.get("id")) in ids]
     else:
-        chosen = [p for p in providers if _exportable(p)]
+        chosen = [p for p in providers if exportable(p)]
     if not chosen:
         raise BadInput(_("the store holds no configured provider to export"))
+    taken = {str(p.get("id")) for p in providers}
+    return [_as_routed(p, taken, version, notes) for p in chosen]
+
+
+def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, with_keys: bool = False,
+               version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
+    """(profile document, notes for the user) for the chosen providers (default: every configured one)."""
     notes: list[str] = []
     out = []
-    taken = {str(p.get("id")) for p in providers}
     referenced: list[str] = []
-    for p in [_as_routed(p, taken, version, notes) for p in chosen]:
+    for p in select(providers, ids, version, notes):
         pid = str(p.get("id"))
         key = str(p.get("apiKey") or "")
         entry: dict[str, Any] = {"id": pid}
@@ -92,9 +101,13 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         entry["name"] = name
         entry["type"] = p.get("type", "openai")
         entry["apiHost"] = p.get("apiHost")
-        entry["apiKey"] = key if with_keys and key else "${" + key_env_name(pid) + "}"
-        if key and not with_keys:
-            referenced.append(key_env_name(pid))
+        if _REFERENCE.fullmatch(key):
+            entry["apiKey"] = key
+            referenced.append(key[2:-1])
+        else:
+            entry["apiKey"] = key if with_keys and key else "${" + key_env_name(pid) + "}"
+            if key and not with_keys:
+                referenced.append(key_env_name(pid))
         if not key:
             notes.append(_("{pid}: no key in the store; set {var} before applying").format(
                 pid=pid, var=key_env_name(pid)))
@@ -116,6 +129,8 @@ def _check_loads(document: dict[str, Any]) -> None:
     from cherryconf import profile
 
     refs = {key_env_name(str(p["id"])): "placeholder" for p in document["providers"]}
+    refs.update({str(p["apiKey"])[2:-1]: "placeholder" for p in document["providers"]
+                 if _REFERENCE.fullmatch(str(p["apiKey"]))})
     try:
         profile.parse(document, "export", env=refs)
     except BadInput as e:

@@ -32,6 +32,8 @@ from cherryconf.spec import (
     model_from_id,
 )
 
+# 1.x model capabilities that 2.x has no name for.
+V1_ONLY_CAPABILITIES = frozenset({"web_search"})
 MAX_PROFILE_BYTES = 1024 * 1024  # a profile is a few KB; anything near this is a mistake, not a profile
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}()")
 # A value that is exactly `$NAME`: claude-code-router's profiles write keys so; a key never looks like that.
@@ -60,6 +62,8 @@ class LoadedProfile:
     default_model: tuple[str, str] | None = None
     raw: Profile | None = field(default=None, compare=False)
     owner: str | None = None  # who manages these providers: their set becomes exactly the profile's
+    # What the installed app cannot hold and was left out, one sentence each (shown with the plan).
+    notes: tuple[str, ...] = ()
 
 
 def key_env_name(provider_id: str) -> str:
@@ -348,13 +352,34 @@ def _model_from_profile(m: ProfileModel, provider_id: str) -> dict[str, Any]:
     return model
 
 
+def _drop_v1_only_capabilities(models: list[dict[str, Any]], updates: list[dict[str, Any]], loc: str) -> list[str]:
+    """Leave out the capabilities 2.x has no name for, as the app's own 1.x -> 2.x migration drops them.
+
+    (Cherry Studio 2.x, ProviderModelMappings.ts CAPABILITY_MAP at 1220ce3f: `web_search` became a server tool,
+    not a model capability.)
+    """
+    notes = []
+    for j, (model, update) in enumerate(zip(models, updates, strict=True)):
+        dropped = [c["type"] for c in model.get("capabilities") or [] if c["type"] in V1_ONLY_CAPABILITIES]
+        if not dropped:
+            continue
+        for m in (model, update):
+            if "capabilities" in m:
+                m["capabilities"] = [c for c in m["capabilities"] if c["type"] not in V1_ONLY_CAPABILITIES]
+        notes.append(_("{loc}.models[{j}].capabilities: {names} has no meaning in Cherry Studio 2.x (web search is "
+                       "a tool there, not a model capability), so it is left out").format(
+                           loc=loc, j=j, names=", ".join(dropped)))
+    return notes
+
+
 def build(profile: Profile, where: str, app_version: AppVersion | None = None) -> LoadedProfile:
     """Turn a validated profile into patches: normalised apiHost, expanded models, checked cross-references."""
     seen: set[str] = set()
     patches: list[ProviderPatch] = []
     problems: list[str] = []
+    notes: list[str] = []
     for i, p in enumerate(profile.providers):
-        found = _provider_problems(p, i, seen, app_version)
+        found = _provider_problems(p, i, seen, app_version, notes)
         seen.add(p.id)
         if isinstance(found, list):
             problems += found
@@ -374,11 +399,11 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
         default_model = (provider_id, model_id)
     if problems:
         raise _refused(where, problems)
-    return LoadedProfile(where, patches, default_model, profile, profile.owner)
+    return LoadedProfile(where, patches, default_model, profile, profile.owner, tuple(notes))
 
 
-def _provider_problems(p: ProfileProvider, i: int, seen: set[str], app_version: AppVersion | None
-                       ) -> ProviderPatch | list[str]:
+def _provider_problems(p: ProfileProvider, i: int, seen: set[str], app_version: AppVersion | None,
+                       notes: list[str]) -> ProviderPatch | list[str]:
     """The provider's patch, or every problem it has (`location: what is wrong`)."""
     loc = f"providers[{i}]"
     problems: list[str] = []
@@ -399,6 +424,8 @@ def _provider_problems(p: ProfileProvider, i: int, seen: set[str], app_version: 
     elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
         problems.append(_("{loc}.apiKey: contains a line break or another control character").format(loc=loc))
     models, model_updates = _expand_models(p)
+    if app_version is not None and app_version >= (2,):
+        notes += _drop_v1_only_capabilities(models, model_updates, loc)
     first_at: dict[str, int] = {}
     for j, m in enumerate(models):
         if m["id"] in first_at:

@@ -82,7 +82,8 @@ class Route:
 
 
 def _id_routing(version: AppVersion | None) -> bool:
-    # Before the AI-SDK core (1.6) the app chose its client by type; 2.x routes by the row's endpoints.
+    # Before the AI-SDK core (1.6) the app chose its client by type; 2.x routes by the row's endpoints (but for
+    # the OpenAI preset, see route()).
     return version is None or (1, 6) <= version < (2,)
 
 
@@ -127,6 +128,10 @@ def route(provider: Mapping[str, Any], app_version: AppVersion | None = None, mo
             return Route("chat/completions", f"{openai_base(provider, app_version)}/chat/completions", True)
         if pid in _OTHER_SDK_IDS:
             return Route(None, None, True, _("Cherry Studio uses its own client for the id {pid!r}").format(pid=pid))
+    if app_version is not None and app_version >= (2,) and pid == "openai":
+        # 2.x through 2.1.4: the OpenAI preset's models take the registry's first endpoint, responses, whatever
+        # the provider's default chat endpoint says (app issue 19688, reported on 2.0.8; facts file section 8).
+        return _plain(host, "responses", app_version, by_id=True)
     if ptype == "openai":
         return _plain(host, "chat/completions", app_version)
     if ptype == "openai-response":

@@ -180,6 +180,9 @@ BUILT_IN_PROVIDER_IDS = frozenset({
     "hyperbolic", "mistral", "jina", "perplexity", "modelscope", "xirang", "hunyuan", "tencent-cloud-ti",
     "baidu-cloud", "gpustack", "voyageai", "aws-bedrock", "poe", "aionly", "longcat", "huggingface", "sophnet",
     "gateway", "cerebras", "mimo", "gitee-ai", "minimax-global", "zai", "opencode",
+    # Registry providers newer than 2.0.8 (2.1.4, cherry-studio-format.md section 8): a later release's seeder
+    # merges its preset into a user's provider of the same id.
+    "radeon-cloud", "claude-code", "openai-codex", "grok-cli", "tokenhub", "tokendance",
 })
 
 

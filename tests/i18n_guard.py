@@ -74,7 +74,18 @@ def _untranslated(node: ast.AST) -> Iterator[ast.AST]:
         yield from _untranslated(child)
 
 
+def _help_from_docstring(tree: ast.Module) -> Iterator[ast.AST]:
+    """A click command whose help is its docstring: a docstring cannot go through `_()`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and ast.get_docstring(node):
+            for d in node.decorator_list:
+                if (isinstance(d, ast.Call) and _name(d.func) in ("command", "group")
+                        and not any(k.arg == "help" for k in d.keywords)):
+                    yield node.body[0].value  # type: ignore[attr-defined]
+
+
 def _sites(tree: ast.Module, render_module: bool) -> Iterator[ast.AST]:
+    yield from _help_from_docstring(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _name(node.func)

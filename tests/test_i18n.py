@@ -134,9 +134,14 @@ def test_the_guard_finds_untranslated_text(tmp_path: Path) -> None:
             click.echo("FAIL")
             click.echo(f"cherryconf: {name}")
             raise BadInput("a sentence for the user")
+
+        @cli.command()
+        def g():
+            """Help from a docstring."""
     '''))
     found = {line.split(": ", 1)[1] for line in i18n_guard.untranslated(tmp_path)}
-    assert found == {'"FAIL"', '"Some help."', '"a sentence for the user"', 'f"Hello {name}"'}
+    assert found == {'"FAIL"', '"Some help."', '"a sentence for the user"', 'f"Hello {name}"',
+                     '"""Help from a docstring."""'}
 
 
 def test_no_message_is_looked_up_inside_an_f_string() -> None:

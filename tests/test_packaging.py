@@ -1,4 +1,4 @@
-"""The wheel ships the schemas and templates, and an installed cherryconf runs from it (not from the checkout)."""
+"""The wheel ships the schemas, templates and model catalog; an installed cherryconf runs from it, not the checkout."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def test_wheel_holds_the_schemas_and_templates(wheel: Path) -> None:
         assert f"cherryconf/_data/schemas/{schema.name}" in names
     for template in (ROOT / "templates").glob("*.yaml"):
         assert f"cherryconf/_data/templates/{template.name}" in names
+    assert "cherryconf/data/model-catalog.json" in names  # the 2.x model catalog (cherryconf/catalog.py)
     assert f"cherryconf-{cherryconf.__version__}.dist-info/entry_points.txt" in names
 
 

@@ -631,7 +631,7 @@ def test_template_is_a_valid_profile(path: Path) -> None:
     ("openrouter", "https://openrouter.ai/api", {"openai/gpt-4.1", "anthropic/claude-sonnet-4",
                                                  "anthropic/claude-opus-4", "google/gemini-2.5-pro",
                                                  "deepseek/deepseek-r1"}),
-    ("deepseek", "https://api.deepseek.com", {"deepseek-reasoner", "deepseek-chat"}),
+    ("deepseek", "https://api.deepseek.com", {"deepseek-v4-flash", "deepseek-v4-pro"}),
     ("siliconflow", "https://api.siliconflow.cn", {"deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-V3"}),
     ("newapi", "http://localhost:3000", {"gpt-4.1", "claude-sonnet-4-20250514", "claude-opus-4-20250514",
                                          "gemini-2.5-pro", "deepseek-r1"}),
@@ -678,3 +678,21 @@ def test_an_alias_bomb_is_refused_before_it_is_built() -> None:
     with pytest.raises(BadInput, match="YAML aliases"):
         profile.parse_yaml(bomb, "bomb.yaml")
     assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(("version", "kept"), [((2, 0, 7), False), ((2, 1, 4), False), ((1, 9, 12), True)])
+def test_web_search_is_left_out_for_2x_with_a_note(version: tuple[int, int, int], kept: bool) -> None:
+    # The 2.x line has no model capability for web search (the app's own migration drops it).
+    data = {"version": 1, "providers": [{"id": "gw", "apiHost": "https://h", "apiKey": "k", "models": [
+        "gpt-4.1", {"id": "m", "capabilities": ["vision", "web_search", "function_calling"]}]}]}
+    loaded = profile.parse(data, "p.yaml", env={}, app_version=version)
+    (p,) = loaded.providers
+    want = ["vision", "web_search", "function_calling"] if kept else ["vision", "function_calling"]
+    assert [c["type"] for c in p.models[1]["capabilities"]] == want
+    assert [c["type"] for c in p.model_updates[1]["capabilities"]] == want
+    assert "capabilities" not in p.models[0]
+    if kept:
+        assert loaded.notes == ()
+    else:
+        (note,) = loaded.notes
+        assert note.startswith("providers[0].models[1].capabilities: web_search has no meaning in Cherry Studio 2.x")

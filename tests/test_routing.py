@@ -53,7 +53,17 @@ def test_a_provider_of_its_own_follows_its_type() -> None:
 @pytest.mark.parametrize("version", [(1, 5, 9), (2, 0, 8), (2, 1, 4)])
 def test_apps_without_id_routing_follow_the_type(version: tuple[int, ...]) -> None:
     # Before the AI-SDK core (1.6) the client came from the type; 2.x routes by the row's endpoints.
-    assert routing.route(provider("openai"), version).endpoint == "chat/completions"
+    for pid in ("grok", "cherryin", "deepseek", "apiyi"):
+        assert routing.route(provider(pid), version).endpoint == "chat/completions"
+        assert routing.route(provider(pid, "openai-response"), version).endpoint == "responses"
+    assert routing.route(provider("openai"), (1, 5, 9)).endpoint == "chat/completions"
+
+
+@pytest.mark.parametrize("version", [(2, 0, 8), (2, 1, 4)])
+def test_the_2x_openai_preset_keeps_the_responses_endpoint(version: tuple[int, ...]) -> None:
+    # Its preset models take the registry's first endpoint whatever the provider's default (app issue 19688).
+    r = routing.route(provider("openai"), version)
+    assert (r.url, r.by_id) == (GW + "/v1/responses", True)
 
 
 def test_other_sdk_ids_claim_no_url_and_aihubmix_claims_none_for_unknown_models() -> None:

@@ -172,13 +172,16 @@ def test_write_adds_a_provider_as_the_app_would(install: Install) -> None:
     models = rows(install, "SELECT * FROM user_model WHERE provider_id = 'gw' ORDER BY order_key")
     assert [m["id"] for m in models] == ["gw::gpt-4.1", "gw::claude-sonnet-4"]
     gpt, claude = models
-    assert (gpt["model_id"], gpt["name"], gpt["group"], gpt["capabilities"]) == ("gpt-4.1", "gpt-4.1", "gpt-4.1", "[]")
-    assert claude["capabilities"] == '["image-recognition","function-call","web-search"]'
-    assert gpt["input_modalities"] == '["text"]' and claude["input_modalities"] == '["text","image"]'
+    # Both are catalog models: preset-backed rows holding only what the profile changes (claude's name and
+    # capabilities), the rest inherited from the catalog, as the app's add-model path stores them.
+    assert (gpt["model_id"], gpt["preset_model_id"], gpt["name"], gpt["group"], gpt["capabilities"]) == (
+        "gpt-4.1", "gpt-4-1", None, None, None)
+    assert (claude["preset_model_id"], claude["name"]) == ("claude-sonnet-4", "Claude Sonnet 4")
+    assert claude["capabilities"] == '["image-recognition","function-call"]'  # web_search: no 2.x name
     for m in models:
-        assert m["preset_model_id"] is None and m["endpoint_types"] is None and m["pricing"] is None
-        assert (m["supports_streaming"], m["is_enabled"], m["is_hidden"], m["is_deprecated"]) == (1, 1, 0, 0)
-        assert m.get("input_modalities_explicit", 1) == 1
+        assert m["input_modalities"] is None and m["endpoint_types"] is None and m["pricing"] is None
+        assert (m["supports_streaming"], m["is_enabled"], m["is_hidden"], m["is_deprecated"]) == (None, 1, 0, 0)
+        assert m.get("input_modalities_explicit", 0) == 0
     assert gpt["order_key"] < claude["order_key"]
 
     assert health(install) == ("ok", [], "wal", 0)
@@ -289,7 +292,7 @@ def test_a_preset_id_is_never_taken_by_a_custom_provider(install: Install) -> No
     stale = plan.make([], load({**GW, "id": "silicon"}).providers)  # planned without the preset row
     with pytest.raises(BadInput, match="'silicon' is Cherry Studio's built-in provider"), store.exclusive():
         store.write(stale)
-    with pytest.raises(BadInput, match="'zai' is Cherry Studio's built-in provider"):
+    with pytest.raises(BadInput, match="'zai' is the id of a provider Cherry Studio ships"):
         apply(store, load({**GW, "id": "zai"}))  # a preset id this database has no row for
     assert v2db.dump(install) == before
 

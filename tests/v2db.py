@@ -5,8 +5,10 @@ tables a provider write touches or is constrained by: `app_state`, `preference`,
 `assistant` (its `model_id` references `user_model` ON DELETE SET NULL). Two shapes:
 
 - "release" (2.0.0 to 2.0.8): `user_provider.api_features`; `preference` keyed by `key` alone.
-- "later" (later 2.0.x): no `api_features`; `user_model.input_modalities_explicit`; `preference` keyed by
-  (`scope`, `key`), as the migration that added `input_modalities_explicit` also made it.
+- "later" (2.0.9 and later 2.0.x): no `api_features`; `user_model.input_modalities_explicit`; `preference` keyed by
+  (`scope`, `key`), as the migration that added `input_modalities_explicit` also made it. It is the 2.1.x shape
+  too, for what a provider write touches: migrations after 2.0.9 add no provider or model column
+  (cherry-studio-format.md section 8, read at 2.1.4).
 
 Seeding follows `PresetProviderSeeder` (registry providers, then CherryAI, one `insertManyWithOrderKey` batch at
 the end of the order: disabled, keyless, `preset_provider_id` = id; CherryAI enabled) and the CherryAI default-model

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import fractional_indexing
 
 from cherryconf import faults
+from cherryconf.catalog import Catalog
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
 from cherryconf.fsutil import PRIVATE_FILE, copy_file, fsync_dir
 from cherryconf.i18n import _
@@ -73,13 +74,15 @@ _TYPE_OF_AUTH = {"iam-azure": "azure-openai", "iam-gcp": "vertexai", "iam-aws": 
 # Where to look when a row names no default endpoint (a preset row left at its registry default).
 _ENDPOINT_FALLBACK = (CHAT, RESPONSES, ANTHROPIC, "google-generate-content", "ollama-chat")
 
+# 1.x capability -> the app's MODEL_CAPABILITY value, as its migration maps them (Cherry Studio 2.x,
+# src/main/data/migration/v2/migrators/mappings/ProviderModelMappings.ts CAPABILITY_MAP at 1220ce3f). `text` and
+# `web_search` have no 2.x value: the profile loader leaves web_search out with a note.
 _CAPABILITY = {
     "function_calling": "function-call",
     "vision": "image-recognition",
     "reasoning": "reasoning",
     "embedding": "embedding",
     "rerank": "rerank",
-    "web_search": "web-search",
 }
 _CAPABILITY_V1 = {v2: v1 for v1, v2 in _CAPABILITY.items()}
 _MODEL_ENDPOINT = {
@@ -98,6 +101,13 @@ _API_OPTIONS = {
     "isSupportDeveloperRole": ("developerRole", False),
     "isSupportServiceTier": ("serviceTier", False),
     "isNotSupportVerbosity": ("verbosity", True),
+}
+# From 2.0.9 (no api_features column) the flags a host deviates by live per endpoint, as that endpoint's
+# `dialect`; only these two have a dialect field (Cherry Studio 2.x, src/shared/data/types/provider.ts
+# EndpointDialectSchema: streamOptions, developerRole, reasoningSummary).
+_DIALECT = {
+    "isNotSupportStreamOptions": ("streamOptions", True),
+    "isSupportDeveloperRole": ("developerRole", False),
 }
 # 1.x provider field -> its key in provider_settings.
 _SETTINGS = {"notes": "notes", "rateLimit": "rateLimit", "extra_headers": "extraHeaders",
@@ -369,16 +379,39 @@ def _provider_v1(row: Row, models: list[dict[str, Any]]) -> dict[str, Any]:
         p["anthropicApiHost"] = anthropic_host
     settings = row.get("provider_settings") or {}
     p.update({v1: settings[v2] for v1, v2 in _SETTINGS.items() if settings.get(v2) is not None})
-    features = row.get("api_features")
-    if isinstance(features, dict):
-        options = {opt: (not features[key]) if inverted else features[key]
-                   for opt, (key, inverted) in _API_OPTIONS.items() if isinstance(features.get(key), bool)}
-        if options:
-            p["apiOptions"] = options
+    options = _flags(row.get("api_features"), _API_OPTIONS)
+    options |= _flags((configs.get(endpoint) or {}).get("dialect") if endpoint else None, _DIALECT)
+    if options:
+        p["apiOptions"] = options
     auth = row.get("auth_config")
     if ptype == "azure-openai" and isinstance(auth, dict) and "apiVersion" in auth:
         p["apiVersion"] = auth["apiVersion"]
     return p
+
+
+def _flags(stored: Any, names: dict[str, tuple[str, bool]]) -> dict[str, bool]:
+    """The 1.x apiOptions flags a stored api_features or dialect object says."""
+    if not isinstance(stored, dict):
+        return {}
+    return {opt: (not stored[key]) if inverted else stored[key]
+            for opt, (key, inverted) in names.items() if isinstance(stored.get(key), bool)}
+
+
+def _set_flags(stored: Any, options: dict[str, Any], names: dict[str, tuple[str, bool]]) -> dict[str, Any] | None:
+    """`stored` (api_features or a dialect) holding the flags of `options`; keys of other meanings are kept."""
+    out = dict(stored or {})
+    for opt, (key, inverted) in names.items():
+        if opt in options:
+            out[key] = (not options[opt]) if inverted else options[opt]
+        else:
+            out.pop(key, None)
+    return out or None
+
+
+def _whole(value: Any) -> Any:
+    # The profile reads numbers as floats; the app's number inputs store a whole rate limit as an integer (5,
+    # not 5.0), and JSON keeps the difference.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _pricing_v1(pricing: Any) -> dict[str, Any] | None:
@@ -409,6 +442,8 @@ def _model_v1(row: Row) -> dict[str, Any]:
         m["capabilities"] = [{"type": t, "isUserSelected": True} for t in types]
     if row.get("supports_streaming") is not None:
         m["supported_text_delta"] = bool(row["supports_streaming"])
+    elif row.get("preset_model_id") is not None:
+        m["supported_text_delta"] = True  # the catalog's models stream (ProviderRegistryService mergePresetModel)
     if row.get("description") is not None:
         m["description"] = row["description"]
     endpoints = [_MODEL_ENDPOINT_V1[e] for e in row.get("endpoint_types") or [] if e in _MODEL_ENDPOINT_V1]
@@ -421,6 +456,12 @@ def _model_v1(row: Row) -> dict[str, Any]:
         m["pricing"] = pricing
     return m
 
+
+
+def provider_from_row(row: Row, model_rows: list[Row]) -> dict[str, Any]:
+    """A provider in the 1.x format from a `user_provider` row and its `user_model` rows, both decoded (their
+    JSON columns as values): also what turns the app's own provider export into providers."""
+    return _provider_v1(row, [_model_v1(m) for m in model_rows])
 
 # --- the 1.x format -> rows -----------------------------------------------------------------------------------
 
@@ -443,7 +484,9 @@ def _pricing_v2(pricing: Any) -> dict[str, Any] | None:
             "output": {"perMillionTokens": pricing.get("output_per_million_tokens"), "currency": currency}}
 
 
-def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, now: int) -> Row:
+def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, now: int,
+                  dialects: bool = False) -> Row:
+    """The row for `want`; `dialects` for a database whose apiOptions live as endpoint dialects (2.0.9+)."""
     row: Row = dict(old) if old else {
         "provider_id": want.get("id"), "preset_provider_id": None, "name": "", "logo_key": None,
         "endpoint_configs": None, "default_chat_endpoint": None, "api_keys": [],
@@ -488,29 +531,36 @@ def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, 
         settings = dict(row.get("provider_settings") or {})
         for v1, v2 in _SETTINGS.items():
             if v1 in want:
-                settings[v2] = want[v1]
+                settings[v2] = _whole(want[v1])
             elif settings.get(v2) is not None:
                 del settings[v2]
         row["provider_settings"] = settings or None
     if differs("apiOptions"):
-        features = dict(row.get("api_features") or {})
         options = want.get("apiOptions") or {}
-        for opt, (key, inverted) in _API_OPTIONS.items():
-            if opt in options:
-                features[key] = (not options[opt]) if inverted else options[opt]
-            else:
-                features.pop(key, None)
-        row["api_features"] = features or None
+        endpoint = _endpoint_of(row)
+        if not dialects:
+            row["api_features"] = _set_flags(row.get("api_features"), options, _API_OPTIONS)
+        elif endpoint is not None:
+            configs = copy.deepcopy(row.get("endpoint_configs") or {})
+            entry = {k: v for k, v in (configs.get(endpoint) or {}).items() if k != "dialect"}
+            dialect = _set_flags((configs.get(endpoint) or {}).get("dialect"), options, _DIALECT)
+            if dialect is not None:
+                entry["dialect"] = dialect
+            if entry or endpoint in configs:
+                configs[endpoint] = entry
+            row["endpoint_configs"] = configs or None
     auth = row.get("auth_config")
     if differs("apiVersion") and "apiVersion" in want and isinstance(auth, dict) and auth.get("type") == "iam-azure":
         row["auth_config"] = {**auth, "apiVersion": want["apiVersion"]}
     return row
 
 
-def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_key: str | None, now: int) -> Row:
+def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_key: str | None, now: int,
+               models: Catalog) -> Row:
     mid = want.get("id")
+    preset = models.find(str(mid)) if old is None else old["preset_model_id"]
     row: Row = dict(old) if old else {
-        "id": f"{provider_id}::{mid}", "provider_id": provider_id, "model_id": mid, "preset_model_id": None,
+        "id": f"{provider_id}::{mid}", "provider_id": provider_id, "model_id": mid, "preset_model_id": preset,
         "name": None, "description": None, "group": None, "capabilities": [], "input_modalities": None,
         "input_modalities_explicit": 1, "output_modalities": None, "endpoint_types": None,
         "supports_streaming": 1, "pricing": None, "is_enabled": 1, "is_hidden": 0, "is_deprecated": 0,
@@ -521,27 +571,46 @@ def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_ke
     def differs(*fields: str) -> bool:
         return old is None or any(cur.get(f, _MISSING) != want.get(f, _MISSING) for f in fields)
 
+    # A preset-backed row holds only what differs from the catalog model; NULL inherits the catalog's (Cherry
+    # Studio 2.x, ModelService.ts presetDeltaToNewUserModel at 021e3ccd). What the profile leaves at the 1.x
+    # defaults (name = id, the derived group, streaming on, no capabilities) is not a difference.
+    defaults = {"name": mid, "group": default_group(str(mid), provider_id)} if preset else {}
     for field in ("name", "group", "description"):
         if differs(field):
-            row[field] = want.get(field)
+            value = want.get(field)
+            row[field] = None if field in defaults and value == defaults[field] else value
     if differs("capabilities"):
         names = list(dict.fromkeys(_CAPABILITY[c["type"]] for c in want.get("capabilities") or []
                                    if isinstance(c, dict) and c.get("type") in _CAPABILITY))
         # Capabilities 1.x has no name for (image-generation...) are not cherryconf's to drop.
-        row["capabilities"] = names + [c for c in row.get("capabilities") or [] if c not in _CAPABILITY_V1]
+        names += [c for c in row.get("capabilities") or [] if c not in _CAPABILITY_V1]
+        row["capabilities"] = names if names or not preset else None
     if differs("supported_text_delta"):
-        row["supports_streaming"] = 1 if want.get("supported_text_delta", True) else 0
+        streams = want.get("supported_text_delta", True)
+        row["supports_streaming"] = None if preset and streams else int(bool(streams))
     if differs("endpoint_type", "supported_endpoint_types"):
         given = want.get("supported_endpoint_types") or ([want["endpoint_type"]] if want.get("endpoint_type") else [])
         row["endpoint_types"] = list(dict.fromkeys(_MODEL_ENDPOINT[e] for e in given if e in _MODEL_ENDPOINT)) or None
     if differs("pricing"):
         row["pricing"] = _pricing_v2(want.get("pricing"))
-    if old is None:
+    if old is None and preset:
+        row["input_modalities_explicit"] = 0  # the catalog's input modalities apply
+    elif old is None:
         # The app's add-model form stores ["text"]; a model marked as seeing images gets "image" too, so that
         # its capabilities and its input modalities agree.
         seeing = "image-recognition" in row["capabilities"]
         row["input_modalities"] = ["text", "image"] if seeing else ["text"]
     return row
+
+
+def rows_from_provider(provider: dict[str, Any], now: int) -> tuple[Row, list[Row]]:
+    """The `user_provider` row and `user_model` rows (JSON columns as values) a new 1.x-format provider becomes,
+    as the store writes them: also what the app's own provider export is built from. The export carries each
+    model whole (the app exports models merged with their catalog entry), so none is written as catalog-backed."""
+    pid = str(provider.get("id"))
+    models = [m for m in provider.get("models") or [] if isinstance(m, dict) and m.get("id")]
+    whole = Catalog((), "none: every model whole")
+    return _provider_row(None, provider, None, now), [_model_row(None, m, pid, None, now, whole) for m in models]
 
 
 def _describe(path: str, value: Any) -> str:
@@ -623,6 +692,30 @@ def _update(conn: sqlite3.Connection, table: str, key: str, old: Row, new: Row, 
 
 def _delete_model(conn: sqlite3.Connection, uid: str) -> None:
     conn.execute("DELETE FROM user_model WHERE id = ?", (uid,))
+
+
+def _move_references(conn: sqlite3.Connection, moves: dict[str, str], now: int) -> None:
+    """Re-point everything that names a moved model (`old uid -> new uid`) before the old row goes.
+
+    Every column with a foreign key to `user_model` (an assistant's `model_id`, and whatever a later release
+    adds: the keys would otherwise set it NULL or cascade on delete), the preferences whose value is the model's
+    id (default, topic-naming, quick-assistant and translate models), and the pins that name it (no foreign key).
+    """
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    columns = [(t, str(fk["from"])) for t in tables for fk in conn.execute(f'PRAGMA foreign_key_list("{t}")')
+               if fk["table"] == "user_model"]
+    for old, new in moves.items():
+        for table, column in columns:
+            stamp = ', "updated_at" = ?' if "updated_at" in _columns(conn, table) else ""
+            conn.execute(f'UPDATE "{table}" SET "{column}" = ?{stamp} WHERE "{column}" = ?',
+                         [new, *([now] if stamp else []), old])
+        prefs = _columns(conn, "preference")
+        if {"key", "value"} <= prefs.keys():
+            stamp = ', "updated_at" = ?' if "updated_at" in prefs else ""
+            conn.execute(f'UPDATE preference SET value = ?{stamp} WHERE value = ?',
+                         [_json(new), *([now] if stamp else []), _json(old)])
+        if {"entity_type", "entity_id"} <= _columns(conn, "pin").keys():
+            conn.execute("UPDATE pin SET entity_id = ? WHERE entity_type = 'model' AND entity_id = ?", (new, old))
 
 
 def _delete_provider(conn: sqlite3.Connection, provider_id: str, model_uids: list[str]) -> None:
@@ -745,6 +838,16 @@ class V2Store:
         self._root = root or install.sqlite_path.parent
         # A snapshot elsewhere is read as an immutable file: opening it must not create -wal/-shm beside it.
         self._live = self._root.resolve() == install.sqlite_path.parent.resolve()
+        self._models: Catalog | None = None
+
+    @property
+    def models(self) -> Catalog:
+        """The app's model catalog, which decides which new models are preset-backed rows."""
+        if self._models is None:
+            from cherryconf import catalog
+
+            self._models = catalog.load()
+        return self._models
 
     @property
     def root(self) -> Path:
@@ -853,17 +956,29 @@ class V2Store:
         _check_migrated(conn)
         rows = {r["provider_id"]: r for r in _provider_rows(conn)}
         models = _model_rows(conn)
-        presets = BUILT_IN_PROVIDER_IDS | {r["preset_provider_id"] for r in rows.values() if r["preset_provider_id"]}
+        held = {r["preset_provider_id"] for r in rows.values() if r["preset_provider_id"]}
         for pid in plan.changed_ids:
-            if pid not in planned and pid in presets:
+            if pid not in planned and pid in held:
                 raise BadInput(_("provider id {pid!r} is Cherry Studio's built-in provider of that name; choose "
                                  "another id for your own provider").format(pid=pid))
+            if pid not in planned and pid in BUILT_IN_PROVIDER_IDS | self.models.provider_ids:
+                raise BadInput(_("provider id {id!r} is the id of a provider Cherry Studio ships, which a later "
+                                 "release would merge into yours: choose another id for your own provider").format(
+                                     id=pid))
             if (pid in planned) != (pid in rows):
                 raise StoreError(_("the store changed while cherryconf was planning; run the command again"))
-        added = [p["id"] for p in plan.after if p["id"] not in rows and p["id"] in plan.changed_ids]
+        added = [p for p in plan.after if p["id"] not in rows and p["id"] in plan.changed_ids]
+        on = [p["id"] for p in added if p.get("enabled", True)]
+        off = [p["id"] for p in added if not p.get("enabled", True)]
         first = min((r["order_key"] for r in rows.values()), default=None)
-        # New providers go to the top, in the plan's order: where the app puts a provider it enables.
-        new_keys = dict(zip(added, _keys_between(None, first, len(added)), strict=True))
+        last = max((r["order_key"] for r in rows.values()), default=None)
+        # New providers keep the plan's order. The app creates a provider disabled at the end of the list and
+        # moves it to the top once it is enabled (Cherry Studio 2.x, ProviderService.ts create/update at
+        # 046ee505; orderKey.ts insertWithOrderKey defaults to 'last').
+        on_keys = _keys_between(None, first, len(on))
+        after_all = last if last is not None else (on_keys[-1] if on_keys else None)
+        off_keys = _keys_between(after_all, None, len(off))
+        new_keys = dict(zip(on, on_keys, strict=True)) | dict(zip(off, off_keys, strict=True))
         operations: list[Operation] = []
         for pid in plan.changed_ids:
             if pid not in after:  # removed from the store: only ever a provider cherryconf added (owners)
@@ -875,12 +990,20 @@ class V2Store:
                 continue
             operations += self._provider_operations(schema, rows.get(pid), models.get(pid, []), after[pid],
                                                     new_keys.get(pid), now)
-        return operations
+        if not plan.moved:
+            return operations
+        # A move (doctor's gateway out of a built-in provider) inserts the models under their new provider, then
+        # re-points every reference, and only then deletes the old rows, which would otherwise null them.
+        moves = {f"{old}::{mid}": f"{new}::{mid}" for (old, mid), new in plan.moved.items()}
+        deletes = [op for op in operations if isinstance(op, partial) and op.func in (_delete_model, _delete_provider)]
+        return ([op for op in operations if op not in deletes]
+                + [partial(_move_references, moves=moves, now=now)] + deletes)
 
     def _provider_operations(self, schema: _Schema, old: Row | None, old_models: list[Row],
                              want: dict[str, Any], order_key: str | None, now: int) -> list[Operation]:
         pid = str(want["id"])
-        new = {c: v for c, v in _provider_row(old, want, order_key, now).items() if c in schema.provider}
+        dialects = "api_features" not in schema.provider
+        new = {c: v for c, v in _provider_row(old, want, order_key, now, dialects).items() if c in schema.provider}
         by_id = {m["model_id"]: m for m in old_models}
         wanted = want.get("models") or []
         wanted_ids = {w.get("id") for w in wanted}
@@ -891,7 +1014,7 @@ class V2Store:
         pairs: list[tuple[Row | None, Row]] = []
         for w in wanted:
             old_model = by_id.get(w.get("id"))
-            row = _model_row(old_model, w, pid, None if old_model else next(keys), now)
+            row = _model_row(old_model, w, pid, None if old_model else next(keys), now, self.models)
             pairs.append((old_model, {c: v for c, v in row.items() if c in schema.model}))
         _check_round_trip(want, new, [row for _want, row in pairs])
         ops: list[Operation] = []
