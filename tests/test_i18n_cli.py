@@ -14,6 +14,8 @@ from conftest import RunCli
 from tmux import Tmux
 from v1state import make_userdata, model, with_provider
 
+from cherryconf.render import width
+
 ZH = {"LANG": "zh_CN.UTF-8"}
 EN = {"LANG": "en_US.UTF-8"}
 # A gateway on the responses type: doctor finds it (responses-on-gateway) and exits 5.
@@ -43,6 +45,9 @@ def test_help_is_chinese_under_a_chinese_locale_and_english_otherwise(run_cli: R
     assert "设置并修复 Cherry Studio 的 LLM 服务商" in zh.out and "Usage:" not in zh.out
     assert "Usage:" in en.out and "Show this message and exit." in en.out and "用法" not in en.out
     assert "--lang [zh-CN|en]" in en.out
+    # The command list is cut to the terminal's columns, a Chinese character taking two.
+    listed = run_cli("--help", env={**ZH, "COLUMNS": "80"}).out.split("命令:\n", 1)[1].splitlines()
+    assert len(listed) >= 12 and all(width(line) <= 80 for line in listed), listed
     verify = run_cli("verify", "--help", env=ZH)
     assert "要探测的端点：chat/completions、responses 或两者。" in verify.out
 
