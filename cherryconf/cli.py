@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import click
 
-from cherryconf import __version__
+from cherryconf import __version__, helpformat
 from cherryconf.errors import BadInput, CherryconfError, ExitCode, StoreError
 from cherryconf.i18n import _, ngettext
 
@@ -65,33 +65,6 @@ class Options:
 pass_options = click.make_pass_decorator(Options)
 
 
-def _columns(text: str) -> int:
-    """Terminal columns (a CJK character takes two; render.width, without importing render at start-up)."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-class _Command(click.Command):
-    def get_short_help_str(self, limit: int = 45) -> str:
-        """click shortens the summary in `--help`'s command list by characters, at spaces; Chinese has few
-        spaces and each character takes two columns: cut it by columns instead, at its first full stop."""
-        text = super().get_short_help_str(limit)
-        if _columns(text) <= limit:
-            return text
-        first = (self.help or "").split("\n\n")[0].replace("\n", " ").split("。")[0]
-        cut = ""
-        for c in first:
-            if _columns(cut + c) > limit - 3:
-                return cut + "..."
-            cut += c
-        return cut
-
-
-class _Group(click.Group):
-    command_class = _Command
-
-
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     opts = ctx.find_object(Options)
     if value and opts is not None:
@@ -130,7 +103,8 @@ def confirm(question: str, yes: bool) -> None:
         raise click.Abort
 
 
-@click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]},
+@click.group(cls=helpformat.Group, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]},
              help=_("Set up and repair Cherry Studio's LLM providers (OpenAI-compatible gateways on "
                     "chat/completions)."))
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="CHERRYCONF_DATA_DIR",
