@@ -875,8 +875,11 @@ def questionary_ask(q: Question) -> Any:
     # questionary gets each choice's position, not its value: it replaces a None value by the title (so "keep
     # the current default" came back as that sentence), and positions are always plain and distinct.
     if q.kind == "select":
+        searchable = len(q.choices) > 8
+        # questionary's own hints, in the user's language (questionary has no catalog of its own).
+        hint = _("(Use arrow keys, type to filter)") if searchable else _("(Use arrow keys)")
         picked = questionary.select(q.message, [questionary.Choice(c.title, i) for i, c in enumerate(q.choices)],
-                                    use_search_filter=len(q.choices) > 8, use_jk_keys=False).unsafe_ask()
+                                    use_search_filter=searchable, use_jk_keys=False, instruction=hint).unsafe_ask()
         return q.choices[picked].value
     items: list[Any] = []
     group = None
@@ -885,7 +888,9 @@ def questionary_ask(q: Question) -> Any:
             items.append(questionary.Separator(f"── {c.group}"))
             group = c.group
         items.append(questionary.Choice(c.title, i, checked=c.checked))
-    ticked = questionary.checkbox(q.message, items, use_search_filter=True, use_jk_keys=False).unsafe_ask()
+    hint = _("(Use arrow keys to move, <space> to select, <ctrl-a> to toggle, <ctrl-a> to invert, type to filter)")
+    ticked = questionary.checkbox(q.message, items, use_search_filter=True, use_jk_keys=False,
+                                  instruction=hint).unsafe_ask()
     return [q.choices[i].value for i in ticked]
 
 

@@ -119,7 +119,7 @@ def test_a_json_error_keeps_its_exit_code_in_both_languages(run_cli: RunCli, tmp
 def test_the_wizard_asks_in_chinese_in_a_real_terminal(tmp_path: Path, userdata: Path) -> None:
     term = Tmux.cli(tmp_path, ["--data-dir", str(userdata), "wizard"], env=ZH)
     try:
-        term.wait_for("哪个网关？")
+        term.wait_for("哪个网关？ （用方向键选择）")  # questionary's hint too
         term.keys("Enter")  # API易, the first preset
         term.wait_for("服务商名称（在 Cherry Studio 中显示）")
         term.keys("C-c")
