@@ -2,10 +2,10 @@
 
 Isolation (autouse, nothing to ask for): `HOME` (and Windows' `USERPROFILE`) and `CHERRYCONF_HOME` point into the
 test's own tmp dir; `CHERRYCONF_DATA_DIR` and every `XDG_*` variable are unset. The CLI speaks English, in this
-process and in every CLI it starts: `LANG=en_US.UTF-8`, and no `LANGUAGE`, `LC_ALL`, `LC_MESSAGES` or
-`CHERRYCONF_LANG` (a test that wants Chinese passes `env={"LANG": "zh_CN.UTF-8"}`). A subprocess started by
-`run_cli` inherits this environment, so neither the test nor the CLI it runs can reach the real home, the real
-Cherry Studio or the real backups.
+process and in every CLI it starts: `LANG=en_US.UTF-8` (C.UTF-8 where the machine lacks it), and no `LANGUAGE`,
+`LC_ALL`, `LC_MESSAGES` or `CHERRYCONF_LANG` (a test that wants Chinese passes `env={"LANG": "zh_CN.UTF-8"}`).
+A subprocess started by `run_cli` inherits this environment, so neither the test nor the CLI it runs can reach the
+real home, the real Cherry Studio or the real backups.
 
 `run_cli` runs `python -m cherryconf ARGS...` in a subprocess, exactly as a user would:
 
@@ -44,7 +44,24 @@ PACKAGE_ROOT = Path(cherryconf.__file__).resolve().parent.parent
 # What decides the language the CLI speaks (cherryconf.i18n): English unless a test asks for Chinese. Set before any
 # test module imports cherryconf.i18n, which chooses the language once, on import.
 _LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "CHERRYCONF_LANG")
-ENGLISH = "en_US.UTF-8"
+
+
+def _english_locale() -> str:
+    """en_US.UTF-8 where the machine has it; else C.UTF-8 (English too): tools the tests run, such as Ansible,
+    refuse a locale the C library does not know."""
+    import locale
+
+    saved = locale.setlocale(locale.LC_ALL)
+    try:
+        locale.setlocale(locale.LC_ALL, "en_US.UTF-8")
+    except locale.Error:
+        return "C.UTF-8"
+    finally:
+        locale.setlocale(locale.LC_ALL, saved)
+    return "en_US.UTF-8"
+
+
+ENGLISH = _english_locale()
 for _name in _LANGUAGE_VARIABLES:
     os.environ.pop(_name, None)
 os.environ["LANG"] = ENGLISH
