@@ -74,7 +74,7 @@ def test_a_1x_data_directory_is_imported_without_a_byte_changing_there(tmp_path:
     assert set(by_id) == {"deepseek", MINE}
     assert by_id[MINE]["apiHost"] == "https://gw.example.cn" and by_id[MINE]["name"] == "我的网关 🚀"
     assert by_id[MINE]["apiKey"] == "${" + key_env_name(MINE) + "}"
-    assert "left out 1 built-in provider(s) without a key (--all takes them): openai" in result.err
+    assert "left out 1 built-in provider without a key (--all takes it): openai" in result.err
     assert "sk-" not in result.out + result.err
 
     everything = yaml.safe_load(run_cli("import", "--from-data-dir", str(source), "--all").out)

@@ -7,7 +7,7 @@ from typing import Any
 from cherryconf import export
 from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
-from cherryconf.i18n import _
+from cherryconf.i18n import _, ngettext
 from cherryconf.importers import Source
 
 
@@ -25,15 +25,18 @@ def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
     if not chosen:
         raise BadInput(_("{what} holds no provider to import").format(what=source.what))
     document, export_notes = export.to_profile(chosen, [str(p.get("id")) for p in chosen], with_keys, version)
-    notes.append(_("took {n} provider(s): {ids}").format(
-        n=len(document["providers"]), ids=", ".join(str(p["id"]) for p in document["providers"])))
+    n = len(document["providers"])
+    notes.append(ngettext("took {n} provider: {ids}", "took {n} providers: {ids}", n).format(
+        n=n, ids=", ".join(str(p["id"]) for p in document["providers"])))
     skipped = [] if take_all else [p for p in with_host if not export.exportable(p)]
     if skipped:
-        notes.append(_("left out {n} built-in provider(s) without a key (--all takes them): {ids}").format(
-            n=len(skipped), ids=", ".join(str(p.get("id")) for p in skipped)))
+        notes.append(ngettext("left out {n} built-in provider without a key (--all takes it): {ids}",
+                              "left out {n} built-in providers without a key (--all takes them): {ids}",
+                              len(skipped)).format(n=len(skipped), ids=", ".join(str(p.get("id")) for p in skipped)))
     if hostless:
-        notes.append(_("left out {n} provider(s) without a base URL, which Cherry Studio cannot call: {ids}").format(
-            n=len(hostless), ids=", ".join(str(p.get("id")) for p in hostless)))
+        notes.append(ngettext("left out {n} provider without a base URL, which Cherry Studio cannot call: {ids}",
+                              "left out {n} providers without a base URL, which Cherry Studio cannot call: {ids}",
+                              len(hostless)).format(n=len(hostless), ids=", ".join(str(p.get("id")) for p in hostless)))
     return document, notes + export_notes
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cherryconf.errors import BadInput, CherryconfError
-from cherryconf.i18n import _
+from cherryconf.i18n import _, ngettext
 from cherryconf.importers import Source
 from cherryconf.stores import shape
 from cherryconf.stores.v2 import provider_from_row
@@ -67,5 +67,6 @@ def read(path: Path, document: dict[str, Any]) -> Source:
         raise BadInput(_("{path} is a damaged Cherry Studio provider export ({reason})")
                        .format(path=path, reason=reason)) from None
     skipped = len(entries) - len(providers)
-    notes = [_("left out {n} entry(ies) without an id").format(n=skipped)] if skipped else []
+    notes = [ngettext("left out {n} entry without an id", "left out {n} entries without an id", skipped).format(
+        n=skipped)] if skipped else []
     return Source(_("the Cherry Studio provider export {path}").format(path=path), providers, notes)

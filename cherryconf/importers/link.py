@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cherryconf import deeplink
-from cherryconf.i18n import _
+from cherryconf.i18n import _, ngettext
 from cherryconf.importers import Source
 
 
@@ -22,4 +22,5 @@ def read(text: str) -> Source:
                           "apiHost": data["baseUrl"], "models": [], "isSystem": False})
     notes = [_("{id}: an import link carries no models; add them to the profile or in Cherry Studio")
              .format(id=p["id"]) for p in providers]
-    return Source(_("{n} Cherry Studio import link(s)").format(n=len(providers)), providers, notes)
+    what = ngettext("{n} Cherry Studio import link", "{n} Cherry Studio import links", len(providers))
+    return Source(what.format(n=len(providers)), providers, notes)
