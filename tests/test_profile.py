@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +20,9 @@ from conftest import CliResult, RunCli, cli, fingerprint, isolated_environ
 from plyvel_view import plyvel_items
 from v1state import make_userdata, read_llm
 
-from cherryconf import profile, schema, spec
+from cherryconf import profile, schema
 from cherryconf.errors import BadInput
+from cherryconf.models import Provider
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -519,7 +522,7 @@ def test_new_provider_is_a_valid_cherry_provider(tmp_path: Path) -> None:
     text = doc(enabled=False, rateLimit=10, apiOptions={"isNotSupportStreamOptions": True})
     (p,) = load_text(tmp_path, text).providers
     assert schema.errors("provider", p.new_provider) == []
-    spec.Provider.model_validate(p.new_provider)
+    Provider.model_validate(p.new_provider)
     assert p.new_provider["enabled"] is False
     assert p.new_provider["isSystem"] is False
     assert p.new_provider["type"] == "openai"
@@ -678,3 +681,45 @@ def test_an_alias_bomb_is_refused_before_it_is_built() -> None:
     with pytest.raises(BadInput, match="YAML aliases"):
         profile.parse_yaml(bomb, "bomb.yaml")
     assert time.monotonic() - started < 1.0
+
+
+FULL_PROVIDER = {
+    "type": "new-api", "enabled": False, "notes": "n", "apiVersion": "v", "extra_headers": {"X-A": "1"},
+    "apiOptions": {"isFuture": True, "isNotSupportStreamOptions": True}, "rateLimit": 5, "replaceModels": True,
+    "models": ["m1", {"id": "m2", "group": "g", "capabilities": ["vision"], "description": "d", "owned_by": "o",
+                      "endpoint_type": "openai", "supported_endpoint_types": ["openai"],
+                      "pricing": {"zz": 1, "output_per_million_tokens": 2, "input_per_million_tokens": 1}}],
+}
+
+
+def test_a_valid_profile_loads_without_pydantic_or_jsonschema(tmp_path: Path) -> None:
+    # Every field set, so that no shape takes a slower path; pydantic and jsonschema only word a refusal.
+    path = tmp_path / "profile.yaml"
+    path.write_text(doc({"defaultModel": "gw/m2", "owner": "it"}, **FULL_PROVIDER), encoding="utf-8")
+    code = ("import sys\nfrom pathlib import Path\nfrom cherryconf import profile\n"
+            f"profile.load(Path({str(path)!r}), env={{}})\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'jsonschema', 'psutil')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_values_take_the_form_the_models_give_them(tmp_path: Path) -> None:
+    # Numbers of a `number` field are floats and declared fields come first, as pydantic dumped them, so that
+    # what reaches the store is what it was.
+    (p,) = load_text(tmp_path, doc(**FULL_PROVIDER)).providers
+    assert p.fields["rateLimit"] == 5.0 and isinstance(p.fields["rateLimit"], float)
+    assert list(p.fields["apiOptions"]) == ["isNotSupportStreamOptions", "isFuture"]
+    pricing = p.models[1]["pricing"]
+    assert list(pricing) == ["input_per_million_tokens", "output_per_million_tokens", "zz"]
+    assert all(isinstance(pricing[k], float) for k in list(pricing)[:2]) and pricing["zz"] == 1
+    assert p.replace_models is True and p.new_provider["enabled"] is False
+    assert Provider.model_validate(p.new_provider).model_dump(exclude_none=True) | {"models": p.models} == \
+        p.new_provider | {"rateLimit": 5.0}
+
+
+def test_yaml_aliases_do_not_share_objects_between_providers(tmp_path: Path) -> None:
+    text = ("version: 1\nproviders:\n  - {id: b, apiHost: 'https://b', apiKey: k, extra_headers: &h {X: y}}\n"
+            "  - {id: c, apiHost: 'https://c', apiKey: k, extra_headers: *h}\n")
+    b, c = load_text(tmp_path, text).providers
+    assert b.fields["extra_headers"] == c.fields["extra_headers"]
+    assert b.fields["extra_headers"] is not c.fields["extra_headers"]
