@@ -497,7 +497,8 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
                            "--all-users")
         ctx.invoke(link, profile_path=profile_path, open_it=False)
         return
-    profile.with_owner(profile.load(profile_path), owner)  # a bad profile is the first thing to report
+    document = profile.read(profile_path)  # parsed once: a profile of 1,000 providers is half a megabyte
+    profile.with_owner(profile.load(profile_path, document=document), owner)  # a bad one is the first to report
     if all_users:
         _apply_all_users(opts, profile_path, owner, "check" if check else "dry-run" if dry_run else "apply", yes,
                          keep)
@@ -505,7 +506,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     inst = opts.install()
     # Loaded again for the installed version: it decides the form of a `#` apiHost and the URLs shown.
     version = parse_version(inst.app_version)
-    loaded = profile.with_owner(profile.load(profile_path, app_version=version), owner)
+    loaded = profile.with_owner(profile.load(profile_path, app_version=version, document=document), owner)
     with contextlib.nullcontext() if dry_run or check else opts.writing(inst):
         prepared = apply_mod.prepare(inst, loaded, opts.context())
         p = prepared.plan

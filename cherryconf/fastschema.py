@@ -58,7 +58,7 @@ class _Compiler:
             node: Any = self._docs[file]
             for part in filter(None, pointer.split("/")):
                 node = node[part]
-            # Compiled on first use, so that a schema may refer to itself (none does yet, but nothing breaks).
+            # A placeholder first, so that a schema may refer to itself (none does yet, but nothing breaks).
             self._refs[key] = lambda v: compiled(v)
             compiled = self.compile(file, node)
             self._refs[key] = compiled
@@ -68,15 +68,28 @@ class _Compiler:
         unknown = schema.keys() - _IGNORED - _KEYWORDS.keys()
         if unknown:
             raise ValueError(f"{base}: JSON Schema keywords fastschema does not implement: {sorted(unknown)}")
+        if "properties" in schema or "additionalProperties" in schema:
+            # One pass over an object's members for both keywords (the hot path: every provider and model).
+            schema = {k: v for k, v in schema.items() if k != "additionalProperties"} | {"properties": schema}
         checks = [_KEYWORDS[k](self, base, schema) for k in schema if k in _KEYWORDS]
-        if len(checks) == 1:
-            return checks[0]
-        return lambda v: all(c(v) for c in checks)
+        return _all(checks)
+
+
+def _all(checks: list[Check]) -> Check:
+    # Plain closures rather than all() over a generator: a 1,000-provider profile makes ~10^5 checks.
+    if not checks:
+        return lambda v: True
+    if len(checks) == 1:
+        return checks[0]
+    first, rest = checks[0], _all(checks[1:])
+    return lambda v: first(v) and rest(v)
 
 
 def _type(c: _Compiler, base: str, s: dict[str, Any]) -> Check:
     names = s["type"] if isinstance(s["type"], list) else [s["type"]]
     tests = [_TYPES[n] for n in names]
+    if len(tests) == 1:
+        return tests[0]
     return lambda v: any(t(v) for t in tests)
 
 
@@ -95,33 +108,51 @@ def _enum(c: _Compiler, base: str, s: dict[str, Any]) -> Check:
 
 def _ref(c: _Compiler, base: str, s: dict[str, Any]) -> Check:
     target = s["$ref"]
-    return lambda v: c.ref(base, target)(v)
+    resolved: list[Check] = []  # looked up on first use: the target may not be compiled yet
+
+    def check(v: Any) -> bool:
+        if not resolved:
+            resolved.append(c.ref(base, target))
+        return resolved[0](v)
+
+    return check
 
 
 def _properties(c: _Compiler, base: str, s: dict[str, Any]) -> Check:
-    props = {k: c.compile(base, sub) for k, sub in s["properties"].items()}
-    return lambda v: not isinstance(v, dict) or all(check(v[k]) for k, check in props.items() if k in v)
+    """`properties` and `additionalProperties` of the schema `s["properties"]` (see _Compiler.compile)."""
+    schema = s["properties"]
+    props = {k: c.compile(base, sub) for k, sub in schema.get("properties", {}).items()}
+    extra = schema.get("additionalProperties", True)
+    other: Check | None = None if extra is True else (lambda v: False) if extra is False else c.compile(base, extra)
 
+    def check(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return True
+        for k, x in v.items():
+            member = props.get(k, other)
+            if member is not None and not member(x):
+                return False
+        return True
 
-def _additional(c: _Compiler, base: str, s: dict[str, Any]) -> Check:
-    known = frozenset(s.get("properties", {}))
-    extra = s["additionalProperties"]
-    if extra is True:
-        return lambda v: True
-    if extra is False:
-        return lambda v: not isinstance(v, dict) or v.keys() <= known
-    check = c.compile(base, extra)
-    return lambda v: not isinstance(v, dict) or all(check(x) for k, x in v.items() if k not in known)
+    return check
 
 
 def _required(c: _Compiler, base: str, s: dict[str, Any]) -> Check:
-    names = tuple(s["required"])
-    return lambda v: not isinstance(v, dict) or all(n in v for n in names)
+    names = frozenset(s["required"])
+    return lambda v: not isinstance(v, dict) or names <= v.keys()
 
 
 def _items(c: _Compiler, base: str, s: dict[str, Any]) -> Check:
-    check = c.compile(base, s["items"])
-    return lambda v: not isinstance(v, list) or all(check(x) for x in v)
+    item = c.compile(base, s["items"])
+
+    def check(v: Any) -> bool:
+        if isinstance(v, list):
+            for x in v:
+                if not item(x):
+                    return False
+        return True
+
+    return check
 
 
 def _min_items(c: _Compiler, base: str, s: dict[str, Any]) -> Check:
@@ -152,7 +183,7 @@ def _one_of(c: _Compiler, base: str, s: dict[str, Any]) -> Check:
 
 _KEYWORDS: dict[str, Callable[[_Compiler, str, dict[str, Any]], Check]] = {
     "type": _type, "const": _const, "enum": _enum, "$ref": _ref, "properties": _properties,
-    "additionalProperties": _additional, "required": _required, "items": _items, "minItems": _min_items,
+    "additionalProperties": _properties, "required": _required, "items": _items, "minItems": _min_items,
     "minLength": _min_length, "maxLength": _max_length, "pattern": _pattern, "oneOf": _one_of,
 }
 

@@ -21,6 +21,7 @@ import yaml
 from cherryconf import fastschema, routing, schema
 from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
+from cherryconf.i18n import _
 from cherryconf.spec import OWNER_PATTERN, default_group, model_from_id
 
 if TYPE_CHECKING:
@@ -66,9 +67,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses a mapping with the same key twice (PyYAML silently keeps the last one)."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _construct_mapping(loader: yaml.SafeLoader | yaml.CSafeLoader, node: yaml.MappingNode, deep: bool = False
+                       ) -> dict[Any, Any]:
     seen: set[Any] = set()
-    for key_node, _ in node.value:
+    for key_node, _value in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if not isinstance(key, Hashable):
             raise yaml.constructor.ConstructorError(None, None, "a list or mapping as a key", key_node.start_mark)
@@ -81,6 +83,18 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+_Loader = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+# libyaml's parser, when PyYAML was built with it, is several times faster than the pure one (a 1,000-provider
+# profile is 0.5 MB). Its results are the pure loader's (tests/test_profile.py fuzzes the two against each
+# other); its error messages are not, so a document it refuses is parsed again by the pure loader, which words it.
+_FastUniqueKeyLoader: _Loader | None = None
+if yaml.__with_libyaml__:
+    class _CUniqueKeyLoader(yaml.CSafeLoader):
+        """CSafeLoader that refuses a mapping with the same key twice, as _UniqueKeyLoader does."""
+
+    _CUniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _FastUniqueKeyLoader = _CUniqueKeyLoader
 
 
 def _read_yaml(path: Path) -> Any:
@@ -187,8 +201,22 @@ def _check_numbers(data: Any, where: str) -> None:
 
 
 def parse_yaml(text: str, where: str) -> Any:
+    """The YAML document in `text`, refused (BadInput, located) when it is not one a profile can be."""
+    # The pure reader refuses what YAML does not allow, lone surrogates among them, which libyaml (reading UTF-8)
+    # could not even be given: such a text goes to the pure loader for its error. So do a tab and a byte order
+    # mark past the start, which libyaml reads differently (tests/test_profile.py found them).
+    if (_FastUniqueKeyLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text)
+            and "\t" not in text and "\ufeff" not in text[1:]):
+        try:
+            return _parse_with(_FastUniqueKeyLoader, text, where)
+        except BadInput:
+            pass
+    return _parse_with(_UniqueKeyLoader, text, where)
+
+
+def _parse_with(loader_class: _Loader, text: str, where: str) -> Any:
     try:
-        loader = _UniqueKeyLoader(text)
+        loader = loader_class(text)
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
         raise BadInput(f"{where}: line {line}: a character that YAML does not allow (#x{e.character:04x}, "
@@ -198,7 +226,12 @@ def parse_yaml(text: str, where: str) -> Any:
         if node is None:
             return None
         _check_nodes(node, where)
-        data = loader.construct_document(node)
+        try:
+            data = loader.construct_document(node)
+        except (ValueError, IndexError, TypeError, OverflowError, AttributeError):
+            # PyYAML's constructors fail so on a value its tag does not fit (`!!int x`, `!!int` with no value).
+            raise BadInput(_("{where}: a value does not read as the type its YAML tag (!!int, !!float...) names")
+                           .format(where=where)) from None
     except RecursionError:
         raise BadInput(f"{where}: nested too deeply to be a profile") from None
     except yaml.MarkedYAMLError as e:
@@ -378,7 +411,7 @@ def build(profile: dict[str, Any], where: str, app_version: AppVersion | None = 
 
     default_model = None
     if profile.get("defaultModel"):
-        provider_id, _, model_id = profile["defaultModel"].partition("/")
+        provider_id, _slash, model_id = profile["defaultModel"].partition("/")
         patch = next((x for x in patches if x.id == provider_id), None)
         if provider_id not in seen:
             problems.append(f"defaultModel: no provider {provider_id!r} in this profile")
@@ -488,9 +521,17 @@ def parse(data: Any, where: str, env: Mapping[str, str] | None, app_version: App
     return build(data, where, app_version)
 
 
-def load(path: Path, env: Mapping[str, str] | None = None, app_version: AppVersion | None = None) -> LoadedProfile:
-    """Read, expand and validate a profile file; BadInput with a located sentence on any problem."""
-    return parse(_read_yaml(path), path.name, os.environ if env is None else env, app_version)
+def read(path: Path) -> Any:
+    """The YAML document of a profile file, for load(..., document=) (a run parses it once); not validated yet."""
+    return _read_yaml(path)
+
+
+def load(path: Path, env: Mapping[str, str] | None = None, app_version: AppVersion | None = None,
+         document: Any = None) -> LoadedProfile:
+    """Read (unless `document` is what read() gave), expand and validate a profile file; BadInput with a located
+    sentence on any problem."""
+    data = _read_yaml(path) if document is None else document
+    return parse(data, path.name, os.environ if env is None else env, app_version)
 
 
 def with_owner(loaded: LoadedProfile, owner: str | None) -> LoadedProfile:

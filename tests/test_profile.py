@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import CliResult, RunCli, cli, fingerprint, isolated_environ
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from plyvel_view import plyvel_items
 from v1state import make_userdata, read_llm
 
@@ -723,3 +725,59 @@ def test_yaml_aliases_do_not_share_objects_between_providers(tmp_path: Path) -> 
     b, c = load_text(tmp_path, text).providers
     assert b.fields["extra_headers"] == c.fields["extra_headers"]
     assert b.fields["extra_headers"] is not c.fields["extra_headers"]
+
+
+# --- libyaml's loader against the pure one -------------------------------------------------------------------
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-2**60, 2**60), st.floats(allow_nan=False),
+    st.text(max_size=12), st.sampled_from(["yes", "No", "on", "~", "0x1F", "0o17", "1_000", "1e3", ".inf", "2026-12-02",
+                                           "12:30:00", "'", '"', "#", ": ", "- ", "&a", "*a", "!!str", "\t", "é😀"]),
+)
+_documents = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.text(max_size=8), st.integers(0, 9)), inner, max_size=4)),
+    max_leaves=12)
+# Pieces of YAML syntax, for texts no dumper writes: flow and block collections, anchors, tags, comments, tabs.
+_pieces = st.lists(st.sampled_from([
+    "a", "b: ", "- ", "? ", ": ", "{", "}", "[", "]", ", ", "'x'", '"y\\n"', "&k ", "*k", "!!int ", "!!str ", "# c",
+    "\n", "\n  ", "\n    ", "\t", "|\n  t\n", ">-\n  f\n", "---\n", "...\n", "%YAML 1.1\n", "1", "0x1", "~", "é", "😀",
+    "\r\n", "\ufeff", "@", "`", "\x85",
+]), max_size=24).map("".join)
+
+
+def _outcome(parse: Callable[[], Any]) -> tuple[str, str]:
+    try:
+        return ("ok", repr(parse()))
+    except BadInput as e:
+        return ("refused", e.message)
+
+
+@pytest.mark.skipif(profile._FastUniqueKeyLoader is None, reason="PyYAML without libyaml")
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    _documents.map(lambda d: yaml.safe_dump(d, allow_unicode=True)),
+    _documents.map(lambda d: yaml.safe_dump(d, default_flow_style=True)),
+    _documents.map(lambda d: yaml.safe_dump(d, default_style='"')),
+    _pieces,
+))
+def test_the_libyaml_loader_gives_what_the_pure_one_does(text: str) -> None:
+    # Results, and the words of a refusal (the pure loader words every one), are the pure loader's exactly.
+    assert _outcome(lambda: profile.parse_yaml(text, "p.yaml")) == \
+        _outcome(lambda: profile._parse_with(profile._UniqueKeyLoader, text, "p.yaml"))
+
+
+def test_a_profile_is_parsed_by_libyaml_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    if profile._FastUniqueKeyLoader is None:
+        pytest.skip("PyYAML without libyaml")
+    used: list[type] = []
+    real = profile._parse_with
+    monkeypatch.setattr(profile, "_parse_with", lambda cls, text, where: used.append(cls) or real(cls, text, where))
+    assert profile.parse_yaml("version: 1\n", "p.yaml") == {"version": 1}
+    assert used == [profile._FastUniqueKeyLoader]
+
+
+@pytest.mark.parametrize("text", ["version: !!int\n", "version: !!int one\n", "version: !!float x\n",
+                                  "version: !!timestamp 2026-13-45\n"])
+def test_a_value_its_tag_does_not_fit_is_refused_in_one_sentence(text: str) -> None:
+    with pytest.raises(BadInput, match=r"^p.yaml: a value does not read as the type its YAML tag"):
+        profile.parse_yaml(text, "p.yaml")
