@@ -9,8 +9,6 @@ import contextlib
 import io
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import click
@@ -19,6 +17,8 @@ from cherryconf import __version__
 from cherryconf.errors import BadInput, CherryconfError, ExitCode, StoreError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from cherryconf import allusers, probe
     from cherryconf.apply import Written
     from cherryconf.endpoints import AppVersion
@@ -27,11 +27,22 @@ if TYPE_CHECKING:
     from cherryconf.plan import Plan
 
 
-@dataclass
+class _PathParam(click.Path):
+    """click.Path whose value is a pathlib.Path, pathlib imported only when a command is given a path."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import os
+        from pathlib import Path
+
+        return Path(os.fsdecode(super().convert(value, param, ctx)))
+
+
 class Options:
-    data_dir: Path | None
-    json: bool
-    debug: bool
+    # A plain class, as _PathParam: dataclasses and pathlib are not imported for --version and --help.
+    def __init__(self, data_dir: Path | None, json: bool, debug: bool) -> None:
+        self.data_dir = data_dir
+        self.json = json
+        self.debug = debug
 
     def context(self) -> Context:
         from cherryconf.paths import Context
@@ -96,7 +107,7 @@ def confirm(question: str, yes: bool) -> None:
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="CHERRYCONF_DATA_DIR",
+@click.option("--data-dir", type=_PathParam(file_okay=False), envvar="CHERRYCONF_DATA_DIR",
               help="Cherry Studio's userData directory (default: find it).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout and nothing else there.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
@@ -125,7 +136,7 @@ def schema(which: str) -> None:
 
 @cli.command()
 @json_option
-@click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
+@click.argument("profile_path", metavar="PROFILE", type=_PathParam())
 @click.option("--open", "open_it", is_flag=True,
               help="Hand each link to the operating system (opens the app), one at a time.")
 @pass_options
@@ -253,7 +264,7 @@ def _choose_provider(inst: Install) -> dict[str, Any]:
 @cli.command()
 @json_option
 @click.argument("profile_path", metavar="[PROFILE]", required=False,
-                type=click.Path(path_type=Path, dir_okay=False))
+                type=_PathParam(dir_okay=False))
 @click.option("--provider", "provider_id", metavar="ID|NAME",
               help="The provider to probe, by id or name: from the profile, or from the store when no PROFILE is "
                    "named (default: choose on a terminal; else every enabled provider with a key).")
@@ -337,7 +348,7 @@ def _probe(provider: dict[str, Any], models: list[str], endpoint: Literal["chat"
 @click.option("--model", "models", multiple=True, metavar="ID", help="A model id to add (repeatable).")
 @click.option("--default-model", metavar="ID", help="Also make this model Cherry Studio's default.")
 @click.option("--check/--no-check", default=None, help="Test the chosen models on chat/completions first.")
-@click.option("--save-profile", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--save-profile", type=_PathParam(dir_okay=False),
               help="Also save the set-up as a profile to apply elsewhere.")
 @click.option("--yes", "-y", is_flag=True, help="Write without asking for confirmation.")
 @pass_options
@@ -417,7 +428,7 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
 @json_option
 @click.option("--provider", "provider_ids", multiple=True, metavar="ID", help="Export only this provider (repeatable).")
 @click.option("--with-keys", is_flag=True, help="Write the keys themselves instead of ${VAR} references.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@click.option("-o", "--output", type=_PathParam(dir_okay=False), help="Write to this file.")
 @pass_options
 def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None) -> None:
     """Write the store's providers as a profile (keys as ${VAR} references unless --with-keys)."""
@@ -471,7 +482,7 @@ def _preview_text(p: Plan, check: bool, version: AppVersion | None) -> str:
 
 @cli.command()
 @json_option
-@click.argument("profile_path", metavar="PROFILE", type=click.Path(path_type=Path))
+@click.argument("profile_path", metavar="PROFILE", type=_PathParam())
 @click.option("--dry-run", is_flag=True, help="Print the plan and the diff; write nothing.")
 @click.option("--check", is_flag=True,
               help="Drift check: write nothing; exit 0 when the store holds the profile, 5 when it would change.")
