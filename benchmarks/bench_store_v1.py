@@ -76,6 +76,7 @@ TARGET_FAIR, TARGET_BARE_WRITE, TARGET_BARE_READ = 2.0, 3.0, 2.0
 TARGET_MS_PER_MB = 12.0
 RSS_FACTOR, RSS_EXTRA_MB = 5, 60
 TARGET_BIG_PROFILE_S = 1.0
+SUPERLINEAR_SLACK_S = 0.25e-3  # per provider
 
 
 def profile_text(providers: int) -> str:
@@ -381,7 +382,8 @@ def scaling(bench: Bench, tmp: Path, runs: int) -> list[tuple[str, str, bool]]:
     """apply's CPU time and peak RSS as the value grows, and as the providers in store and profile do."""
     cases: list[tuple[str, int, int, int]] = [  # label, value bytes, providers in the store, in the profile
         *((f"value {mb} MB", mb * 1_000_000, EXTRA_PROVIDERS, 1) for mb in (1, 2, 4, 8)),
-        *((f"{n} providers in the store", 1_000_000, n, 1) for n in (10, 100, 1000)),
+        # 4 MB: a store of 1,000 providers (20 models each) holds nearly 3 MB of them, and the value stays put.
+        *((f"{n} providers in the store", 4_000_000, n, 1) for n in (10, 100, 1000)),
         *((f"{n} providers in the profile", 1_000_000, EXTRA_PROVIDERS, n) for n in (10, 100, 1000)),
     ]
     commands: dict[str, Callable[[], Run]] = {}
@@ -406,19 +408,22 @@ def scaling(bench: Bench, tmp: Path, runs: int) -> list[tuple[str, str, bool]]:
     per_mb = (median(eight, "cpu_seconds") - median(one, "cpu_seconds")) / ((sizes["value 8 MB"] -
                                                                             sizes["value 1 MB"]) / 1e6) * 1000
     print(f"CPU per MB of value (1 -> 8 MB): {per_mb:.1f} ms")
-    big = median(results["1000 providers in the profile"])
+    big_runs = results["1000 providers in the profile"]
+    big = median(big_runs)
+    print(f"1,000-provider profile: {big:.3f} s wall, {median(big_runs, 'cpu_seconds'):.3f} s CPU")
     checks += [(f"<= {TARGET_MS_PER_MB:g} ms CPU per MB of value", f"{per_mb:.1f} ms", per_mb <= TARGET_MS_PER_MB),
                (f"1,000-provider profile applied in < {TARGET_BIG_PROFILE_S:g} s", f"{big:.3f} s",
                 big < TARGET_BIG_PROFILE_S)]
-    # Superlinear growth shows as a cost per provider that rises with their number.
+    # Superlinear growth shows as a cost per provider that rises with their number (beyond the noise of the
+    # 10 -> 100 difference, a few ms: a quadratic step of a microsecond per pair would add ~1 ms per provider).
     for where in ("store", "profile"):
         base = median(results[f"10 providers in the {where}"], "cpu_seconds")
         per = [(median(results[f"{n} providers in the {where}"], "cpu_seconds") - base) / (n - 10)
                for n in (100, 1000)]
         print(f"CPU per provider in the {where}: {per[0] * 1000:.2f} ms (10 -> 100), {per[1] * 1000:.2f} ms "
               "(10 -> 1,000)")
-        checks.append((f"nothing superlinear in providers ({where})", f"{per[1] / max(per[0], 1e-9):.2f}x",
-                       per[1] <= 1.5 * max(per[0], 1e-4)))
+        checks.append((f"nothing superlinear in providers ({where})", f"{per[1] * 1000:.2f} ms",
+                       per[1] <= 2 * max(per[0], 0) + SUPERLINEAR_SLACK_S))
     return checks
 
 
