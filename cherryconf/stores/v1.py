@@ -81,6 +81,10 @@ class V1Store:
         # The value this store last wrote and where its slices are: the read-back after a write reads the store
         # from disk again and compares its bytes with these, instead of decoding and scanning it all again.
         self._written: tuple[bytes, _Located] | None = None
+        # What read() made of the blob last located: an apply reads one snapshot three times (plan, the check
+        # under the lock, the backup's manifest), and a store of 1,000 providers takes a tenth of a second to
+        # parse and check. Callers do not modify a StoreState.
+        self._state: tuple[_Located, StoreState] | None = None
 
     @property
     def root(self) -> Path:
@@ -132,10 +136,14 @@ class V1Store:
 
     def read(self) -> StoreState:
         located, _, _ = self._locate()
+        if self._state is not None and self._state[0] is located:
+            return self._state[1]
         llm = persist.parse_slice(located.llm_text, "llm")
         providers = shape.check_providers(llm.get("providers"), _WHERE)
         refs = {name: ref for name in MODEL_REFS if (ref := shape.check_model_ref(llm.get(name), name, _WHERE))}
-        return StoreState(providers, refs.get("defaultModel"), refs)
+        state = StoreState(providers, refs.get("defaultModel"), refs)
+        self._state = (located, state)
+        return state
 
     def exclusive(self) -> AbstractContextManager[None]:
         return leveldb.locked(self.root)
