@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,21 +43,29 @@ def environ(pycache: Path) -> dict[str, str]:
     return env
 
 
-def run_once(argv: list[str], env: dict[str, str]) -> float:
+def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time, and the child's CPU time (user + system), which other load on the machine disturbs less."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True,
                    cwd=tempfile.gettempdir())
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def measure(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, list[float]]:
+def measure(commands: dict[str, list[str]], env: dict[str, str], runs: int
+            ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     for argv in commands.values():  # warm the OS file cache and the bytecode cache
         run_once(argv, env)
     times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, argv in commands.items():
-            times[name].append(run_once(argv, env))
-    return times
+            wall, used = run_once(argv, env)
+            times[name].append(wall)
+            cpu[name].append(used)
+    return times, cpu
 
 
 def import_times(argv_tail: list[str], env: dict[str, str]) -> list[tuple[str, int, int]]:
@@ -97,14 +106,15 @@ def main() -> None:
         if script:
             commands["cherryconf --version (script)"] = [script, "--version"]
             commands["cherryconf --help (script)"] = [script, "--help"]
-        times = measure(commands, env, RUNS)
+        times, cpu = measure(commands, env, RUNS)
 
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"{RUNS} runs each, interleaved; {os.cpu_count()} CPUs, load average {load:.1f}")
         if not script:
             print("(no `cherryconf` console script on PATH: only `python -m cherryconf` measured)")
         base = statistics.median(times[BASELINE])
-        print(f"{'command':<34} {'median ms':>9} {'min ms':>7} {'max ms':>7} {'ratio':>6}")
+        base_cpu = statistics.median(cpu[BASELINE])
+        print(f"{'command':<34} {'median ms':>9} {'min ms':>7} {'max ms':>7} {'ratio':>6}  {'CPU ms':>6} {'ratio':>6}")
         failed = False
         for name, ts in times.items():
             med = statistics.median(ts)
@@ -114,8 +124,9 @@ def main() -> None:
                 ok = ratio < TARGET_RATIO
                 failed |= not ok
                 verdict = "PASS" if ok else "FAIL"
+            used = statistics.median(cpu[name])
             print(f"{name:<34} {med * 1000:>9.1f} {min(ts) * 1000:>7.1f} {max(ts) * 1000:>7.1f} "
-                  f"{ratio:>5.2f}x {verdict}")
+                  f"{ratio:>5.2f}x  {used * 1000:>6.1f} {used / base_cpu:>5.2f}x {verdict}")
 
         baseline = {name for name, _, _ in import_times(["-c", "import click"], env)}
         ours = import_times(["-m", "cherryconf", "--version"], env)
