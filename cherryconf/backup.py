@@ -8,16 +8,16 @@ that looks whole; the next run removes what a killed run left (`discard_partial`
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-import psutil
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Literal
 
 from cherryconf import __version__, faults
 from cherryconf.errors import BadInput, StoreError
@@ -36,19 +36,23 @@ _PARTIAL = ".partial"
 _REASON = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
-class FileEntry(BaseModel):
+# Plain dataclasses read and written with json: every write backs up, and pydantic alone would cost it more
+# import time than the rest of the run.
+@dataclass(frozen=True)
+class FileEntry:
     path: str
     size: int
     sha256: str
 
 
-class ProviderEntry(BaseModel):
+@dataclass(frozen=True)
+class ProviderEntry:
     id: str
     name: str
 
 
-class Manifest(BaseModel):
-    format: Literal[1] = 1
+@dataclass(frozen=True)
+class Manifest:
     cherryconf_version: str
     created_at: datetime
     install: str
@@ -59,9 +63,46 @@ class Manifest(BaseModel):
     store_root: str  # the store's directory relative to the install's data dir
     providers: list[ProviderEntry]
     files: list[FileEntry]
+    format: Literal[1] = 1
+
+    def to_json(self) -> str:
+        doc = {"format": self.format, **dataclasses.asdict(self)}
+        doc["created_at"] = self.created_at.isoformat().replace("+00:00", "Z")
+        return json.dumps(doc, indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Manifest | None:
+        """The manifest in `data`, or None when it is not one (damaged, or of a format this version cannot read)."""
+        try:
+            doc = json.loads(data)
+            created = datetime.fromisoformat(doc["created_at"])
+            store_kind = doc["store_kind"]
+            manifest = cls(
+                cherryconf_version=doc["cherryconf_version"], created_at=created, install=doc["install"],
+                install_key=doc["install_key"], store_kind=store_kind, app_version=doc["app_version"],
+                reason=doc["reason"], store_root=doc["store_root"],
+                providers=[ProviderEntry(id=p["id"], name=p["name"]) for p in doc["providers"]],
+                files=[FileEntry(path=f["path"], size=f["size"], sha256=f["sha256"]) for f in doc["files"]],
+                format=doc.get("format", 1),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        strings = [manifest.cherryconf_version, manifest.install, manifest.install_key, manifest.reason,
+                   manifest.store_root, *(x for p in manifest.providers for x in (p.id, p.name)),
+                   *(x for f in manifest.files for x in (f.path, f.sha256))]
+        ok = (manifest.format == 1 and not isinstance(manifest.format, bool) and store_kind in ("v1", "v2")
+              and created.tzinfo is not None and all(isinstance(x, str) for x in strings)
+              and isinstance(manifest.app_version, str | None)
+              and all(_is_int(f.size) for f in manifest.files))
+        return manifest if ok else None
 
 
-class Backup(BaseModel):
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Backup:
     id: str
     path: Path
     manifest: Manifest
@@ -125,7 +166,7 @@ def create(ctx: Context, install: Install, store: Store, reason: str, keep: int 
             providers=providers,
             files=entries,
         )
-        atomic_write(work / MANIFEST, (manifest.model_dump_json(indent=2) + "\n").encode())
+        atomic_write(work / MANIFEST, (manifest.to_json() + "\n").encode())
         faults.step("backup written")
         final = parent / backup_id
         work.rename(final)
@@ -151,11 +192,17 @@ def discard_partial(ctx: Context, install: Install) -> list[str]:
     removed = []
     for d in sorted(parent.glob(f"*{_PARTIAL}")):
         pid = d.name[: -len(_PARTIAL)].rpartition(".")[2]
-        if pid.isdigit() and int(pid) != os.getpid() and psutil.pid_exists(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue  # another cherryconf is still building it
         shutil.rmtree(d, ignore_errors=True)
         removed.append(d.name)
     return removed
+
+
+def _alive(pid: int) -> bool:
+    import psutil  # only when a run left an unfinished backup: psutil is slow to import
+
+    return psutil.pid_exists(pid)
 
 
 def finish_interrupted(ctx: Context, install: Install) -> list[str]:
@@ -196,8 +243,10 @@ def _utf8(text: str) -> str:
 
 def _load(path: Path) -> Backup | None:
     try:
-        manifest = Manifest.model_validate_json((path / MANIFEST).read_bytes())
-    except (OSError, ValidationError):
+        manifest = Manifest.from_json((path / MANIFEST).read_bytes())
+    except OSError:
+        return None
+    if manifest is None:
         return None
     return Backup(id=path.name, path=path, manifest=manifest)
 

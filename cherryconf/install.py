@@ -9,14 +9,15 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-import psutil
+from typing import TYPE_CHECKING, Literal
 
 from cherryconf.errors import AppRunning, BadInput, StoreError
 from cherryconf.i18n import _
 from cherryconf.paths import Context
 from cherryconf.swap import NEW_SUFFIX, OLD_SUFFIX
+
+if TYPE_CHECKING:
+    import psutil
 
 __all__ = [
     "Install",
@@ -205,6 +206,8 @@ def _singleton_reason(install: Install) -> str | None:
     if not host or not pid_text.isdigit() or host != socket.gethostname():
         return None
     pid = int(pid_text)
+    import psutil  # only for a command that writes (or checks the app is closed): psutil is slow to import
+
     try:
         started = psutil.Process(pid).create_time()
     except psutil.Error:
@@ -221,6 +224,8 @@ def _is_cherry_executable(name: str) -> bool:
 
 
 def _process_reason(install: Install) -> str | None:
+    import psutil
+
     data_dir = os.path.normcase(str(install.data_dir.resolve()))
     for proc in psutil.process_iter(["name", "cmdline"]):
         if proc.pid == os.getpid() or not _is_cherry_executable(proc.info["name"] or ""):
@@ -231,6 +236,8 @@ def _process_reason(install: Install) -> str | None:
 
 
 def _uses_data_dir(proc: psutil.Process, cmdline: list[str], data_dir: str) -> bool:
+    import psutil
+
     for arg in cmdline:
         if arg.startswith("--user-data-dir="):
             return _within(arg.partition("=")[2], data_dir)

@@ -12,11 +12,11 @@ stays as it is. A provider belongs to one owner at most.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Collection
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel, ValidationError
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from cherryconf.errors import BadInput, StoreError, WriteFailed
 from cherryconf.fsutil import atomic_write, private_dir
@@ -29,19 +29,40 @@ if TYPE_CHECKING:
     from cherryconf.paths import Context
 
 
-class Owned(BaseModel):
-    added: list[str] = []  # created by this owner's applies: removed when its profile drops them
-    adopted: list[str] = []  # in the store before the owner applied them: let go, never removed
+# Plain dataclasses read and written with json: pydantic alone would cost an apply more than the rest of its run.
+@dataclass(frozen=True)
+class Owned:
+    added: list[str] = field(default_factory=list)  # created by this owner's applies: removed when dropped
+    adopted: list[str] = field(default_factory=list)  # in the store before the owner's first apply: let go
 
     @property
     def ids(self) -> list[str]:
         return [*self.added, *self.adopted]
 
 
-class Record(BaseModel):
-    format: Literal[1] = 1
+@dataclass(frozen=True)
+class Record:
     install: str
-    owners: dict[str, Owned] = {}
+    owners: dict[str, Owned] = field(default_factory=dict)
+    format: Literal[1] = 1
+
+    def to_json(self) -> str:
+        return json.dumps({"format": self.format, **dataclasses.asdict(self)}, indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Record | None:
+        """The record in `text`, or None when it is not one."""
+        try:
+            doc = json.loads(text)
+            owners = {name: Owned(added=o.get("added", []), adopted=o.get("adopted", []))
+                      for name, o in doc.get("owners", {}).items()}
+            record = cls(install=doc["install"], owners=owners, format=doc.get("format", 1))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        ok = (_is_one(record.format) and isinstance(record.install, str)
+              and all(isinstance(name, str) and _strings(o.added) and _strings(o.adopted)
+                      for name, o in owners.items()))
+        return record if ok else None
 
     def owner_of(self, provider_id: str) -> str | None:
         return next((name for name, owned in self.owners.items() if provider_id in owned.ids), None)
@@ -57,6 +78,14 @@ class Claim:
     changed: bool  # whether the record differs from the one on disk
 
 
+def _is_one(value: Any) -> bool:
+    return value == 1 and not isinstance(value, bool)
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+
 def path(ctx: Context, install: Install) -> Path:
     return ctx.cherryconf_home / "owners" / f"{install.key}.json"
 
@@ -70,11 +99,11 @@ def load(ctx: Context, install: Install) -> Record:
         return Record(install=str(install.data_dir))
     except (OSError, UnicodeDecodeError) as e:
         raise StoreError(_("cannot read cherryconf's record of owners {file} ({e})").format(file=file, e=e)) from None
-    try:
-        return Record.model_validate_json(text)
-    except ValidationError:
+    record = Record.from_json(text)
+    if record is None:
         raise StoreError(_("cherryconf's record of owners {file} is damaged: move it aside to start afresh "
-                           "(providers then count as the user's own)").format(file=file)) from None
+                           "(providers then count as the user's own)").format(file=file))
+    return record
 
 
 def claim(record: Record, owner: str, wanted: list[str], in_store: Collection[str]) -> Claim:
@@ -101,7 +130,7 @@ def save(ctx: Context, install: Install, record: Record) -> None:
     file = path(ctx, install)
     try:
         private_dir(file.parent)
-        atomic_write(file, (record.model_dump_json(indent=2) + "\n").encode("utf-8"))
+        atomic_write(file, (record.to_json() + "\n").encode("utf-8"))
     except OSError as e:
         raise WriteFailed(_("could not record which providers each owner applied in {file} ({strerror})").format(
                               file=file, strerror=e.strerror)) from None

@@ -166,7 +166,9 @@ def make(
     `replaceModels` or a removal that would drop one of those models is refused rather than leave the app
     pointing at nothing.
     """
-    after = copy.deepcopy(current)
+    # Providers the profile leaves alone are shared with `current`, not copied (a store may hold a thousand, of
+    # twenty models each): nothing here changes a provider in place, a changed one is a new dict.
+    after = list(current)
     index = {p.get("id"): i for i, p in enumerate(after)}
     added: list[dict[str, Any]] = []
     changes: list[ProviderChange] = []

@@ -5,6 +5,7 @@ Every error names the file and the location inside it (`profile.yaml: providers[
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import math
@@ -13,24 +14,18 @@ import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import ValidationError
 
-from cherryconf import routing, schema
+from cherryconf import fastschema, routing, schema
 from cherryconf.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
 from cherryconf.i18n import _
-from cherryconf.spec import (
-    OWNER_PATTERN,
-    Profile,
-    ProfileModel,
-    ProfileProvider,
-    Provider,
-    default_group,
-    model_from_id,
-)
+from cherryconf.spec import OWNER_PATTERN, default_group, model_from_id
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 # 1.x model capabilities that 2.x has no name for.
 V1_ONLY_CAPABILITIES = frozenset({"web_search"})
@@ -60,7 +55,7 @@ class LoadedProfile:
     source: str
     providers: list[ProviderPatch]
     default_model: tuple[str, str] | None = None
-    raw: Profile | None = field(default=None, compare=False)
+    raw: dict[str, Any] | None = field(default=None, compare=False)  # the profile document, validated
     owner: str | None = None  # who manages these providers: their set becomes exactly the profile's
     # What the installed app cannot hold and was left out, one sentence each (shown with the plan).
     notes: tuple[str, ...] = ()
@@ -76,7 +71,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses a mapping with the same key twice (PyYAML silently keeps the last one)."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _construct_mapping(loader: yaml.SafeLoader | yaml.CSafeLoader, node: yaml.MappingNode, deep: bool = False
+                       ) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
@@ -91,6 +87,18 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+_Loader = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+# libyaml's parser, when PyYAML was built with it, is several times faster than the pure one (a 1,000-provider
+# profile is 0.5 MB). Its results are the pure loader's (tests/test_profile.py fuzzes the two against each
+# other); its error messages are not, so a document it refuses is parsed again by the pure loader, which words it.
+_FastUniqueKeyLoader: _Loader | None = None
+if yaml.__with_libyaml__:
+    class _CUniqueKeyLoader(yaml.CSafeLoader):
+        """CSafeLoader that refuses a mapping with the same key twice, as _UniqueKeyLoader does."""
+
+    _CUniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _FastUniqueKeyLoader = _CUniqueKeyLoader
 
 
 def _read_yaml(path: Path) -> Any:
@@ -202,8 +210,22 @@ def _check_numbers(data: Any, where: str) -> None:
 
 
 def parse_yaml(text: str, where: str) -> Any:
+    """The YAML document in `text`, refused (BadInput, located) when it is not one a profile can be."""
+    # The pure reader refuses what YAML does not allow, lone surrogates among them, which libyaml (reading UTF-8)
+    # could not even be given: such a text goes to the pure loader for its error. So do a tab and a byte order
+    # mark past the start, which libyaml reads differently (tests/test_profile.py found them).
+    if (_FastUniqueKeyLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text)
+            and "\t" not in text and "\ufeff" not in text[1:]):
+        try:
+            return _parse_with(_FastUniqueKeyLoader, text, where)
+        except BadInput:
+            pass
+    return _parse_with(_UniqueKeyLoader, text, where)
+
+
+def _parse_with(loader_class: _Loader, text: str, where: str) -> Any:
     try:
-        loader = _UniqueKeyLoader(text)
+        loader = loader_class(text)
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
         raise BadInput(_("{where}: line {line}: a character that YAML does not allow (#x{character:04x}, a control "
@@ -214,7 +236,12 @@ def parse_yaml(text: str, where: str) -> Any:
         if node is None:
             return None
         _check_nodes(node, where)
-        data = loader.construct_document(node)
+        try:
+            data = loader.construct_document(node)
+        except (ValueError, IndexError, TypeError, OverflowError, AttributeError):
+            # PyYAML's constructors fail so on a value its tag does not fit (`!!int x`, `!!int` with no value).
+            raise BadInput(_("{where}: a value does not read as the type its YAML tag (!!int, !!float...) names")
+                           .format(where=where)) from None
     except RecursionError:
         raise BadInput(_("{where}: nested too deeply to be a profile").format(where=where)) from None
     except yaml.MarkedYAMLError as e:
@@ -313,6 +340,8 @@ def _pydantic_problems(e: ValidationError, prefix: tuple[str | int, ...] = ()) -
 
 def _did_you_mean(at: tuple[str | int, ...]) -> str:
     """` (did you mean apiHost?)` for an unknown field name close to a known one, else ``."""
+    from cherryconf.models import Profile, ProfileModel, ProfileProvider
+
     known: list[str] = []
     if len(at) == 1:
         known = list(Profile.model_fields)
@@ -326,29 +355,56 @@ def _did_you_mean(at: tuple[str | int, ...]) -> str:
     return " " + _("(did you mean {name}?)").format(name=close[0]) if close else ""
 
 
-def _expand_models(provider: ProfileProvider) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+# The declared fields of the models' nested objects, in their order: a validated document's values are given the
+# form pydantic gave them (declared fields first, numbers of a `number` field as floats), so that what is
+# written to a store stays what it was when pydantic built it.
+_API_OPTIONS = ("isNotSupportArrayContent", "isNotSupportStreamOptions", "isSupportDeveloperRole",
+                "isSupportServiceTier", "isNotSupportEnableThinking", "isNotSupportAPIVersion",
+                "isNotSupportVerbosity")
+_PRICING = ("input_per_million_tokens", "output_per_million_tokens", "currencySymbol")
+_PRICING_NUMBERS = frozenset(_PRICING[:2])
+# A profile model's fields a Model takes as they are (not id, name, group, capabilities), in ProfileModel's order.
+_MODEL_EXTRA = ("description", "owned_by", "endpoint_type", "supported_endpoint_types", "pricing")
+
+
+def _declared_first(value: dict[str, Any], declared: tuple[str, ...]) -> dict[str, Any]:
+    ordered = {k: copy.deepcopy(value[k]) for k in declared if k in value}
+    return ordered | {k: copy.deepcopy(v) for k, v in value.items() if k not in ordered}
+
+
+def _field_value(name: str, value: Any) -> Any:
+    """A validated field's value as the model gave it: a copy (YAML aliases share one object between places)."""
+    if name == "rateLimit":
+        return float(value)
+    if name == "apiOptions":
+        return _declared_first(value, _API_OPTIONS)
+    if name == "pricing":
+        return {k: float(v) if k in _PRICING_NUMBERS else v for k, v in _declared_first(value, _PRICING).items()}
+    return copy.deepcopy(value)
+
+
+def _expand_models(provider: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     full: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for m in provider.models:
+    for m in provider.get("models", []):
         if isinstance(m, str):
-            full.append(model_from_id(m.strip(), provider.id))
+            full.append(model_from_id(m.strip(), provider["id"]))
             updates.append({"id": m.strip()})
             continue
-        model = _model_from_profile(m, provider.id)
+        model = _model_from_profile(m, provider["id"])
         full.append(model)
-        named = m.model_fields_set | {"id"}
+        named = m.keys() | {"id"}
         updates.append({k: v for k, v in model.items() if k in named})
     return full, updates
 
 
-def _model_from_profile(m: ProfileModel, provider_id: str) -> dict[str, Any]:
-    model = model_from_id(m.id, provider_id)
-    model["name"] = m.name or m.id
-    model["group"] = m.group or default_group(m.id, provider_id)
-    extra = m.model_dump(exclude_none=True, exclude={"id", "name", "group", "capabilities"})
-    model.update(extra)
-    if m.capabilities is not None:
-        model["capabilities"] = [{"type": c, "isUserSelected": True} for c in m.capabilities]
+def _model_from_profile(m: dict[str, Any], provider_id: str) -> dict[str, Any]:
+    model = model_from_id(m["id"], provider_id)
+    model["name"] = m.get("name") or m["id"]
+    model["group"] = m.get("group") or default_group(m["id"], provider_id)
+    model.update({k: _field_value(k, m[k]) for k in _MODEL_EXTRA if k in m})
+    if "capabilities" in m:
+        model["capabilities"] = [{"type": c, "isUserSelected": True} for c in m["capabilities"]]
     return model
 
 
@@ -372,23 +428,23 @@ def _drop_v1_only_capabilities(models: list[dict[str, Any]], updates: list[dict[
     return notes
 
 
-def build(profile: Profile, where: str, app_version: AppVersion | None = None) -> LoadedProfile:
+def build(profile: dict[str, Any], where: str, app_version: AppVersion | None = None) -> LoadedProfile:
     """Turn a validated profile into patches: normalised apiHost, expanded models, checked cross-references."""
     seen: set[str] = set()
     patches: list[ProviderPatch] = []
     problems: list[str] = []
     notes: list[str] = []
-    for i, p in enumerate(profile.providers):
+    for i, p in enumerate(profile["providers"]):
         found = _provider_problems(p, i, seen, app_version, notes)
-        seen.add(p.id)
+        seen.add(p["id"])
         if isinstance(found, list):
             problems += found
         else:
             patches.append(found)
 
     default_model = None
-    if profile.defaultModel:
-        provider_id, _sep, model_id = profile.defaultModel.partition("/")
+    if profile.get("defaultModel"):
+        provider_id, _slash, model_id = profile["defaultModel"].partition("/")
         patch = next((x for x in patches if x.id == provider_id), None)
         if provider_id not in seen:
             problems.append(_("defaultModel: no provider {provider_id!r} in this profile").format(
@@ -399,26 +455,28 @@ def build(profile: Profile, where: str, app_version: AppVersion | None = None) -
         default_model = (provider_id, model_id)
     if problems:
         raise _refused(where, problems)
-    return LoadedProfile(where, patches, default_model, profile, profile.owner, tuple(notes))
+    return LoadedProfile(where, patches, default_model, profile, profile.get("owner"), tuple(notes))
 
 
-def _provider_problems(p: ProfileProvider, i: int, seen: set[str], app_version: AppVersion | None,
+def _provider_problems(p: dict[str, Any], i: int, seen: set[str], app_version: AppVersion | None,
                        notes: list[str]) -> ProviderPatch | list[str]:
     """The provider's patch, or every problem it has (`location: what is wrong`)."""
     loc = f"providers[{i}]"
     problems: list[str] = []
-    if p.id in seen:
-        problems.append(_("{loc}.id: {id!r} is used by an earlier provider too").format(loc=loc, id=p.id))
+    pid: str = p["id"]
+    ptype: str = p.get("type", "openai")
+    if pid in seen:
+        problems.append(_("{loc}.id: {id!r} is used by an earlier provider too").format(loc=loc, id=pid))
     try:
-        routing.check_type_honoured(p.id, p.type)
+        routing.check_type_honoured(pid, ptype)
     except BadInput as e:
-        problems.append(f"{loc}.{'type' if 'type' in p.model_fields_set else 'id'}: {e.message}")
+        problems.append(f"{loc}.{'type' if 'type' in p else 'id'}: {e.message}")
     api_host = ""
     try:
-        api_host = normalise_api_host(p.apiHost, app_version)
+        api_host = normalise_api_host(p["apiHost"], app_version)
     except BadInput as e:
         problems.append(f"{loc}.apiHost: {e.message}")
-    key = p.apiKey.strip()
+    key = p["apiKey"].strip()
     if not key:
         problems.append(_("{loc}.apiKey: must not be empty").format(loc=loc))
     elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
@@ -432,29 +490,51 @@ def _provider_problems(p: ProfileProvider, i: int, seen: set[str], app_version: 
             problems.append(_("{loc}.models[{j}].id: model {id!r} is listed twice (also models[{first}])").format(
                 loc=loc, j=j, id=m["id"], first=first_at[m["id"]]))
         first_at.setdefault(m["id"], j)
-    fields = p.model_dump(include=set(_PROVIDER_FIELDS) & p.model_fields_set, exclude_none=True)
+    fields = {k: _field_value(k, p[k]) for k in _PROVIDER_FIELDS if k in p}
     fields["apiHost"] = api_host
     fields["apiKey"] = key
     new_provider: dict[str, Any] = {
-        "id": p.id,
-        "name": p.name or p.id,
-        "type": p.type,
+        "id": pid,
+        "name": p.get("name") or pid,
+        "type": ptype,
         "apiKey": fields["apiKey"],
         "apiHost": api_host,
         "models": models,
-        "enabled": True if p.enabled is None else p.enabled,
+        "enabled": p.get("enabled", True),
         "isSystem": False,
     }
     new_provider.update({k: v for k, v in fields.items() if k not in new_provider})
-    # The app's Provider format (the model, tested to agree with schemas/cherry-provider.schema.json, which
-    # apply need not import jsonschema to check).
-    try:
-        Provider.model_validate(new_provider)
-    except ValidationError as e:
-        problems += _pydantic_problems(e, ("providers", i))
+    # The app's Provider format (schemas/cherry-provider.schema.json).
+    if not fastschema.accepts("provider", new_provider):
+        from cherryconf.models import Provider
+
+        problems += _model_problems(Provider, new_provider, ("providers", i))
     if problems:
         return problems
-    return ProviderPatch(p.id, fields, models, model_updates, p.replaceModels, new_provider)
+    return ProviderPatch(pid, fields, models, model_updates, p.get("replaceModels", False), new_provider)
+
+
+def _model_problems(model: type[BaseModel], document: Any, prefix: tuple[str | int, ...] = ()) -> list[str]:
+    """What is wrong with a document the schema refused, worded from the pydantic model that says the same."""
+    from pydantic import ValidationError
+
+    try:
+        model.model_validate(document)
+    except ValidationError as e:
+        return _pydantic_problems(e, prefix)
+    # The model and the schema agree (tests/test_schema.py): this would be a bug, not the user's mistake.
+    raise AssertionError(f"{model.__name__} accepts what its JSON Schema refuses")
+
+
+def _finite(value: Any) -> bool:
+    """No infinity or NaN anywhere (JSON has none; a document built in Python may)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
 
 
 _YAML_KINDS: dict[type, str] = {list: _("a list"), str: _("a string"), int: _("a number"), float: _("a number"),
@@ -471,18 +551,26 @@ def parse(data: Any, where: str, env: Mapping[str, str] | None, app_version: App
     problems: list[str] = []
     if env is not None:
         data = expand_env(data, env, [], problems)
-    try:
-        profile = Profile.model_validate(data)
-    except ValidationError as e:
-        problems += _pydantic_problems(e)
+    if not (fastschema.accepts("profile", data) and _finite(data)):
+        from cherryconf.models import Profile
+
+        problems += _model_problems(Profile, data)
     if problems:
         raise _refused(where, problems)
-    return build(profile, where, app_version)
+    return build(data, where, app_version)
 
 
-def load(path: Path, env: Mapping[str, str] | None = None, app_version: AppVersion | None = None) -> LoadedProfile:
-    """Read, expand and validate a profile file; BadInput with a located sentence on any problem."""
-    return parse(_read_yaml(path), path.name, os.environ if env is None else env, app_version)
+def read(path: Path) -> Any:
+    """The YAML document of a profile file, for load(..., document=) (a run parses it once); not validated yet."""
+    return _read_yaml(path)
+
+
+def load(path: Path, env: Mapping[str, str] | None = None, app_version: AppVersion | None = None,
+         document: Any = None) -> LoadedProfile:
+    """Read (unless `document` is what read() gave), expand and validate a profile file; BadInput with a located
+    sentence on any problem."""
+    data = _read_yaml(path) if document is None else document
+    return parse(data, path.name, os.environ if env is None else env, app_version)
 
 
 def with_owner(loaded: LoadedProfile, owner: str | None) -> LoadedProfile:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,11 +17,14 @@ from typing import Any
 import pytest
 import yaml
 from conftest import CliResult, RunCli, cli, fingerprint, isolated_environ
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from plyvel_view import plyvel_items
 from v1state import make_userdata, read_llm
 
-from cherryconf import profile, schema, spec
+from cherryconf import profile, schema
 from cherryconf.errors import BadInput
+from cherryconf.models import Provider
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -519,7 +524,7 @@ def test_new_provider_is_a_valid_cherry_provider(tmp_path: Path) -> None:
     text = doc(enabled=False, rateLimit=10, apiOptions={"isNotSupportStreamOptions": True})
     (p,) = load_text(tmp_path, text).providers
     assert schema.errors("provider", p.new_provider) == []
-    spec.Provider.model_validate(p.new_provider)
+    Provider.model_validate(p.new_provider)
     assert p.new_provider["enabled"] is False
     assert p.new_provider["isSystem"] is False
     assert p.new_provider["type"] == "openai"
@@ -696,3 +701,101 @@ def test_web_search_is_left_out_for_2x_with_a_note(version: tuple[int, int, int]
     else:
         (note,) = loaded.notes
         assert note.startswith("providers[0].models[1].capabilities: web_search has no meaning in Cherry Studio 2.x")
+
+
+FULL_PROVIDER = {
+    "type": "new-api", "enabled": False, "notes": "n", "apiVersion": "v", "extra_headers": {"X-A": "1"},
+    "apiOptions": {"isFuture": True, "isNotSupportStreamOptions": True}, "rateLimit": 5, "replaceModels": True,
+    "models": ["m1", {"id": "m2", "group": "g", "capabilities": ["vision"], "description": "d", "owned_by": "o",
+                      "endpoint_type": "openai", "supported_endpoint_types": ["openai"],
+                      "pricing": {"zz": 1, "output_per_million_tokens": 2, "input_per_million_tokens": 1}}],
+}
+
+
+def test_a_valid_profile_loads_without_pydantic_or_jsonschema(tmp_path: Path) -> None:
+    # Every field set, so that no shape takes a slower path; pydantic and jsonschema only word a refusal.
+    path = tmp_path / "profile.yaml"
+    path.write_text(doc({"defaultModel": "gw/m2", "owner": "it"}, **FULL_PROVIDER), encoding="utf-8")
+    code = ("import sys\nfrom pathlib import Path\nfrom cherryconf import profile\n"
+            f"profile.load(Path({str(path)!r}), env={{}})\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'jsonschema', 'psutil')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_values_take_the_form_the_models_give_them(tmp_path: Path) -> None:
+    # Numbers of a `number` field are floats and declared fields come first, as pydantic dumped them, so that
+    # what reaches the store is what it was.
+    (p,) = load_text(tmp_path, doc(**FULL_PROVIDER)).providers
+    assert p.fields["rateLimit"] == 5.0 and isinstance(p.fields["rateLimit"], float)
+    assert list(p.fields["apiOptions"]) == ["isNotSupportStreamOptions", "isFuture"]
+    pricing = p.models[1]["pricing"]
+    assert list(pricing) == ["input_per_million_tokens", "output_per_million_tokens", "zz"]
+    assert all(isinstance(pricing[k], float) for k in list(pricing)[:2]) and pricing["zz"] == 1
+    assert p.replace_models is True and p.new_provider["enabled"] is False
+    assert Provider.model_validate(p.new_provider).model_dump(exclude_none=True) | {"models": p.models} == \
+        p.new_provider | {"rateLimit": 5.0}
+
+
+def test_yaml_aliases_do_not_share_objects_between_providers(tmp_path: Path) -> None:
+    text = ("version: 1\nproviders:\n  - {id: b, apiHost: 'https://b', apiKey: k, extra_headers: &h {X: y}}\n"
+            "  - {id: c, apiHost: 'https://c', apiKey: k, extra_headers: *h}\n")
+    b, c = load_text(tmp_path, text).providers
+    assert b.fields["extra_headers"] == c.fields["extra_headers"]
+    assert b.fields["extra_headers"] is not c.fields["extra_headers"]
+
+
+# --- libyaml's loader against the pure one -------------------------------------------------------------------
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-2**60, 2**60), st.floats(allow_nan=False),
+    st.text(max_size=12), st.sampled_from(["yes", "No", "on", "~", "0x1F", "0o17", "1_000", "1e3", ".inf", "2026-12-02",
+                                           "12:30:00", "'", '"', "#", ": ", "- ", "&a", "*a", "!!str", "\t", "é😀"]),
+)
+_documents = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.text(max_size=8), st.integers(0, 9)), inner, max_size=4)),
+    max_leaves=12)
+# Pieces of YAML syntax, for texts no dumper writes: flow and block collections, anchors, tags, comments, tabs.
+_pieces = st.lists(st.sampled_from([
+    "a", "b: ", "- ", "? ", ": ", "{", "}", "[", "]", ", ", "'x'", '"y\\n"', "&k ", "*k", "!!int ", "!!str ", "# c",
+    "\n", "\n  ", "\n    ", "\t", "|\n  t\n", ">-\n  f\n", "---\n", "...\n", "%YAML 1.1\n", "1", "0x1", "~", "é", "😀",
+    "\r\n", "\ufeff", "@", "`", "\x85",
+]), max_size=24).map("".join)
+
+
+def _outcome(parse: Callable[[], Any]) -> tuple[str, str]:
+    try:
+        return ("ok", repr(parse()))
+    except BadInput as e:
+        return ("refused", e.message)
+
+
+@pytest.mark.skipif(profile._FastUniqueKeyLoader is None, reason="PyYAML without libyaml")
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    _documents.map(lambda d: yaml.safe_dump(d, allow_unicode=True)),
+    _documents.map(lambda d: yaml.safe_dump(d, default_flow_style=True)),
+    _documents.map(lambda d: yaml.safe_dump(d, default_style='"')),
+    _pieces,
+))
+def test_the_libyaml_loader_gives_what_the_pure_one_does(text: str) -> None:
+    # Results, and the words of a refusal (the pure loader words every one), are the pure loader's exactly.
+    assert _outcome(lambda: profile.parse_yaml(text, "p.yaml")) == \
+        _outcome(lambda: profile._parse_with(profile._UniqueKeyLoader, text, "p.yaml"))
+
+
+def test_a_profile_is_parsed_by_libyaml_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    if profile._FastUniqueKeyLoader is None:
+        pytest.skip("PyYAML without libyaml")
+    used: list[type] = []
+    real = profile._parse_with
+    monkeypatch.setattr(profile, "_parse_with", lambda cls, text, where: used.append(cls) or real(cls, text, where))
+    assert profile.parse_yaml("version: 1\n", "p.yaml") == {"version": 1}
+    assert used == [profile._FastUniqueKeyLoader]
+
+
+@pytest.mark.parametrize("text", ["version: !!int\n", "version: !!int one\n", "version: !!float x\n",
+                                  "version: !!timestamp 2026-13-45\n"])
+def test_a_value_its_tag_does_not_fit_is_refused_in_one_sentence(text: str) -> None:
+    with pytest.raises(BadInput, match=r"^p.yaml: a value does not read as the type its YAML tag"):
+        profile.parse_yaml(text, "p.yaml")

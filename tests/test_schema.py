@@ -1,4 +1,5 @@
-"""The pydantic models and the JSON Schemas in schemas/ say the same thing, and `cherryconf schema` prints them."""
+"""The pydantic models, the fast validator and the JSON Schemas in schemas/ say the same thing, and `cherryconf schema`
+prints them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
-from cherryconf import schema, spec
+from cherryconf import fastschema, models, schema, spec
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 DELETE = object()
@@ -198,14 +199,16 @@ def schema_accepts(name: schema.SchemaName, doc: Any) -> bool:
 
 @pytest.mark.parametrize(("case", "doc", "valid"), PROVIDER_DOCS, ids=[c for c, _, _ in PROVIDER_DOCS])
 def test_provider_model_and_schema_agree(case: str, doc: Any, valid: bool) -> None:
-    assert pydantic_accepts(spec.Provider, doc) is valid
+    assert pydantic_accepts(models.Provider, doc) is valid
     assert schema_accepts("provider", doc) is valid
+    assert fastschema.accepts("provider", doc) is valid
 
 
 @pytest.mark.parametrize(("case", "doc", "valid"), PROFILE_DOCS, ids=[c for c, _, _ in PROFILE_DOCS])
 def test_profile_model_and_schema_agree(case: str, doc: Any, valid: bool) -> None:
-    assert pydantic_accepts(spec.Profile, doc) is valid
+    assert pydantic_accepts(models.Profile, doc) is valid
     assert schema_accepts("profile", doc) is valid
+    assert fastschema.accepts("profile", doc) is valid
 
 
 # Values of every JSON kind, including the edge cases each side could read differently.
@@ -241,14 +244,18 @@ PROFILE_PATHS = [
 @given(st.lists(st.tuples(st.sampled_from(PROVIDER_PATHS), st.one_of(st.just(DELETE), _json_value)), max_size=3))
 def test_provider_agreement_on_mutated_documents(edits: list[tuple[tuple[str | int, ...], Any]]) -> None:
     doc = mutate(PROVIDER, edits)
-    assert pydantic_accepts(spec.Provider, doc) == schema_accepts("provider", doc), doc
+    verdict = schema_accepts("provider", doc)
+    assert pydantic_accepts(models.Provider, doc) == verdict, doc
+    assert fastschema.accepts("provider", doc) == verdict, doc
 
 
 @settings(max_examples=300)
 @given(st.lists(st.tuples(st.sampled_from(PROFILE_PATHS), st.one_of(st.just(DELETE), _json_value)), max_size=3))
 def test_profile_agreement_on_mutated_documents(edits: list[tuple[tuple[str | int, ...], Any]]) -> None:
     doc = mutate(PROFILE, edits)
-    assert pydantic_accepts(spec.Profile, doc) == schema_accepts("profile", doc), doc
+    verdict = schema_accepts("profile", doc)
+    assert pydantic_accepts(models.Profile, doc) == verdict, doc
+    assert fastschema.accepts("profile", doc) == verdict, doc
 
 
 def mutate(base: dict[str, Any], edits: list[tuple[tuple[str | int, ...], Any]]) -> Any:
@@ -310,3 +317,9 @@ def test_schema_command_refuses_an_unknown_schema(run_cli: RunCli) -> None:
     assert out == ""
     assert "model" in err
     assert "Traceback" not in err
+
+
+def test_fast_validator_refuses_a_keyword_it_does_not_implement() -> None:
+    # A schema edit using more of JSON Schema must fail loudly here, not be checked as if the keyword were absent.
+    with pytest.raises(ValueError, match="uniqueItems"):
+        fastschema._Compiler().compile("x.json", {"type": "array", "uniqueItems": True})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -37,6 +38,16 @@ class _Located:
     def span(self) -> tuple[int, int]:
         return self.spans["llm"]
 
+    def after(self, replacements: dict[tuple[int, int], str], cut: tuple[int, int] | None) -> _Located:
+        """Where the slices are once `replacements` are made (spans that do not overlap, among self.spans)."""
+        shifted: dict[str, tuple[int, int]] = {}
+        for name, (start, end) in self.spans.items():
+            delta = sum(len(new) - (e - s) for (s, e), new in replacements.items() if e <= start)
+            size = len(replacements[(start, end)]) if (start, end) in replacements else end - start
+            shifted[name] = (start + delta, start + delta + size)
+        llm = replacements.get(self.span, self.llm_text)
+        return _Located(self.snapshot, shifted, llm, cut)
+
 
 def _repoint(model: Any, moved: dict[tuple[str, str], str]) -> bool:
     """Point an embedded Model at the provider its model moved to; whether it changed."""
@@ -68,6 +79,13 @@ class V1Store:
         # The blob last located. A write reads the store several times under LevelDB's lock and gets the same
         # snapshot (LevelDB.open), so decoding and scanning megabytes of state happens once per snapshot.
         self._located: _Located | None = None
+        # The value this store last wrote and where its slices are: the read-back after a write reads the store
+        # from disk again and compares its bytes with these, instead of decoding and scanning it all again.
+        self._written: tuple[bytes, _Located] | None = None
+        # What read() made of the blob last located: an apply reads one snapshot three times (plan, the check
+        # under the lock, the backup's manifest), and a store of 1,000 providers takes a tenth of a second to
+        # parse and check. Callers do not modify a StoreState.
+        self._state: tuple[_Located, StoreState] | None = None
 
     @property
     def root(self) -> Path:
@@ -107,6 +125,9 @@ class V1Store:
         stored = self._stored(db)
         if self._located is not None and self._located.snapshot() is db:
             return self._located, stored, None
+        if self._written is not None and self._written[0] == stored:
+            self._located = dataclasses.replace(self._written[1], snapshot=weakref.ref(db))
+            return self._located, stored, None
         blob = localstorage.decode(stored)
         spans = persist.slice_spans(blob)
         span = spans.get("llm")
@@ -118,10 +139,14 @@ class V1Store:
 
     def read(self) -> StoreState:
         located, _rest, _more = self._locate()
+        if self._state is not None and self._state[0] is located:
+            return self._state[1]
         llm = persist.parse_slice(located.llm_text, "llm")
         providers = shape.check_providers(llm.get("providers"), _WHERE)
         refs = {name: ref for name in MODEL_REFS if (ref := shape.check_model_ref(llm.get(name), name, _WHERE))}
-        return StoreState(providers, refs.get("defaultModel"), refs)
+        state = StoreState(providers, refs.get("defaultModel"), refs)
+        self._state = (located, state)
+        return state
 
     def exclusive(self) -> AbstractContextManager[None]:
         return leveldb.locked(self.root)
@@ -139,25 +164,31 @@ class V1Store:
         for name in MODEL_REFS:
             _repoint(llm.get(name), plan.moved)
         new = persist.slice_text(llm)
+        replacements = {located.span: new}
+        cut = None
         # Only the changed slices are encoded anew; the rest of the value keeps its stored bytes. The old value and
         # its text are let go before the write, which holds the new value, encoded, and the batch around it.
         if plan.moved:
-            value = self._with_assistants(stored, blob or localstorage.decode(stored), located, new, plan.moved)
+            blob = blob or localstorage.decode(stored)
+            replacements |= self._assistants_repointed(blob, located, plan.moved)
+            value = localstorage.encode_replacing_spans(stored, blob, replacements)
         elif located.cut is not None:
             value = localstorage.splice_utf16(stored, located.cut, new)
+            # The value stays UTF-16 with the same bytes before the slice: the new slice is as easily cut again.
+            cut = (located.cut[0], len(value) - (len(stored) - located.cut[1]))
         else:
             value = localstorage.encode_replacing(stored, blob or localstorage.decode(stored), located.span, new)
         del stored, blob
+        self._written = None
         localstorage.write_encoded(self.root, {PERSIST_KEY: value})
+        self._written = (value, located.after(replacements, cut))
 
     @staticmethod
-    def _with_assistants(stored: bytes, blob: str, located: _Located, llm: str,
-                         moved: dict[tuple[str, str], str]) -> bytes:
-        """The value with the new llm slice and, where it names a moved model, the assistants slice re-pointed."""
-        replacements = {located.span: llm}
+    def _assistants_repointed(blob: str, located: _Located, moved: dict[tuple[str, str], str]
+                              ) -> dict[tuple[int, int], str]:
+        """The assistants slice re-pointed where it names a moved model, as a replacement of its span (or none)."""
         span = located.spans.get("assistants")
-        if span is not None:
-            assistants = persist.parse_slice(blob[span[0] : span[1]], "assistants")
-            if repoint_assistants(assistants, moved):
-                replacements[span] = persist.slice_text(assistants)
-        return localstorage.encode_replacing_spans(stored, blob, replacements)
+        if span is None:
+            return {}
+        assistants = persist.parse_slice(blob[span[0] : span[1]], "assistants")
+        return {span: persist.slice_text(assistants)} if repoint_assistants(assistants, moved) else {}
