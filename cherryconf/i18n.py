@@ -90,7 +90,14 @@ def choose(env: Mapping[str, str], argv: Sequence[str]) -> Language:
 def _translations(language: Language) -> _gettext.NullTranslations:
     if language == "en":
         return _gettext.NullTranslations()
-    return _gettext.translation(DOMAIN, LOCALE_DIR, languages=[language.replace("-", "_")], fallback=True)
+    # The one catalog of that language, opened by its path: gettext.translation() would first work out the
+    # locale names it might be filed under, at start-up, for a file whose place is known.
+    mo = LOCALE_DIR / language.replace("-", "_") / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    try:
+        with mo.open("rb") as f:
+            return _gettext.GNUTranslations(f)
+    except OSError:
+        return _gettext.NullTranslations()
 
 
 def install_click_catalog(language: Language, env: MutableMapping[str, str]) -> None:
