@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import RunCli
+from gateway import Gateway, ModelSpec, running
 from tmux import Tmux
 from v1state import make_userdata, model, with_provider
 
@@ -128,3 +129,27 @@ def test_the_wizard_asks_in_chinese_in_a_real_terminal(tmp_path: Path, userdata:
         term.close()
     assert "[exit 130]" in shown, shown
     assert "Which gateway?" not in shown
+
+
+def test_verify_report_in_chinese_and_its_json_keeps_shape_codes_and_results(run_cli: RunCli, tmp_path: Path) -> None:
+    models = {"gpt-4.1": ModelSpec(chat="ok", responses="invalid_url"),
+              "qwen-2": ModelSpec(chat="no_channel", responses="no_channel")}
+    with running(Gateway(models)) as gw:
+        path = tmp_path / "gw.yaml"
+        path.write_text(f"version: 1\nproviders:\n  - id: gw\n    type: openai-response\n    apiHost: {gw.url}/v1\n"
+                        "    apiKey: ${GW_KEY}\n    models: [gpt-4.1, qwen-2]\n", encoding="utf-8")
+        env = {"GW_KEY": gw.key}
+        zh = run_cli("verify", str(path), env={**env, **ZH})
+        zh_doc = json.loads(run_cli("verify", str(path), "--json", env={**env, **ZH}).out)
+        en_doc = json.loads(run_cli("verify", str(path), "--json", env={**env, **EN}).out)
+    assert zh.code == 5
+    assert "该分组没有可用渠道 (503)" in zh.out and "待修复（2 个模型在正在使用的端点 responses 上失败）：" in zh.out
+    assert zh.err == "cherryconf: 服务商 gw：2 个模型中有 2 个在其使用的端点 responses 上失败\n"
+    assert shape(zh_doc) == shape(en_doc)
+
+    def codes(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(r["model"], r["endpoint"], r["outcome"], r["reason"], r["status"]) for r in doc["results"]]
+
+    assert codes(zh_doc) == codes(en_doc) and ("qwen-2", "chat", "fail", "no_channel", 503) in codes(en_doc)
+    assert zh_doc["configured_endpoint"] == en_doc["configured_endpoint"] == "responses"
+    assert zh_doc["verdict"] != en_doc["verdict"]  # human text: translated
