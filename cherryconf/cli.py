@@ -300,6 +300,10 @@ def verify(ctx: click.Context, profile_path: Path | None, provider_id: str | Non
     from cherryconf import render_verify
 
     opts: Options = ctx.obj
+    if profile_path is not None and provider_id is None and profile_path.suffix == "" \
+            and len(profile_path.parts) == 1 and not profile_path.exists():
+        # `cherryconf verify apiyi`: a provider's id or name where a profile would be, and no such file.
+        profile_path, provider_id = None, str(profile_path)
     providers, version, named = _verify_targets(opts, profile_path, provider_id)
     if named:
         report = _probe(providers[0], list(models), endpoint, concurrency, timeout, version)

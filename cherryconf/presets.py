@@ -1,4 +1,8 @@
-"""The provider presets in templates/: one profile file each, whose first comment line is its title."""
+"""The provider presets in templates/: one profile file each, whose first comment line is its title.
+
+A second comment line `# zh-CN: <title>: <description>` is the same in Simplified Chinese: the templates are
+data users copy and edit, so their words live beside them rather than in the message catalog.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cherryconf import i18n
 from cherryconf.errors import BadInput
 from cherryconf.i18n import _
 from cherryconf.profile import parse_yaml
@@ -42,6 +47,9 @@ def presets() -> list[Preset]:
     for path in sorted(data_dir("templates").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         first = text.splitlines()[0].lstrip("# ").strip() if text.startswith("#") else path.stem
+        if i18n.LANGUAGE == "zh-CN":
+            first = next((line[len("# zh-CN:"):].strip() for line in text.splitlines()[1:3]
+                          if line.startswith("# zh-CN:")), first)
         title, _sep, description = first.partition(": ")
         doc = parse_yaml(text, path.name)
         found.append(Preset(path.stem, title, description, doc["providers"][0]))

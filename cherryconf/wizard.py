@@ -913,7 +913,8 @@ def terminal_spinner(message: str) -> Iterator[None]:
             sys.stderr.flush()
             if done.wait(0.1):
                 break
-        sys.stderr.write("\r" + " " * (len(message) + 4) + "\r")
+        # Erase to the end of the line: spaces counted by characters leave half of a CJK message behind.
+        sys.stderr.write("\r\x1b[K")
         sys.stderr.flush()
 
     thread = threading.Thread(target=spin, daemon=True)

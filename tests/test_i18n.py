@@ -153,3 +153,16 @@ def test_no_message_is_looked_up_inside_an_f_string() -> None:
                 inside += [f"{path.name}:{n.lineno}" for n in ast.walk(node) if isinstance(n, ast.Call)
                            and isinstance(n.func, ast.Name) and n.func.id in ("_", "ngettext")]
     assert inside == []
+
+
+def test_every_preset_has_its_title_and_description_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cherryconf import presets
+
+    english = {p.key: (p.title, p.description) for p in presets.presets()}
+    monkeypatch.setattr(i18n, "LANGUAGE", "zh-CN")
+    chinese = {p.key: (p.title, p.description) for p in presets.presets()}
+    assert chinese.keys() == english.keys()
+    for key, (title, description) in chinese.items():
+        assert description and description != english[key][1], key
+        assert any("\u4e00" <= c <= "\u9fff" for c in description), key
+        assert title == english[key][0] or any("\u4e00" <= c <= "\u9fff" for c in title), key

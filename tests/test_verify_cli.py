@@ -90,6 +90,18 @@ def loopback_store(tmp_path: Path, *providers: dict[str, Any]) -> Path:
     return make_userdata(tmp_path, with_llm(providers=list(providers), defaultModel=providers[0]["models"][0]))
 
 
+def test_a_provider_named_where_a_profile_would_be_is_the_provider(run_cli: Any, tmp_path: Path,
+                                                                    gateway: Gateway) -> None:
+    data_dir = loopback_store(tmp_path, stored(TEAM_ID, "Team Gateway", gateway.url, gateway.key, "gpt-4.1"))
+    result = run_cli("--data-dir", str(data_dir), "verify", TEAM_ID, "--endpoint", "chat")
+    assert result.code == 0, result.err
+    assert f"provider {TEAM_ID} (type openai)" in result.out
+    missing = run_cli("--data-dir", str(data_dir), "verify", "nope")
+    assert missing.code == 2 and "nope" in missing.err and "Traceback" not in missing.err
+    # Something that looks like a file stays a file.
+    assert "missing.yaml: no such file" in run_cli("--data-dir", str(data_dir), "verify", "missing.yaml").err
+
+
 @pytest.mark.parametrize("given", [TEAM_ID, "Team Gateway", "team gateway", "TEAM GATEWAY"])
 def test_provider_by_id_or_name(run_cli: Any, tmp_path: Path, gateway: Gateway, given: str) -> None:
     data_dir = loopback_store(tmp_path, stored(TEAM_ID, "Team Gateway", gateway.url, gateway.key, "gpt-4.1"))
