@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,6 +193,8 @@ def _singleton_reason(install: Install) -> str | None:
         written = link.lstat().st_mtime
     except OSError:
         return None
+    import socket  # only for a command that writes: reading providers does not check for the app
+
     host, _, pid_text = target.rpartition("-")
     if not host or not pid_text.isdigit() or host != socket.gethostname():
         return None
