@@ -147,11 +147,10 @@ class V1Store:
         return self._located, stored, blob
 
     def read(self) -> StoreState:
-        return self._parsed()[1]
+        return self._parsed(*self._locate())[1]
 
-    def _parsed(self) -> tuple[dict[str, Any], StoreState]:
-        """The llm slice of the store as it is now, and the state read from it (parsed once per snapshot)."""
-        located, stored, blob = self._locate()
+    def _parsed(self, located: _Located, stored: bytes, blob: str | None) -> tuple[dict[str, Any], StoreState]:
+        """The llm slice of what _locate() found, and the state read from it (parsed once per snapshot)."""
         if self._state is not None and self._state[0] is located:
             return self._state[1], self._state[2]
         # The slice's text is not kept (megabytes with 1,000 providers): taken from the blob while it is decoded.
@@ -170,8 +169,8 @@ class V1Store:
         pass
 
     def write(self, plan: Plan) -> None:
-        old_llm, _ = self._parsed()
         located, stored, blob = self._locate()
+        old_llm, _ = self._parsed(located, stored, blob)
         # A copy of what changes, down to the embedded Models _repoint changes: the parsed slice stays as read.
         llm = {name: dict(value) if name in MODEL_REFS and isinstance(value, dict) else value
                for name, value in old_llm.items()}
