@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 PRIVATE_DIR = 0o700
@@ -37,6 +36,8 @@ def private_dir(path: Path) -> Path:
 
 def atomic_write(target: Path, data: bytes, mode: int = PRIVATE_FILE) -> None:
     """Write `data` to a temporary file beside `target`, fsync it, then rename it over `target`."""
+    import tempfile  # (and the random module it loads) only for a command that writes
+
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

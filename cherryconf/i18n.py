@@ -18,14 +18,15 @@ import gettext as _gettext
 import os
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
-from pathlib import Path
 from typing import Literal
 
 Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
 DOMAIN = "cherryconf"
 CLICK_DOMAIN = "click"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+# os.path, not pathlib: pathlib (and the urllib.parse and ipaddress it imports) would cost --version and --help
+# a tenth of their start-up.
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "locale")  # noqa: PTH118, PTH120
 _GETTEXT_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 
@@ -66,6 +67,7 @@ def _from_desktop() -> str | None:
         return locale.windows_locale.get(int(langid))
     if sys.platform == "darwin":
         import plistlib
+        from pathlib import Path
 
         prefs = Path.home() / "Library" / "Preferences" / ".GlobalPreferences.plist"
         try:
@@ -92,9 +94,9 @@ def _translations(language: Language) -> _gettext.NullTranslations:
         return _gettext.NullTranslations()
     # The one catalog of that language, opened by its path: gettext.translation() would first work out the
     # locale names it might be filed under, at start-up, for a file whose place is known.
-    mo = LOCALE_DIR / language.replace("-", "_") / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    mo = os.path.join(LOCALE_DIR, language.replace("-", "_"), "LC_MESSAGES", f"{DOMAIN}.mo")  # noqa: PTH118
     try:
-        with mo.open("rb") as f:
+        with open(mo, "rb") as f:  # noqa: PTH123
             return _gettext.GNUTranslations(f)
     except OSError:
         return _gettext.NullTranslations()
@@ -107,7 +109,7 @@ def install_click_catalog(language: Language, env: MutableMapping[str, str]) -> 
     from --lang, CHERRYCONF_LANG or the desktop); English needs nothing: click's texts are English."""
     if language == "en":
         return
-    _gettext.bindtextdomain(CLICK_DOMAIN, str(LOCALE_DIR))
+    _gettext.bindtextdomain(CLICK_DOMAIN, LOCALE_DIR)
     _gettext.textdomain(CLICK_DOMAIN)
     env["LANGUAGE"] = language.replace("-", "_")
 

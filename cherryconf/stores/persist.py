@@ -15,6 +15,9 @@ from cherryconf.i18n import _
 from cherryconf.stores.shape import RESTORE, kind
 
 _WS = " \t\n\r"
+# Characters of a slice string scanned at a time: a piece's copy stays in memory malloc reuses.
+_PIECE = 1 << 14
+_ESCAPE_MAX = 6  # the longest JSON escape, \uXXXX
 
 
 def _skip(text: str, i: int) -> int:
@@ -45,7 +48,7 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
             # The C scanner finds where a slice string ends (building it, and letting it go) at several times
             # the speed of a regex over its escapes: a state is megabytes of escaped JSON. Anything but a string
             # is decoded as JSON.
-            end = scanstring(blob, start + 1)[1] if blob[start] == '"' else decoder.raw_decode(blob, start)[1]
+            end = _string_end(blob, start + 1) if blob[start] == '"' else decoder.raw_decode(blob, start)[1]
             spans[key] = (start, end)
             i = _skip(blob, end)
             if blob[i] == "}":
@@ -57,6 +60,39 @@ def slice_spans(blob: str) -> dict[str, tuple[int, int]]:
         raise StoreError(
             _("Cherry Studio's saved state (persist:cherry-studio) is not valid JSON ({e}); {restore}").format(
                 e=e, restore=RESTORE)) from None
+
+
+def _string_end(text: str, start: int) -> int:
+    """scanstring(text, start)[1] (the end of the JSON string whose text starts at `start`), checked as strictly.
+
+    scanstring builds the string it checks: megabytes for the assistants slice, in fresh memory that costs more to
+    touch than to scan. Scanned a piece at a time instead, each closed with a quote. A piece cut inside an escape
+    cannot end at that quote (it fails, or the quote is escaped and the piece is unterminated), and anything but a
+    clean end is settled by the scan of the whole, so the result, and any error's message and position, are
+    json's own wherever the cut falls; cutting before a run of backslashes near a piece's end (in valid JSON such
+    a run starts an escape) only keeps valid text off that slow path.
+    """
+    pos, n = start, len(text)
+    while True:
+        cut = min(pos + _PIECE, n)
+        if cut < n:
+            last = text.rfind("\\", max(pos, cut - _ESCAPE_MAX + 1), cut)  # never before pos: always on
+            if last >= 0:
+                while last > pos and text[last - 1] == "\\":
+                    last -= 1
+                if last == pos:  # the piece is one run of backslashes: the rest is scanned whole
+                    return scanstring(text, pos)[1]  # type: ignore[no-any-return]
+                cut = last
+        piece = text[pos:cut] + '"'
+        try:
+            end: int = scanstring(piece, 0)[1]
+        except ValueError:
+            end = -1
+        if end < 0 or (end == len(piece) and cut == n):  # invalid, or unterminated: json says how
+            return scanstring(text, start)[1]  # type: ignore[no-any-return]
+        if end < len(piece):
+            return pos + end
+        pos = cut
 
 
 def _end(blob: str, i: int, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:

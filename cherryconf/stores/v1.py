@@ -31,7 +31,6 @@ class _Located:
 
     snapshot: weakref.ref[leveldb.LevelDB]  # weak: a snapshot nobody else keeps (an unlocked read's) goes
     spans: dict[str, tuple[int, int]]  # every slice's value text, in characters of the decoded blob
-    llm_text: str
     cut: tuple[int, int] | None  # the llm slice in the stored bytes, when a new slice can be spliced in (utf16_span)
 
     @property
@@ -45,8 +44,7 @@ class _Located:
             delta = sum(len(new) - (e - s) for (s, e), new in replacements.items() if e <= start)
             size = len(replacements[(start, end)]) if (start, end) in replacements else end - start
             shifted[name] = (start + delta, start + delta + size)
-        llm = replacements.get(self.span, self.llm_text)
-        return _Located(self.snapshot, shifted, llm, cut)
+        return _Located(self.snapshot, shifted, cut)
 
 
 def _repoint(model: Any, moved: dict[tuple[str, str], str]) -> bool:
@@ -72,6 +70,13 @@ def repoint_assistants(assistants: dict[str, Any], moved: dict[tuple[str, str], 
     return changed
 
 
+def _state_of(llm: dict[str, Any]) -> StoreState:
+    """The providers and Model settings of an llm slice, refused as a damaged store where they have the wrong shape."""
+    providers = shape.check_providers(llm.get("providers"), _WHERE)
+    refs = {name: ref for name in MODEL_REFS if (ref := shape.check_model_ref(llm.get(name), name, _WHERE))}
+    return StoreState(providers, refs.get("defaultModel"), refs)
+
+
 class V1Store:
     def __init__(self, install: Install, root: Path | None = None) -> None:
         self.install = install
@@ -82,10 +87,15 @@ class V1Store:
         # The value this store last wrote and where its slices are: the read-back after a write reads the store
         # from disk again and compares its bytes with these, instead of decoding and scanning it all again.
         self._written: tuple[bytes, _Located] | None = None
-        # What read() made of the blob last located: an apply reads one snapshot three times (plan, the check
-        # under the lock, the backup's manifest), and a store of 1,000 providers takes a tenth of a second to
-        # parse and check. Callers do not modify a StoreState.
-        self._state: tuple[_Located, StoreState] | None = None
+        # What read() made of the blob last located, the parsed llm slice with it: an apply reads one snapshot
+        # three times (plan, the check under the lock, the backup's manifest) and then writes it, and a store of
+        # 1,000 providers takes a tenth of a second and ~10 MB to parse and check. Callers do not modify a
+        # StoreState; write() copies what it changes.
+        self._state: tuple[_Located, dict[str, Any], StoreState] | None = None
+        # The slice and state write() made, for the read-back: the bytes on disk are compared with the bytes
+        # written, which were serialized from this very slice, so parsing them again would only cost a second
+        # copy of every provider at the run's peak of memory.
+        self._written_state: tuple[dict[str, Any], StoreState] | None = None
 
     @property
     def root(self) -> Path:
@@ -127,6 +137,8 @@ class V1Store:
             return self._located, stored, None
         if self._written is not None and self._written[0] == stored:
             self._located = dataclasses.replace(self._written[1], snapshot=weakref.ref(db))
+            if self._written_state is not None:
+                self._state = (self._located, *self._written_state)
             return self._located, stored, None
         blob = localstorage.decode(stored)
         spans = persist.slice_spans(blob)
@@ -134,19 +146,23 @@ class V1Store:
         if span is None:
             raise StoreError(_("Cherry Studio's saved state has no 'llm' settings; start the app once, then retry"))
         cut = localstorage.utf16_span(stored, blob, span)
-        self._located = _Located(weakref.ref(db), spans, blob[span[0] : span[1]], cut)
+        self._located = _Located(weakref.ref(db), spans, cut)
         return self._located, stored, blob
 
     def read(self) -> StoreState:
-        located, _rest, _more = self._locate()
+        return self._parsed(*self._locate())[1]
+
+    def _parsed(self, located: _Located, stored: bytes, blob: str | None) -> tuple[dict[str, Any], StoreState]:
+        """The llm slice of what _locate() found, and the state read from it (parsed once per snapshot)."""
         if self._state is not None and self._state[0] is located:
-            return self._state[1]
-        llm = persist.parse_slice(located.llm_text, "llm")
-        providers = shape.check_providers(llm.get("providers"), _WHERE)
-        refs = {name: ref for name in MODEL_REFS if (ref := shape.check_model_ref(llm.get(name), name, _WHERE))}
-        state = StoreState(providers, refs.get("defaultModel"), refs)
-        self._state = (located, state)
-        return state
+            return self._state[1], self._state[2]
+        # The slice's text is not kept (megabytes with 1,000 providers): taken from the blob while it is decoded.
+        blob = blob if blob is not None else localstorage.decode(stored)
+        llm = persist.parse_slice(blob[located.span[0] : located.span[1]], "llm")
+        del stored, blob
+        state = _state_of(llm)
+        self._state = (located, llm, state)
+        return llm, state
 
     def exclusive(self) -> AbstractContextManager[None]:
         return leveldb.locked(self.root)
@@ -157,13 +173,19 @@ class V1Store:
 
     def write(self, plan: Plan) -> None:
         located, stored, blob = self._locate()
-        llm: dict[str, Any] = persist.parse_slice(located.llm_text, "llm")
+        old_llm, _state = self._parsed(located, stored, blob)
+        # A copy of what changes, down to the embedded Models _repoint changes: the parsed slice stays as read.
+        llm = {name: dict(value) if name in MODEL_REFS and isinstance(value, dict) else value
+               for name, value in old_llm.items()}
+        del old_llm
         llm["providers"] = plan.after
         if plan.default_model_after is not None:
             llm["defaultModel"] = plan.default_model_after
         for name in MODEL_REFS:
             _repoint(llm.get(name), plan.moved)
         new = persist.slice_text(llm)
+        # Checked as read() checks what it reads: the read-back takes this state when the bytes match.
+        written_state = (llm, _state_of(llm))
         replacements = {located.span: new}
         cut = None
         # Only the changed slices are encoded anew; the rest of the value keeps its stored bytes. The old value and
@@ -178,10 +200,12 @@ class V1Store:
             cut = (located.cut[0], len(value) - (len(stored) - located.cut[1]))
         else:
             value = localstorage.encode_replacing(stored, blob or localstorage.decode(stored), located.span, new)
-        del stored, blob
-        self._written = None
+        after = located.after(replacements, cut)
+        del stored, blob, new, replacements
+        self._written = self._written_state = self._state = None
         localstorage.write_encoded(self.root, {PERSIST_KEY: value})
-        self._written = (value, located.after(replacements, cut))
+        self._written = (value, after)
+        self._written_state = written_state
 
     @staticmethod
     def _assistants_repointed(blob: str, located: _Located, moved: dict[tuple[str, str], str]
