@@ -189,6 +189,9 @@ def _apply_one(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: 
 
 def _as_user(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: System) -> Outcome:
     """Run `_apply_one` in a child process that has become the install's user; its outcome comes back as JSON."""
+    from cherryconf import catalog
+
+    catalog.load()  # read while still root: the user may not be able to read cherryconf's own files
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:

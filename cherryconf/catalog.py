@@ -171,11 +171,20 @@ def resource_dirs(env: Mapping[str, str] | None = None, platform: str = sys.plat
     return dirs
 
 
+_default: Catalog | None = None  # load()'s answer for the default places, read once per run
+
+
 def load(dirs: Iterable[Path] | None = None) -> Catalog:
-    """The installed app's catalog if one of `dirs` holds it (resource_dirs() by default), else the shipped one."""
-    for d in resource_dirs() if dirs is None else dirs:
-        ids = _read_ids(d / _REGISTRY_FILE, "models")
-        if ids:
-            providers = _read_ids(d / _PROVIDERS_FILE, "providers") or ()
-            return Catalog(ids, str(d / _REGISTRY_FILE), frozenset(providers))
-    return shipped()
+    """The installed app's catalog if one of `dirs` holds it (resource_dirs() by default), else the shipped one.
+
+    The default answer is kept, so a process that later gives up its rights (`apply --all-users` runs as each
+    user) need not read cherryconf's own files again where that user may not (a venv under /root)."""
+    global _default
+    if dirs is None and _default is not None:
+        return _default
+    found = next((Catalog(ids, str(d / _REGISTRY_FILE), frozenset(_read_ids(d / _PROVIDERS_FILE, "providers") or ()))
+                  for d in (resource_dirs() if dirs is None else dirs)
+                  if (ids := _read_ids(d / _REGISTRY_FILE, "models"))), None) or shipped()
+    if dirs is None:
+        _default = found
+    return found

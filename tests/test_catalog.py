@@ -128,3 +128,16 @@ def test_normalising_gives_a_lower_case_dash_form(model_id: str) -> None:
     once = catalog.normalise(model_id)
     assert once == once.lower() and "/" not in once and "_" not in once
     assert catalog.normalise(model_id.upper()) == once
+
+
+def test_the_default_catalog_is_read_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `apply --all-users` reads it as root, then runs as users who may not read cherryconf's own files.
+    monkeypatch.setattr(catalog, "_default", None)
+    first = catalog.load()
+
+    def unreadable() -> catalog.Catalog:
+        raise PermissionError("cherryconf's files are not readable by this user")
+
+    monkeypatch.setattr(catalog, "shipped", unreadable)
+    monkeypatch.setattr(catalog, "resource_dirs", list)
+    assert catalog.load() is first
