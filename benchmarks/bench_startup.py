@@ -26,7 +26,18 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+
+
+def _runs(argv: list[str], default: int) -> int:
+    """The one optional argument, a run count; anything else gets the usage line (and --help the docstring)."""
+    if argv[:1] in (["-h"], ["--help"]):
+        sys.exit(__doc__)
+    if len(argv) > 1 or (argv and not (argv[0].isdigit() and int(argv[0]) > 0)):
+        sys.exit(f"usage: python {Path(__file__).name} [RUNS] (a positive number; default {default})")
+    return int(argv[0]) if argv else default
+
+
+RUNS = _runs(sys.argv[1:], 30)
 TARGET_RATIO = 1.3
 BASELINE = "python -c 'import click'"
 # What must not load for --version / --help: each costs tens of milliseconds or more.

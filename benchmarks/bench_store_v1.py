@@ -320,6 +320,10 @@ def median(done: list[Run], field: str = "seconds") -> float:
 
 
 def main() -> None:
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        sys.exit(__doc__)
+    if len(sys.argv) > 2 or (len(sys.argv) == 2 and not (sys.argv[1].isdigit() and int(sys.argv[1]) > 0)):
+        sys.exit(f"usage: python {Path(__file__).name} [RUNS] (a positive number; default {RUNS})")
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else RUNS
     checks: list[tuple[str, str, bool]] = []
     with tempfile.TemporaryDirectory(prefix="cherryconf-bench-v1-") as tmp_name:
