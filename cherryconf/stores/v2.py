@@ -701,21 +701,26 @@ def _move_references(conn: sqlite3.Connection, moves: dict[str, str], now: int) 
     adds: the keys would otherwise set it NULL or cascade on delete), the preferences whose value is the model's
     id (default, topic-naming, quick-assistant and translate models), and the pins that name it (no foreign key).
     """
+    def stamped(table: str) -> tuple[str, list[int]]:
+        return (', "updated_at" = ?', [now]) if "updated_at" in _columns(conn, table) else ("", [])
+
+    # The statements, read off the schema once: (sql, extra parameters, whether the ids are JSON text).
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    columns = [(t, str(fk["from"])) for t in tables for fk in conn.execute(f'PRAGMA foreign_key_list("{t}")')
-               if fk["table"] == "user_model"]
+    statements: list[tuple[str, list[int], bool]] = []
+    for table in tables:
+        for fk in conn.execute(f'PRAGMA foreign_key_list("{table}")').fetchall():
+            if fk["table"] == "user_model":
+                stamp, extra = stamped(table)
+                column = str(fk["from"])
+                statements.append((f'UPDATE "{table}" SET "{column}" = ?{stamp} WHERE "{column}" = ?', extra, False))
+    if {"key", "value"} <= _columns(conn, "preference").keys():
+        stamp, extra = stamped("preference")
+        statements.append((f"UPDATE preference SET value = ?{stamp} WHERE value = ?", extra, True))
+    if {"entity_type", "entity_id"} <= _columns(conn, "pin").keys():
+        statements.append(("UPDATE pin SET entity_id = ? WHERE entity_type = 'model' AND entity_id = ?", [], False))
     for old, new in moves.items():
-        for table, column in columns:
-            stamp = ', "updated_at" = ?' if "updated_at" in _columns(conn, table) else ""
-            conn.execute(f'UPDATE "{table}" SET "{column}" = ?{stamp} WHERE "{column}" = ?',
-                         [new, *([now] if stamp else []), old])
-        prefs = _columns(conn, "preference")
-        if {"key", "value"} <= prefs.keys():
-            stamp = ', "updated_at" = ?' if "updated_at" in prefs else ""
-            conn.execute(f'UPDATE preference SET value = ?{stamp} WHERE value = ?',
-                         [_json(new), *([now] if stamp else []), _json(old)])
-        if {"entity_type", "entity_id"} <= _columns(conn, "pin").keys():
-            conn.execute("UPDATE pin SET entity_id = ? WHERE entity_type = 'model' AND entity_id = ?", (new, old))
+        for sql, extra, as_json in statements:
+            conn.execute(sql, [_json(new) if as_json else new, *extra, _json(old) if as_json else old])
 
 
 def _delete_provider(conn: sqlite3.Connection, provider_id: str, model_uids: list[str]) -> None:
