@@ -46,10 +46,10 @@ def presets() -> list[Preset]:
     found = []
     for path in sorted(data_dir("templates").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
-        first = text.splitlines()[0].lstrip("# ").strip() if text.startswith("#") else path.stem
-        if i18n.LANGUAGE == "zh-CN":
-            first = next((line[len("# zh-CN:"):].strip() for line in text.splitlines()[1:3]
-                          if line.startswith("# zh-CN:")), first)
+        lines = text.splitlines()
+        first = lines[0].lstrip("# ").strip() if text.startswith("#") else path.stem
+        if i18n.LANGUAGE == "zh-CN" and len(lines) > 1 and lines[1].startswith("# zh-CN:"):
+            first = lines[1][len("# zh-CN:"):].strip()
         title, _sep, description = first.partition(": ")
         doc = parse_yaml(text, path.name)
         found.append(Preset(path.stem, title, description, doc["providers"][0]))
