@@ -6,14 +6,13 @@ Only click is imported at start-up; every command imports what it needs, so `--v
 from __future__ import annotations
 
 import contextlib
-import io
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import click
 
-from cherryconf import __version__, helpformat
+from cherryconf import __version__, console, helpformat
 from cherryconf.errors import BadInput, CherryconfError, ExitCode, StoreError
 from cherryconf.i18n import _, ngettext
 
@@ -730,10 +729,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         obj = getattr(ctx, "obj", None)
         return obj if isinstance(obj, Options) else None
 
-    # A JavaScript string may hold lone surrogates, which UTF-8 cannot carry: show them escaped, never crash.
-    for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="backslashreplace")
+    console.setup_streams()
     try:
         with cli.make_context("cherryconf", list(sys.argv[1:] if argv is None else argv)) as ctx:
             cli.invoke(ctx)

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -35,7 +34,9 @@ import v2db
 from chromium_harness import chromium_available, read_local_storage, write_local_storage
 from conftest import PACKAGE_ROOT, CliResult, RunCli
 from plyvel_view import plyvel_items
+from privacy import assert_private
 from v1state import cherry_state, make_userdata
+from winlane import KILLED
 
 from cherryconf.install import Install
 
@@ -303,7 +304,7 @@ def drill(
         n += 1
         rig.reset()
         result = run(*cmd, env={"CHERRYCONF_KILL_AT": str(n), "CHERRYCONF_TRACE_STEPS": "1"})
-        if result.code != -signal.SIGKILL:
+        if result.code != KILLED:
             # Past the last boundary the run finishes as the uninterrupted one did.
             assert (result.code, n) == (final_code, len(steps) + 1), result.err
             return steps
@@ -460,7 +461,7 @@ def test_app_started_while_a_swap_was_half_done(tmp_path: Path, run_cli: RunCli,
         "--yes",
         env={"CHERRYCONF_KILL_AT": str(kill_at), "CHERRYCONF_TRACE_STEPS": "1"},
     )
-    assert killed.code == -signal.SIGKILL and killed.err.splitlines()[-1].endswith("old directory moved aside")
+    assert killed.code == KILLED and killed.err.splitlines()[-1].endswith("old directory moved aside")
     assert read_local_storage(rig.root) == {}  # the app, finding no store, starts a fresh one
     repaired, state = observe(run_cli, rig)
     assert "finished an interrupted restore" in repaired.err and "cherryconf-displaced" in repaired.err
@@ -531,12 +532,11 @@ def test_backups_are_private_whatever_the_umask(tmp_path: Path, run_cli: RunCli,
     dirs = [root, *root.rglob("*")]
     assert len([d for d in dirs if (d / "manifest.json").is_file()]) == 2  # apply, pre-restore
     for path in dirs:
-        mode = path.stat().st_mode & 0o777
-        assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {oct(mode)}"
+        assert_private(path)
     store = data_dir / ("Local Storage/leveldb" if kind == "v1" else "Data")
     for path in store.iterdir():
         if path.is_file() and path.name != "LOCK":
-            assert path.stat().st_mode & 0o777 == 0o600, path  # restored files too: they hold the API keys
+            assert_private(path)  # restored files too: they hold the API keys
 
 
 def test_retention_keeps_the_newest_per_install_and_never_the_one_just_made(tmp_path: Path, run_cli: RunCli) -> None:

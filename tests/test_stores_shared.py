@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import v2db
 from gateway import Gateway, ModelSpec, running
+from privacy import assert_private
 from v1state import make_userdata
 
 KEY = "sk-shared-suite-0123456789"
@@ -151,7 +152,7 @@ def test_export_applies_back_without_changing_where_chats_go(run_cli: Any, data_
     assert result.code == 0, result.err
     assert KEY not in exported.read_text(encoding="utf-8")
     assert "${GW_API_KEY}" in exported.read_text(encoding="utf-8")
-    assert (exported.stat().st_mode & 0o777) == 0o600
+    assert_private(exported)
     refs = set(re.findall(r"\$\{(\w+)\}", exported.read_text(encoding="utf-8")))
     env = dict.fromkeys(refs, "sk-other-key") | {"GW_API_KEY": KEY}
     back = run_cli("--data-dir", str(data_dir), "apply", str(exported), "--yes", env=env)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import os
 import re
 import sqlite3
 import time
@@ -30,7 +29,7 @@ import fractional_indexing
 from cherryconf import faults
 from cherryconf.catalog import Catalog
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
-from cherryconf.fsutil import PRIVATE_FILE, copy_file, fsync_dir
+from cherryconf.fsutil import copy_file, create_private, fsync_dir, fsync_file
 from cherryconf.i18n import _
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
 from cherryconf.stores import StoreState
@@ -1065,7 +1064,7 @@ class V2Store:
             self._raw_copy(dest)
             return
         try:
-            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))  # private from the start
+            create_private(target)
             copy_to = sqlite3.connect(target)
             try:
                 # The backup API copies a consistent state, WAL content included, while the app may read on.
@@ -1082,8 +1081,7 @@ class V2Store:
             return
         finally:
             source.close()
-        with target.open("rb") as f:
-            os.fsync(f.fileno())
+        fsync_file(target)
 
     def _raw_copy(self, dest: Path) -> None:
         for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
