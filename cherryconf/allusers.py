@@ -99,7 +99,7 @@ def _windows_users(ctx: Context) -> list[User]:
     root = Path(public).parent if public and Path(public).is_absolute() else (
         Path(ctx.env.get("SystemDrive", "C:") + "\\") / "Users")
     try:
-        entries = sorted(root.iterdir())
+        entries = sorted(root.iterdir(), key=lambda p: p.name.casefold())  # as Explorer lists them, anywhere
     except OSError:
         return []
     return [User(p.name, p) for p in entries

@@ -10,10 +10,16 @@ import contextlib
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
+
+# Windows refuses to rename a file, or a directory with a file inside, while another process holds it open
+# without delete sharing: an antivirus scan, the search indexer, a sync client. They let go within moments, so a
+# rename is tried again for about 5 s before cherryconf gives up.
+_HELD_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.2, 1.2, 1.2)
 
 
 def _restrict(fd: int, path: Path | str, mode: int) -> None:
@@ -65,6 +71,28 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def rename(src: Path, dst: Path) -> None:
+    """Rename `src` to `dst`, replacing it; on Windows, waiting a bounded time while another process holds either.
+
+    Gives up with a StoreError: a rename either happens whole or not at all, so nothing is lost either way.
+    """
+    for delay in (*_HELD_DELAYS, None):
+        try:
+            src.replace(dst)
+            return
+        except PermissionError as e:
+            if sys.platform != "win32":
+                raise
+            if delay is None:
+                from cherryconf.errors import StoreError
+                from cherryconf.i18n import _
+
+                raise StoreError(_("{path} is held open by another program (an antivirus scan, the search indexer "
+                                   "or a sync client?), so cherryconf could not rename it; nothing was lost: run "
+                                   "this again in a moment").format(path=e.filename or src)) from None
+            time.sleep(delay)
+
+
 def private_dir(path: Path) -> Path:
     """Create `path` (and parents) and make the leaf 0700; returns it."""
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
@@ -88,7 +116,7 @@ def atomic_write(target: Path, data: bytes, mode: int = PRIVATE_FILE) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        Path(tmp).replace(target)
+        rename(Path(tmp), target)
         fsync_dir(target.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -66,7 +66,7 @@ def test_windows_users_are_the_folders_of_the_profiles_directory(tmp_path: Path)
     (users_dir / "desktop.ini").write_text("")
     ctx = Context(home=users_dir / "admin", env={"PUBLIC": str(users_dir / "Public")}, system="windows")
     assert [(u.name, u.home, u.uid) for u in allusers.users(ctx)] == [
-        ("Bob", users_dir / "Bob", None), ("alice", users_dir / "alice", None)]
+        ("alice", users_dir / "alice", None), ("Bob", users_dir / "Bob", None)]
 
 
 @pytest.mark.posix_only  # uids, pwd, SingletonLock symlinks, mode bits

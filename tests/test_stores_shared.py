@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import pytest
 import v2db
 from gateway import Gateway, ModelSpec, running
 from privacy import assert_private
+from running_app import app_running
 from v1state import make_userdata
 
 KEY = "sk-shared-suite-0123456789"
@@ -118,11 +117,11 @@ def test_bad_profile_and_running_app_write_nothing(run_cli: Any, data_dir: Path,
     assert result.code == 2 and result.err.startswith("cherryconf: ") and result.err.count("\n") == 1
     assert "providers[0].apiHost" in result.err
 
-    (data_dir / "SingletonLock").symlink_to(f"{socket.gethostname()}-{os.getpid()}")
-    running = apply(run_cli, data_dir, write_profile(tmp_path), "--yes")
+    with app_running(data_dir):
+        running = apply(run_cli, data_dir, write_profile(tmp_path), "--yes")
+        assert store_bytes(data_dir) == fingerprint
     assert running.code == 3, running.err
     assert "quit" in running.err and "Traceback" not in running.err
-    assert store_bytes(data_dir) == fingerprint
     assert not list((tmp_path / "_cherryconf_home").glob("backups/*/*"))
 
 

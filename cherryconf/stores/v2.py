@@ -29,7 +29,7 @@ import fractional_indexing
 from cherryconf import faults
 from cherryconf.catalog import Catalog
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
-from cherryconf.fsutil import copy_file, create_private, fsync_dir, fsync_file
+from cherryconf.fsutil import copy_file, create_private, fsync_dir, fsync_file, rename
 from cherryconf.i18n import _
 from cherryconf.spec import BUILT_IN_PROVIDER_IDS, default_group
 from cherryconf.stores import StoreState
@@ -1097,7 +1097,7 @@ class V2Store:
             fsync_dir(self._root)
             faults.step("new database copied")
             self._retire_wal()
-            new.replace(self._db)
+            rename(new, self._db)
         except BaseException:
             new.unlink(missing_ok=True)
             raise
