@@ -37,7 +37,7 @@ from conftest import PACKAGE_ROOT, CliResult, RunCli
 from plyvel_view import plyvel_items
 from v1state import cherry_state, make_userdata
 
-from cherryconf.install import Install
+from cherryconf.stores.install import Install
 
 needs_chromium = pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium")
 
