@@ -133,7 +133,7 @@ def test_a_run_in_progress_is_not_taken_for_an_interrupted_one(tmp_path: Path, r
 OTHER_WRITE_THEN_FAIL = {
     "v1": """
 from cherryconf.errors import StoreError
-from cherryconf.stores import localstorage
+from cherryconf.stores.v1 import localstorage
 from cherryconf.stores.v1 import V1Store
 def write(self, plan):
     localstorage.write_items(self.root, {"written-by-another": "yes"})
@@ -171,7 +171,7 @@ def test_a_failed_write_never_puts_its_backup_over_another_write(tmp_path: Path,
 # (2.x). The read-back covers every key and table, and the write is undone from the backup.
 READ_BACK_DIFFERS = {
     "v1": """
-from cherryconf.stores import leveldb, localstorage
+from cherryconf.stores.v1 import leveldb, localstorage
 _append = leveldb.append_batch
 def append_batch(path, puts, deletes=()):
     _append(path, puts, deletes)
