@@ -22,7 +22,7 @@ from cherryconf.stores import v2
 from cherryconf.stores.install import Install
 from cherryconf.stores.v2 import V2Store
 
-PACKAGE_ROOT = Path(v2.__file__).resolve().parents[2]
+PACKAGE_ROOT = Path(v2.__file__).resolve().parents[3]  # cherryconf/stores/v2/__init__.py -> the checkout
 
 GW = {"id": "gw", "name": "Gateway", "apiHost": "https://gw.example/v1", "apiKey": "sk-1",
       "models": ["gpt-4.1", {"id": "claude-sonnet-4", "name": "Claude Sonnet 4",
