@@ -42,7 +42,7 @@ TARGET_RATIO = 1.3
 BASELINE = "python -c 'import click'"
 # What must not load for --version / --help: each costs tens of milliseconds or more.
 HEAVY = ("questionary", "prompt_toolkit", "httpx", "httpcore", "anyio", "jsonschema", "pydantic", "yaml",
-         "psutil", "cramjam", "google_crc32c", "platformdirs", "cherryconf.stores", "cherryconf.profile")
+         "psutil", "cramjam", "google_crc32c", "platformdirs", "cherryconf.stores", "cherryconf.formats.profile")
 
 
 def environ(pycache: Path) -> dict[str, str]:

@@ -46,8 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import plyvel
 from v1state import PERSIST_KEY, cherry_state, stringify
 
-from cherryconf.stores.leveldb import put_varint
-from cherryconf.stores.localstorage import encode
+from cherryconf.stores.v1.leveldb import put_varint
+from cherryconf.stores.v1.localstorage import encode
 
 REPO = Path(__file__).resolve().parent.parent
 RUNS = 7

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from gateway import Gateway, ModelSpec, running
 
-from cherryconf.probe import Endpoints, verify
+from cherryconf.ops.probe import Endpoints, verify
 
 ENDPOINTS: tuple[Endpoints, ...] = ("chat", "responses", "both")
 MODELS = 40

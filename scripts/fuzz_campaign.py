@@ -42,7 +42,7 @@ from chromium_harness import compact_history, read_local_storage, write_local_st
 from plyvel_view import plyvel_items  # noqa: E402
 from v1state import PERSIST_KEY, cherry_state  # noqa: E402
 
-from cherryconf.stores import leveldb  # noqa: E402
+from cherryconf.stores.v1 import leveldb  # noqa: E402
 
 CHILD_ENV: dict[str, str] = {}
 

@@ -25,7 +25,7 @@ _TEXT_ARGUMENT = {
     "Question": 2,  # (name, kind, message)
     "emit": 2,  # (options, --json document, text)
 }
-_RENDER_MODULES = {"render.py", "render_verify.py"}
+_RENDER_PACKAGE = "render"  # cherryconf/render/: the views
 _TRANSLATED = {"_", "ngettext"}
 # Literals at those places that are not human text though they look like it.
 ALLOWED = {
@@ -104,7 +104,7 @@ def untranslated(package: Path = PACKAGE) -> list[str]:
     for path in sorted(package.rglob("*.py")):
         source = path.read_text(encoding="utf-8")
         tree = ast.parse(source)
-        for site in _sites(tree, path.name in _RENDER_MODULES):
+        for site in _sites(tree, path.relative_to(package).parts[0] == _RENDER_PACKAGE):
             for literal in _untranslated(site):
                 where = path.relative_to(package.parent).as_posix()
                 found.append(f"{where}:{getattr(literal, 'lineno', 0)}: {ast.get_source_segment(source, literal)}")

@@ -713,7 +713,7 @@ def _files(d: Path) -> dict[str, bytes]:
 def judge_v1(ud: Path, profile: Path, *, apply: bool = True) -> tuple[str, str | None]:
     """(outcome, broken promise or None) for cherryconf on the 1.x store in userData `ud`."""
     from cherryconf.errors import CherryconfError
-    from cherryconf.stores.leveldb import LevelDB
+    from cherryconf.stores.v1.leveldb import LevelDB
 
     d = ud / "Local Storage" / "leveldb"
     theirs = plyvel_or_error(d)

@@ -22,11 +22,12 @@ from conftest import RunCli
 from test_stores_shared import KEY, PROFILE
 from v1state import make_userdata
 
-from cherryconf import allusers, render
+from cherryconf import render
 from cherryconf.errors import BadInput
-from cherryconf.install import inspect
+from cherryconf.ops import allusers
 from cherryconf.paths import Context
 from cherryconf.stores import open_store
+from cherryconf.stores.install import inspect
 
 if sys.platform != "win32":
     import pwd

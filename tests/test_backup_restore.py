@@ -38,7 +38,7 @@ from privacy import assert_private
 from v1state import cherry_state, make_userdata
 from winlane import KILLED
 
-from cherryconf.install import Install
+from cherryconf.stores.install import Install
 
 needs_chromium = pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium")
 

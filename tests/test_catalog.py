@@ -1,4 +1,4 @@
-"""The app's model-id normalisation and catalog lookup (cherryconf/catalog.py)."""
+"""The app's model-id normalisation and catalog lookup (cherryconf/domain/catalog.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cherryconf import catalog
+from cherryconf.domain import catalog
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

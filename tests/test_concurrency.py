@@ -1,6 +1,6 @@
 """Several cherryconf runs on one install (issue 13): they take turns, and a failed run never undoes another's write.
 
-Each run that writes holds a lock of cherryconf's own per install (cherryconf/runlock.py) from planning to
+Each run that writes holds a lock of cherryconf's own per install (cherryconf/stores/runlock.py) from planning to
 read-back; the other waits for it, then plans on what it finds. These tests run real processes, since the locks
 are per process: pairs of applies started together, a run that finds the lock held, a run whose write fails after
 another's write landed, and a write that does not read back as written (it is undone from the backup).
@@ -24,7 +24,7 @@ from conftest import PACKAGE_ROOT, RunCli
 from plyvel_view import plyvel_view
 from test_backup_restore import P1, make_install, one_line_error, run_py, write_profile
 
-from cherryconf.install import Install
+from cherryconf.stores.install import Install
 
 CHILD_ENV_PATH = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
 
@@ -57,8 +57,8 @@ def holding(data_dir: Path, *, leveldb: bool) -> Iterator[int]:
     """Another process holding the install's lock (and, on 1.x, LevelDB's LOCK, as a writing cherryconf does)."""
     code = (
         "import sys\nfrom pathlib import Path\nfrom contextlib import ExitStack\n"
-        "from cherryconf import runlock\nfrom cherryconf.install import inspect\nfrom cherryconf.paths import Context\n"
-        "from cherryconf.stores import leveldb\n"
+        "from cherryconf.stores import runlock\nfrom cherryconf.stores.install import inspect\n"
+        "from cherryconf.paths import Context\nfrom cherryconf.stores.v1 import leveldb\n"
         f"inst = inspect(Path({str(data_dir)!r}), 'test')\n"
         "with ExitStack() as held:\n"
         "    held.enter_context(runlock.hold(Context.from_os(), inst))\n"
@@ -133,7 +133,7 @@ def test_a_run_in_progress_is_not_taken_for_an_interrupted_one(tmp_path: Path, r
 OTHER_WRITE_THEN_FAIL = {
     "v1": """
 from cherryconf.errors import StoreError
-from cherryconf.stores import localstorage
+from cherryconf.stores.v1 import localstorage
 from cherryconf.stores.v1 import V1Store
 def write(self, plan):
     localstorage.write_items(self.root, {"written-by-another": "yes"})
@@ -171,7 +171,7 @@ def test_a_failed_write_never_puts_its_backup_over_another_write(tmp_path: Path,
 # (2.x). The read-back covers every key and table, and the write is undone from the backup.
 READ_BACK_DIFFERS = {
     "v1": """
-from cherryconf.stores import leveldb, localstorage
+from cherryconf.stores.v1 import leveldb, localstorage
 _append = leveldb.append_batch
 def append_batch(path, puts, deletes=()):
     _append(path, puts, deletes)

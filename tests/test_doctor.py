@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cherryconf.doctor import diagnose
+from cherryconf.ops.doctor import diagnose
 from cherryconf.stores import StoreState
 
 

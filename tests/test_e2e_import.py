@@ -12,8 +12,8 @@ from chromium_harness import chromium_available, profile_leveldb, running_chromi
 from conftest import fingerprint
 from v1state import cherry_state
 
-from cherryconf.install import inspect
 from cherryconf.stores import open_store
+from cherryconf.stores.install import inspect
 
 pytestmark = [
     pytest.mark.chromium,

@@ -6,16 +6,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cherryconf.endpoints import (
-    AppVersion,
-    base_url,
-    chat_url,
-    normalise_api_host,
-    parse_version,
-    request_url,
-)
+from cherryconf.domain.endpoints import AppVersion, base_url, chat_url, normalise_api_host, parse_version, request_url
+from cherryconf.domain.spec import default_group
 from cherryconf.errors import BadInput
-from cherryconf.spec import default_group
 
 OLD = [(1, 0), (1, 2, 5), (1, 5), (1, 5, 9)]  # up to ~1.5: trailing "/" used as is, else "/v1/" appended
 V16: AppVersion = (1, 6, 0)  # strips a slash, knows "#" and version segments, not yet "<endpoint>#"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cherryconf.export import to_profile
+from cherryconf.formats.export import to_profile
 
 
 def built_in(pid: str, host: str, ptype: str = "openai") -> dict[str, Any]:

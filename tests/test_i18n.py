@@ -97,7 +97,7 @@ def test_the_check_fails_on_a_stale_catalog(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
     shutil.copytree(ROOT / "cherryconf", copy / "cherryconf", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "scripts", copy / "scripts")
-    module = copy / "cherryconf" / "render.py"
+    module = copy / "cherryconf" / "render" / "__init__.py"
     module.write_text(module.read_text(encoding="utf-8") + '\n\nNEW = _("a message nobody has translated")\n',
                       encoding="utf-8")
     done = subprocess.run([sys.executable, str(copy / "scripts" / "catalog"), "--check"], capture_output=True,
@@ -156,7 +156,7 @@ def test_no_message_is_looked_up_inside_an_f_string() -> None:
 
 
 def test_every_preset_has_its_title_and_description_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cherryconf import presets
+    from cherryconf.formats import presets
 
     english = {p.key: (p.title, p.description) for p in presets.presets()}
     monkeypatch.setattr(i18n, "LANGUAGE", "zh-CN")

@@ -15,9 +15,9 @@ from conftest import fingerprint
 from privacy import assert_private
 from v1state import PERSIST_KEY, cherry_state, make_userdata, read_llm, with_llm
 
-from cherryconf.install import inspect
-from cherryconf.profile import key_env_name
+from cherryconf.formats.profile import key_env_name
 from cherryconf.stores import open_store
+from cherryconf.stores.install import inspect
 
 KEYS = {"deepseek": "sk-deepseek-000000000000", "mine": "sk-mine-1111111111111111,sk-mine-2222222222222222"}
 MINE = "8c2a0e5e-4d7b-4f3c-9a1e-5b6c7d8e9f00"

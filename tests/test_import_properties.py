@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cherryconf import deeplink
-from cherryconf.importers import provider_id
-from cherryconf.importers.ccr import key_reference
-from cherryconf.spec import BUILT_IN_PROVIDER_IDS
+from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS
+from cherryconf.formats import deeplink
+from cherryconf.formats.importers import provider_id
+from cherryconf.formats.importers.ccr import key_reference
 
 # Values an import link can carry: no `'`, `(` or `)` (the app deletes them), no surrogates.
 _value = st.text(st.characters(blacklist_characters="'()", blacklist_categories=("Cs",)), min_size=1,

@@ -17,8 +17,8 @@ import pytest
 from running_app import app_running
 
 from cherryconf.errors import AppRunning, BadInput, ExitCode, StoreError
-from cherryconf.install import Install, ensure_not_running, find_installs, inspect, resolve, running_reason
 from cherryconf.paths import Context, System
+from cherryconf.stores.install import Install, ensure_not_running, find_installs, inspect, resolve, running_reason
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX locks and SingletonLock")
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process names from exec'd symlinks")

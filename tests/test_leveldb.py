@@ -22,7 +22,7 @@ from store_fuzz import frame, table_blocks
 
 import cherryconf
 from cherryconf.errors import AppRunning, StoreError
-from cherryconf.stores.leveldb import LevelDB, append_batch, lock_is_held, locked
+from cherryconf.stores.v1.leveldb import LevelDB, append_batch, lock_is_held, locked
 
 BLOCK = 32768
 # Child processes must import this checkout's cherryconf, wherever the tests run from.
@@ -88,7 +88,7 @@ def child(code: str) -> Iterator[None]:
 
 def probe_in_child(path: Path) -> bool:
     code = (
-        "from pathlib import Path\nfrom cherryconf.stores.leveldb import lock_is_held\n"
+        "from pathlib import Path\nfrom cherryconf.stores.v1.leveldb import lock_is_held\n"
         f"print(lock_is_held(Path({str(path)!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=CHILD_ENV).stdout

@@ -15,8 +15,9 @@ import yaml
 from conftest import RunCli
 
 import cherryconf
-from cherryconf import profile, routing
-from cherryconf.deeplink import KEY_WARNING
+from cherryconf.domain import routing
+from cherryconf.formats import profile
+from cherryconf.formats.deeplink import KEY_WARNING
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((REPO_ROOT / "templates").glob("*.yaml"))

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from plyvel_view import plyvel_view, varint
 
 from cherryconf.errors import AppRunning, StoreError
-from cherryconf.stores.leveldb import LevelDB, locked
-from cherryconf.stores.localstorage import (
+from cherryconf.stores.v1.leveldb import LevelDB, locked
+from cherryconf.stores.v1.localstorage import (
     FILE_ORIGIN,
     decode,
     encode,

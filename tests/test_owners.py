@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from privacy import assert_private
 from test_stores_shared import KEY, apply, data_dir, providers, store_bytes, write_profile
 
-from cherryconf import owners
 from cherryconf.errors import BadInput, StoreError
-from cherryconf.install import Install
 from cherryconf.paths import Context
+from cherryconf.stores import owners
+from cherryconf.stores.install import Install
 
 __all__ = ["data_dir"]  # the shared suite's fixture: every test below runs on every store
 
@@ -246,7 +246,7 @@ def test_removing_a_2x_provider_takes_its_models_and_pins_along(run_cli: Any, tm
 
 
 def test_a_2x_built_in_provider_is_never_deleted(tmp_path: Path) -> None:
-    from cherryconf import plan
+    from cherryconf.domain import plan
     from cherryconf.stores import open_store
 
     inst = v2db.build(tmp_path / "CherryStudio")

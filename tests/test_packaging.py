@@ -35,7 +35,7 @@ def test_wheel_holds_the_schemas_and_templates(wheel: Path) -> None:
         assert f"cherryconf/_data/schemas/{schema.name}" in names
     for template in (ROOT / "templates").glob("*.yaml"):
         assert f"cherryconf/_data/templates/{template.name}" in names
-    assert "cherryconf/data/model-catalog.json" in names  # the 2.x model catalog (cherryconf/catalog.py)
+    assert "cherryconf/data/model-catalog.json" in names  # the 2.x model catalog (cherryconf/domain/catalog.py)
     assert f"cherryconf-{cherryconf.__version__}.dist-info/entry_points.txt" in names
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cherryconf.errors import StoreError
-from cherryconf.stores import persist
+from cherryconf.stores.v1 import persist
 
 # Escapes, broken escapes, runs of backslashes, quotes, control characters and astral characters: the cases
 # around a cut. Tiny pieces put a cut at every position.

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cherryconf import plan, profile
+from cherryconf.domain import plan
 from cherryconf.errors import BadInput
+from cherryconf.formats import profile
 
 
 def load(data: dict[str, Any]) -> profile.LoadedProfile:

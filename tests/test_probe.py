@@ -11,8 +11,8 @@ import pytest
 from gateway import Behaviour, Gateway, ModelSpec, running
 
 from cherryconf.errors import BadInput
-from cherryconf.probe import Endpoints, ProbeResult, VerifyReport, verify
-from cherryconf.render_verify import fixes, report_json, report_text
+from cherryconf.ops.probe import Endpoints, ProbeResult, VerifyReport, verify
+from cherryconf.render.verify import fixes, report_json, report_text
 
 
 @pytest.fixture

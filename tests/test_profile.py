@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from plyvel_view import plyvel_items
 from v1state import make_userdata, read_llm
 
-from cherryconf import profile, schema
 from cherryconf.errors import BadInput
-from cherryconf.models import Provider
+from cherryconf.formats import profile, schema
+from cherryconf.formats.models import Provider
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -716,7 +716,7 @@ def test_a_valid_profile_loads_without_pydantic_or_jsonschema(tmp_path: Path) ->
     # Every field set, so that no shape takes a slower path; pydantic and jsonschema only word a refusal.
     path = tmp_path / "profile.yaml"
     path.write_text(doc({"defaultModel": "gw/m2", "owner": "it"}, **FULL_PROVIDER), encoding="utf-8")
-    code = ("import sys\nfrom pathlib import Path\nfrom cherryconf import profile\n"
+    code = ("import sys\nfrom pathlib import Path\nfrom cherryconf.formats import profile\n"
             f"profile.load(Path({str(path)!r}), env={{}})\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'jsonschema', 'psutil')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cherryconf import routing
+from cherryconf.domain import routing
 from cherryconf.errors import BadInput
 
 GW = "https://gw.example.com"

@@ -1,4 +1,4 @@
-"""cherryconf's own lock per install (cherryconf/runlock.py): one writer at a time, waited for, gone with it."""
+"""cherryconf's own lock per install (cherryconf/stores/runlock.py): one writer at a time, waited for, gone with it."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from conftest import PACKAGE_ROOT
 from privacy import assert_private
 from v1state import make_userdata
 
-from cherryconf import runlock
 from cherryconf.errors import Busy, ExitCode, one_line
-from cherryconf.install import Install, inspect
 from cherryconf.paths import Context
+from cherryconf.stores import runlock
+from cherryconf.stores.install import Install, inspect
 
 
 def context(**env: str) -> Context:
@@ -28,8 +28,8 @@ def context(**env: str) -> Context:
 def holder(install: Install, seconds: float) -> subprocess.Popen[str]:
     """Another process that holds the install's lock for `seconds` (or until killed)."""
     code = (
-        "import sys, time\nfrom pathlib import Path\nfrom cherryconf import runlock\n"
-        "from cherryconf.install import inspect\nfrom cherryconf.paths import Context\n"
+        "import sys, time\nfrom pathlib import Path\nfrom cherryconf.stores import runlock\n"
+        "from cherryconf.stores.install import inspect\nfrom cherryconf.paths import Context\n"
         f"with runlock.hold(Context.from_os(), inspect(Path({str(install.data_dir)!r}), 'test')):\n"
         f"    print('held', flush=True)\n    time.sleep({seconds})\n"
     )

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
-from cherryconf import fastschema, models, schema, spec
+from cherryconf.domain import spec
+from cherryconf.formats import fastschema, models, schema
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 DELETE = object()

@@ -12,9 +12,8 @@ import pytest
 from plyvel_view import plyvel_items
 from v1state import PERSIST_KEY, cherry_state, make_userdata
 
-from cherryconf import install
-from cherryconf.stores import localstorage, persist
-from cherryconf.stores.v1 import V1Store
+from cherryconf.stores import install
+from cherryconf.stores.v1 import V1Store, localstorage, persist
 
 
 def ascii_state() -> dict[str, str]:

@@ -17,13 +17,14 @@ import v2db
 from privacy import assert_private
 from winlane import KILLED
 
-from cherryconf import plan, profile
+from cherryconf.domain import plan
 from cherryconf.errors import AppRunning, BadInput, StoreError
-from cherryconf.install import Install
+from cherryconf.formats import profile
 from cherryconf.stores import v2
+from cherryconf.stores.install import Install
 from cherryconf.stores.v2 import V2Store
 
-PACKAGE_ROOT = Path(v2.__file__).resolve().parents[2]
+PACKAGE_ROOT = Path(v2.__file__).resolve().parents[3]  # cherryconf/stores/v2/__init__.py -> the checkout
 
 GW = {"id": "gw", "name": "Gateway", "apiHost": "https://gw.example/v1", "apiKey": "sk-1",
       "models": ["gpt-4.1", {"id": "claude-sonnet-4", "name": "Claude Sonnet 4",
@@ -402,7 +403,7 @@ def test_replace_with_refuses_while_a_reader_holds_the_log(install: Install, tmp
 REPLACE = """
 import sys
 from pathlib import Path
-from cherryconf.install import Install
+from cherryconf.stores.install import Install
 from cherryconf.stores.v2 import V2Store
 V2Store(Install(Path(sys.argv[1]), "v2", None, "test")).replace_with(Path(sys.argv[2]))
 """

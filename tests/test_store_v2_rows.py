@@ -11,10 +11,11 @@ import pytest
 import v2db
 from conftest import RunCli
 
-from cherryconf import catalog, export, plan, profile
-from cherryconf.endpoints import parse_version
+from cherryconf.domain import catalog, plan
+from cherryconf.domain.endpoints import parse_version
 from cherryconf.errors import BadInput
-from cherryconf.install import Install
+from cherryconf.formats import export, profile
+from cherryconf.stores.install import Install
 from cherryconf.stores.v2 import V2Store
 
 RELEASES = [("release", "2.0.8"), ("later", "2.0.9"), ("later", "2.1.4")]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import v2db
 
-from cherryconf.install import Install
+from cherryconf.stores.install import Install
 
 KEY = "sk-apiyi-0123456789abcdef0123"
 MODEL_IDS = ("gpt-4.1", "claude-sonnet-4-20250514", "gemini-2.5-pro")

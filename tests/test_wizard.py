@@ -29,15 +29,16 @@ from privacy import assert_private
 from tmux import Tmux
 from v1state import llm_slice, make_userdata, read_llm, with_provider
 
-from cherryconf import presets, profile, wizard
-from cherryconf.apply import prepare
-from cherryconf.deeplink import PREFIX
-from cherryconf.endpoints import normalise_api_host, request_url
+from cherryconf import wizard
+from cherryconf.domain.endpoints import normalise_api_host, request_url
+from cherryconf.domain.spec import model_from_id
 from cherryconf.errors import AppRunning, BadInput, Interrupted
-from cherryconf.install import Install, inspect
+from cherryconf.formats import presets, profile
+from cherryconf.formats.deeplink import PREFIX
+from cherryconf.ops.apply import prepare
 from cherryconf.paths import Context
-from cherryconf.spec import model_from_id
 from cherryconf.stores import open_store
+from cherryconf.stores.install import Install, inspect
 from cherryconf.wizard import Flags, Outcome, Question, Wizard
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="SingletonLock symlink, file modes, tmux")

@@ -15,7 +15,7 @@ from typing import Any
 
 import plyvel
 
-from cherryconf.stores.localstorage import encode
+from cherryconf.stores.v1.localstorage import encode
 
 PERSIST_KEY = "persist:cherry-studio"
 

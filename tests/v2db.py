@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import fractional_indexing
 
-from cherryconf.install import Install
+from cherryconf.stores.install import Install
 
 Shape = Literal["release", "later"]
 SHAPES: tuple[Shape, ...] = ("release", "later")

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from cherryconf.install import Install
-    from cherryconf.plan import Plan
+    from cherryconf.domain.plan import Plan
+    from cherryconf.stores.install import Install
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,197 @@
+"""Pure merge: what the store holds + what a profile wants -> the providers after, and what changed.
+
+Rules (DESIGN.md): a provider is matched by id; fields the profile names are set, others kept; models merge
+by id (unless replaceModels); new providers go to the top, as the app's own "add provider" puts them; the
+order of existing providers and everything else stays as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cherryconf.errors import BadInput
+from cherryconf.formats.profile import ProviderPatch
+from cherryconf.i18n import _
+from cherryconf.render import setting_name
+
+Action = Literal["add", "update", "remove", "unchanged"]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class ProviderChange:
+    id: str
+    name: str
+    action: Action
+    fields: list[FieldChange] = field(default_factory=list)
+    models_added: list[str] = field(default_factory=list)
+    models_removed: list[str] = field(default_factory=list)
+    models_changed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Plan:
+    before: list[dict[str, Any]]
+    after: list[dict[str, Any]]
+    changes: list[ProviderChange]
+    default_model_before: dict[str, Any] | None = None
+    default_model_after: dict[str, Any] | None = None
+    # Models that move to another provider: (old provider id, model id) -> new provider id. The store re-points
+    # every setting that names such a model (default, quick, translate, topic-naming model; assistants' models)
+    # in the same write, since the app finds a model's provider through the id the reference carries.
+    moved: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return any(c.action != "unchanged" for c in self.changes) or (
+            self.default_model_after != self.default_model_before
+        ) or bool(self.moved)
+
+    @property
+    def changed_ids(self) -> list[str]:
+        return [c.id for c in self.changes if c.action != "unchanged"]
+
+
+def _merge_models(existing: list[dict[str, Any]], patch: ProviderPatch) -> list[dict[str, Any]]:
+    by_id = {m.get("id"): m for m in existing}
+    wanted = {full["id"]: (full, upd) for full, upd in zip(patch.models, patch.model_updates, strict=True)}
+    merged: list[dict[str, Any]] = []
+    for m in existing:
+        mid = m.get("id")
+        if mid in wanted:
+            merged.append({**m, **wanted[mid][1]})
+        elif not patch.replace_models:
+            merged.append(m)
+    merged += [copy.deepcopy(full) for mid, (full, _rest) in wanted.items() if mid not in by_id]
+    return merged
+
+
+def _compare(before: dict[str, Any], after: dict[str, Any]) -> ProviderChange:
+    fields = [
+        FieldChange(k, before.get(k), after.get(k))
+        for k in dict.fromkeys([*before, *after])
+        if k != "models" and before.get(k) != after.get(k)
+    ]
+    old = {m.get("id"): m for m in before.get("models", [])}
+    new = {m.get("id"): m for m in after.get("models", [])}
+    added = [str(i) for i in new if i not in old]
+    removed = [str(i) for i in old if i not in new]
+    changed = [str(i) for i in new if i in old and new[i] != old[i]]
+    action: Action = "update" if fields or added or removed or changed else "unchanged"
+    return ProviderChange(str(after["id"]), str(after.get("name", "")), action, fields, added, removed, changed)
+
+
+def _held(providers: list[dict[str, Any]]) -> set[tuple[Any, Any]]:
+    return {(p.get("id"), m.get("id")) for p in providers for m in p.get("models", [])}
+
+
+def _added(provider: dict[str, Any]) -> ProviderChange:
+    # The fields come along (before: none) so that a diff can show what the new provider holds.
+    fields = [FieldChange(k, None, v) for k, v in provider.items() if k not in ("id", "models")]
+    return ProviderChange(str(provider.get("id")), str(provider.get("name", "")), "add", fields,
+                          models_added=[str(m.get("id")) for m in provider.get("models", [])])
+
+
+def _removed(provider: dict[str, Any]) -> ProviderChange:
+    fields = [FieldChange(k, v, None) for k, v in provider.items() if k not in ("id", "models")]
+    return ProviderChange(str(provider.get("id")), str(provider.get("name", "")), "remove", fields,
+                          models_removed=[str(m.get("id")) for m in provider.get("models", [])])
+
+
+def _check_refs(
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    refs: dict[str, dict[str, Any]],
+    new_default: tuple[str, str] | None,
+) -> None:
+    dropped = _held(before) - _held(after)
+    remaining = {p.get("id") for p in after}
+    for setting, model in refs.items():
+        if setting == "defaultModel" and new_default is not None:
+            continue
+        key = (model.get("provider"), model.get("id"))
+        if key not in dropped:
+            continue
+        if key[0] not in remaining:
+            raise BadInput(
+                _("provider {provider!r} would be removed (its owner's profile no longer lists it), but Cherry "
+                  "Studio's "
+                  "{setting} uses its model {model!r}; choose another model in the app first, or keep the provider "
+                  "in the profile").format(provider=key[0], setting=setting_name(setting), model=key[1])
+            )
+        raise BadInput(
+            _("replaceModels would remove model {model!r} of provider {provider!r}, which Cherry Studio's {setting} "
+              "uses; keep it in the profile's models or choose another model in the app first").format(
+                model=key[1], provider=key[0], setting=setting_name(setting))
+        )
+
+
+def diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[ProviderChange]:
+    """Provider-level differences between two provider lists (for restore previews)."""
+    old = {p.get("id"): p for p in before}
+    new = {p.get("id"): p for p in after}
+    out = []
+    for pid, p in new.items():
+        if pid not in old:
+            out.append(_added(p))
+        else:
+            change = _compare(old[pid], p)
+            if change.action != "unchanged":
+                out.append(change)
+    out += [_removed(p) for pid, p in old.items() if pid not in new]
+    return out
+
+
+def make(
+    current: list[dict[str, Any]],
+    patches: list[ProviderPatch],
+    default_model: tuple[str, str] | None = None,
+    current_default: dict[str, Any] | None = None,
+    model_refs: dict[str, dict[str, Any]] | None = None,
+    remove: Collection[str] = (),
+) -> Plan:
+    """The plan that makes `current` hold every patch, without the providers in `remove`; `current` is not
+    modified.
+
+    `model_refs` are the app settings that embed a whole Model (default, quick, translate model): a
+    `replaceModels` or a removal that would drop one of those models is refused rather than leave the app
+    pointing at nothing.
+    """
+    # Providers the profile leaves alone are shared with `current`, not copied (a store may hold a thousand, of
+    # twenty models each): nothing here changes a provider in place, a changed one is a new dict.
+    after = list(current)
+    index = {p.get("id"): i for i, p in enumerate(after)}
+    added: list[dict[str, Any]] = []
+    changes: list[ProviderChange] = []
+    for patch in patches:
+        if patch.id in index:
+            old = after[index[patch.id]]
+            new = {**old, **copy.deepcopy(patch.fields)}
+            new["models"] = _merge_models(old.get("models", []), patch)
+            after[index[patch.id]] = new
+            changes.append(_compare(old, new))
+        else:
+            provider = copy.deepcopy(patch.new_provider)
+            added.append(provider)
+            changes.append(_added(provider))
+    after = added + after
+    wanted = {patch.id for patch in patches}
+    changes += [_removed(p) for p in after if p.get("id") in remove and p.get("id") not in wanted]
+    after = [p for p in after if p.get("id") not in remove or p.get("id") in wanted]
+    _check_refs(current, after, model_refs or {}, default_model)
+
+    default_after = current_default
+    if default_model is not None:
+        provider_id, model_id = default_model
+        provider = next(p for p in after if p.get("id") == provider_id)
+        default_after = copy.deepcopy(next(m for m in provider["models"] if m.get("id") == model_id))
+    return Plan(current, after, changes, current_default, default_after)

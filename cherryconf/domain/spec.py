@@ -1,0 +1,83 @@
+"""The names cherryconf works with: provider and model kinds, built-in provider ids, the app's default naming.
+
+The formats themselves are the JSON Schemas in schemas/ (checked by cherryconf.formats.fastschema) and the pydantic
+models in cherryconf.formats.models, which word the problems of a document the schemas refuse.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+ProviderType = Literal[
+    "openai",
+    "openai-response",
+    "anthropic",
+    "gemini",
+    "azure-openai",
+    "vertexai",
+    "mistral",
+    "aws-bedrock",
+    "vertex-anthropic",
+    "new-api",
+    "gateway",
+    "ollama",
+    "qwenlm",
+]
+ModelType = Literal["text", "vision", "embedding", "reasoning", "function_calling", "web_search", "rerank"]
+EndpointType = Literal["openai", "openai-response", "anthropic", "gemini", "image-generation", "jina-rerank"]
+
+# Who manages a profile's providers (`it-dept`): a name people type, so letters, digits, `.`, `_` and `-`.
+OWNER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+# The ids of the providers the app ships (2.x registry, a superset of 1.x's system providers): a custom
+# provider must not take one, or it would overwrite (1.x) or be refused as (2.x) the app's own.
+BUILT_IN_PROVIDER_IDS = frozenset({
+    "cherryai", "cherryin", "silicon", "aihubmix", "ocoolai", "deepseek", "ppio", "alayanew", "qiniu", "dmxapi",
+    "burncloud", "302ai", "lanyun", "ph8", "openrouter", "ollama", "ovms", "new-api", "lmstudio", "anthropic",
+    "openai", "azure-openai", "gemini", "vertexai", "github", "copilot", "zhipu", "yi", "moonshot", "baichuan",
+    "dashscope", "stepfun", "doubao", "infini", "minimax", "groq", "together", "fireworks", "nvidia", "grok",
+    "hyperbolic", "mistral", "jina", "perplexity", "modelscope", "xirang", "hunyuan", "tencent-cloud-ti",
+    "baidu-cloud", "gpustack", "voyageai", "aws-bedrock", "poe", "aionly", "longcat", "huggingface", "sophnet",
+    "gateway", "cerebras", "mimo", "gitee-ai", "minimax-global", "zai", "opencode",
+    # Registry providers newer than 2.0.8 (2.1.4, cherry-studio-format.md section 8): a later release's seeder
+    # merges its preset into a user's provider of the same id.
+    "radeon-cloud", "claude-code", "openai-codex", "grok-cli", "tokenhub", "tokendance",
+})
+
+
+# --- naming, the way the app derives it --------------------------------------------------------------
+
+# Providers for which the app treats every one of / - _ : and space as a first-rule delimiter.
+_ALL_DELIMITER_PROVIDERS = frozenset({"aihubmix", "silicon", "ocoolai", "o3", "dmxapi"})
+
+
+def default_group(model_id: str, provider_id: str = "") -> str:
+    """The group the app gives a model id when the user gives none (its getDefaultGroupName).
+
+    Delimiters are tried in a fixed order: the first one present wins, not the first one in the string.
+    """
+    s = model_id.lower()
+    first: tuple[str, ...] = ("/", " ", ":")
+    second: tuple[str, ...] = ("-", "_")
+    if provider_id.lower() in _ALL_DELIMITER_PROVIDERS:
+        first, second = ("/", " ", "-", "_", ":"), ()
+    for d in first:
+        if d in s:
+            return s.split(d)[0]
+    for d in second:
+        if d in s:
+            parts = s.split(d)
+            return f"{parts[0]}-{parts[1]}"
+    return s
+
+
+def model_from_id(model_id: str, provider_id: str) -> dict[str, Any]:
+    """The Model the app's bulk add-model dialog stores for a bare id (name = id, group derived)."""
+    return {
+        "id": model_id,
+        "provider": provider_id,
+        "name": model_id,
+        "group": default_group(model_id, provider_id),
+        "supported_text_delta": True,
+    }

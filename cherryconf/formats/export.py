@@ -1,0 +1,138 @@
+"""Write the providers a store holds as a profile, so the same set-up can be applied elsewhere.
+
+Keys become `${<ID>_API_KEY}` references unless asked for; models are written in the shortest form that
+loads back to the same Model (a bare id when name and group are what the app would derive).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cherryconf.domain import routing
+from cherryconf.domain.endpoints import AppVersion
+from cherryconf.domain.spec import default_group
+from cherryconf.errors import BadInput
+from cherryconf.formats.profile import key_env_name
+from cherryconf.i18n import _
+
+_PROFILE_FIELDS = ("enabled", "notes", "apiVersion", "extra_headers", "apiOptions", "rateLimit")
+_MODEL_FIELDS = ("description", "owned_by", "endpoint_type", "supported_endpoint_types", "pricing")
+# A key that is already a reference (another tool's `$VAR` config, imported) stays the reference it is.
+_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def _model(m: dict[str, Any], provider_id: str) -> str | dict[str, Any]:
+    mid = str(m.get("id"))
+    out: dict[str, Any] = {"id": mid}
+    if m.get("name") and m.get("name") != mid:
+        out["name"] = m["name"]
+    if m.get("group") and m.get("group") != default_group(mid, provider_id):
+        out["group"] = m["group"]
+    caps = [c.get("type") for c in m.get("capabilities") or [] if isinstance(c, dict) and c.get("type")]
+    if caps:
+        out["capabilities"] = caps
+    out.update({k: m[k] for k in _MODEL_FIELDS if m.get(k) is not None})
+    return mid if len(out) == 1 else out
+
+
+def exportable(p: dict[str, Any]) -> bool:
+    # The app ships dozens of built-in providers with default models that nobody configured: a built-in one
+    # counts once it has a key; a custom one once it has a host.
+    if not str(p.get("apiHost") or "").strip():
+        return False
+    return bool(str(p.get("apiKey") or "").strip()) or not p.get("isSystem")
+
+
+def _as_routed(p: dict[str, Any], taken: set[str], version: AppVersion | None, notes: list[str]) -> dict[str, Any]:
+    """The provider as a profile should name it: a gateway in a built-in provider the app routes by id becomes a
+    provider of its own (as `doctor --fix` does), and a built-in's type is the one the app honours for its id."""
+    from cherryconf.ops import doctor
+
+    pid = str(p.get("id"))
+    if doctor.needs_own_provider(p, version):
+        own = doctor.own_provider(p, taken, version)
+        taken.add(own["id"])
+        notes.append(_("{pid}: holds the gateway {host}, which Cherry Studio cannot use under that id; exported "
+                       "as a provider of its own, {id!r}").format(
+            pid=pid, host=routing.host_name(str(p.get("apiHost"))), id=own["id"]))
+        return own
+    honoured = routing.honoured_types(pid)
+    if honoured is not None and p.get("type") not in honoured:
+        notes.append(_("{pid}: exported with type {used}, what Cherry Studio uses for that id whatever the stored "
+                       "type ({stored})").format(pid=pid, used=sorted(honoured)[0], stored=p.get("type")))
+        return {**p, "type": sorted(honoured)[0]}
+    return p
+
+
+def select(providers: list[dict[str, Any]], ids: list[str] | None, version: AppVersion | None,
+           notes: list[str]) -> list[dict[str, Any]]:
+    """The chosen providers (default: every configured one) as a profile should name them; notes joins `notes`."""
+    if ids:
+        known = {str(p.get("id")) for p in providers}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise BadInput(_("the store has no provider {id!r}; `cherryconf providers` lists them").format(
+                id=missing[0]))
+        chosen = [p for p in providers if str(p.get("id")) in ids]
+    else:
+        chosen = [p for p in providers if exportable(p)]
+    if not chosen:
+        raise BadInput(_("the store holds no configured provider to export"))
+    taken = {str(p.get("id")) for p in providers}
+    return [_as_routed(p, taken, version, notes) for p in chosen]
+
+
+def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, with_keys: bool = False,
+               version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
+    """(profile document, notes for the user) for the chosen providers (default: every configured one)."""
+    notes: list[str] = []
+    out = []
+    referenced: list[str] = []
+    for p in select(providers, ids, version, notes):
+        pid = str(p.get("id"))
+        key = str(p.get("apiKey") or "")
+        entry: dict[str, Any] = {"id": pid}
+        name = str(p.get("name") or pid)
+        if len(name) > 32:
+            notes.append(_("{pid}: name shortened to 32 characters (the app's limit for names it is given)").format(
+                             pid=pid))
+            name = name[:32]
+        entry["name"] = name
+        entry["type"] = p.get("type", "openai")
+        entry["apiHost"] = p.get("apiHost")
+        if _REFERENCE.fullmatch(key):
+            entry["apiKey"] = key
+            referenced.append(key[2:-1])
+        else:
+            entry["apiKey"] = key if with_keys and key else "${" + key_env_name(pid) + "}"
+            if key and not with_keys:
+                referenced.append(key_env_name(pid))
+        if not key:
+            notes.append(_("{pid}: no key in the store; set {var} before applying").format(
+                pid=pid, var=key_env_name(pid)))
+        entry["models"] = [_model(m, pid) for m in p.get("models", []) if isinstance(m, dict) and m.get("id")]
+        entry.update({k: p[k] for k in _PROFILE_FIELDS if p.get(k) is not None})
+        out.append(entry)
+    if not with_keys:
+        refs = ", ".join(referenced)
+        if refs:
+            notes.append(_("keys are written as references: set {refs} where you apply it (or use --with-keys)").format(
+                             refs=refs))
+    document = {"version": 1, "providers": out}
+    _check_loads(document)
+    return document, notes
+
+
+def _check_loads(document: dict[str, Any]) -> None:
+    """An export that `apply` would refuse is no export: load it as apply would, with every reference set."""
+    from cherryconf.formats import profile
+
+    refs = {key_env_name(str(p["id"])): "placeholder" for p in document["providers"]}
+    refs.update({str(p["apiKey"])[2:-1]: "placeholder" for p in document["providers"]
+                 if _REFERENCE.fullmatch(str(p["apiKey"]))})
+    try:
+        profile.parse(document, "export", env=refs)
+    except BadInput as e:
+        raise BadInput(_("cannot export this store as a profile: {reason}").format(
+            reason=e.message.removeprefix("export: "))) from None

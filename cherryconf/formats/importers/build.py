@@ -1,0 +1,62 @@
+"""The profile an imported source becomes: `export`'s profile of the chosen providers, and what was left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cherryconf.domain.endpoints import AppVersion, normalise_api_host
+from cherryconf.errors import BadInput
+from cherryconf.formats import export
+from cherryconf.formats.importers import Source
+from cherryconf.i18n import _, ngettext
+
+
+def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
+               version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
+    """(profile document, notes): by default the custom providers and the built-in ones holding a key;
+    `take_all`: every provider that has a base URL."""
+    providers, notes = _unique(source.providers)
+    hostless = [p for p in providers if not str(p.get("apiHost") or "").strip()]
+    with_host = [p for p in providers if str(p.get("apiHost") or "").strip()]
+    chosen = with_host if take_all else [p for p in with_host if export.exportable(p)]
+    notes = [_("read {what}").format(what=source.what), *source.notes, *notes]
+    chosen, unusable = _with_base_urls(chosen, version)
+    notes += unusable
+    if not chosen:
+        raise BadInput(_("{what} holds no provider to import").format(what=source.what))
+    document, export_notes = export.to_profile(chosen, [str(p.get("id")) for p in chosen], with_keys, version)
+    n = len(document["providers"])
+    notes.append(ngettext("took {n} provider: {ids}", "took {n} providers: {ids}", n).format(
+        n=n, ids=", ".join(str(p["id"]) for p in document["providers"])))
+    skipped = [] if take_all else [p for p in with_host if not export.exportable(p)]
+    if skipped:
+        notes.append(ngettext("left out {n} built-in provider without a key (--all takes it): {ids}",
+                              "left out {n} built-in providers without a key (--all takes them): {ids}",
+                              len(skipped)).format(n=len(skipped), ids=", ".join(str(p.get("id")) for p in skipped)))
+    if hostless:
+        notes.append(ngettext("left out {n} provider without a base URL, which Cherry Studio cannot call: {ids}",
+                              "left out {n} providers without a base URL, which Cherry Studio cannot call: {ids}",
+                              len(hostless)).format(n=len(hostless), ids=", ".join(str(p.get("id")) for p in hostless)))
+    return document, notes + export_notes
+
+
+def _with_base_urls(providers: list[dict[str, Any]], version: AppVersion | None
+                    ) -> tuple[list[dict[str, Any]], list[str]]:
+    """The providers with their URLs as base URLs (a full `.../v1/chat/completions` pasted into another tool
+    becomes what Cherry Studio appends its endpoints to), and a note for each whose URL is not usable."""
+    usable, notes = [], []
+    for p in providers:
+        try:
+            usable.append({**p, "apiHost": normalise_api_host(str(p["apiHost"]), version)})
+        except BadInput as e:
+            notes.append(_("left out {id}: its base URL is not usable ({reason})").format(id=p.get("id"),
+                                                                                         reason=e.message))
+    return usable, notes
+
+
+def _unique(providers: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One provider per id, the last one given (as applying them one after the other would leave it)."""
+    last = {str(p.get("id")): p for p in providers}
+    kept = [p for p in providers if last[str(p.get("id"))] is p]
+    dropped = sorted({str(p.get("id")) for p in providers if last[str(p.get("id"))] is not p})
+    return kept, [_("{id}: given more than once; the last one is taken").format(id=i) for i in dropped]

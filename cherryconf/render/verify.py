@@ -1,0 +1,166 @@
+"""Human text and --json for `verify`: the model x endpoint table, the verdict, and how to fix what fails."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from cherryconf.i18n import _, ngettext
+from cherryconf.ops.probe import ENDPOINT_PATH, Outcome, ProbeEndpoint, ProbeResult, Reason, VerifyReport
+from cherryconf.render import table
+
+OUTCOME_TEXT: dict[Outcome, str] = {"pass": _("pass"), "fail": _("fail"), "inconclusive": _("inconclusive")}
+
+REASON_TEXT: dict[Reason, str] = {
+    "ok": _("ok"),
+    "bad_key": _("key refused"),
+    "unknown_model": _("unknown model"),
+    "endpoint_not_served": _("endpoint not served"),
+    "no_channel": _("no channel for the group"),
+    "quota_or_rate_limit": _("quota or rate limit"),
+    "timeout": _("timeout"),
+    "network": _("network error"),
+    "html_not_json": _("HTML, not JSON"),
+    "redirect": _("redirected"),
+    "http_error": _("HTTP error"),
+    "no_output": _("no output"),
+}
+
+# What to do about models that fail for each reason on the endpoint the provider uses.
+_REMEDY: dict[Reason, str] = {
+    "bad_key": _("the gateway refuses the API key: check it (and that it may use these models)"),
+    "unknown_model": _("the gateway does not know these model ids: check their spelling, or remove them"),
+    "endpoint_not_served": _("the gateway does not serve this endpoint for these models"),
+    "no_channel": _("the key's group has no channel for these models: ask the gateway's admin, or remove them"),
+    "quota_or_rate_limit": _("the account is out of quota or rate limited: top up, or wait and run again"),
+    "html_not_json": _("the base URL answers with a web page: check the provider's apiHost"),
+    "redirect": _("the base URL redirects: put the address it redirects to in apiHost"),
+    "http_error": _("the gateway answered with an error: see the details above"),
+    "no_output": _("the gateway answered without any output: see the details above"),
+}
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} ms"
+
+
+def cell(r: ProbeResult) -> str:
+    """One table cell: `pass 520 ms (first token 310 ms)`, `fail: no channel for the group (503)`."""
+    if r.outcome == "pass":
+        first = " " + _("(first token {ms})").format(ms=_ms(r.ttft_ms)) if r.ttft_ms is not None else ""
+        return f"{OUTCOME_TEXT['pass']} {_ms(r.total_ms)}{first}"
+    status = f" ({r.status})" if r.status is not None else ""
+    return f"{OUTCOME_TEXT[r.outcome]}: {REASON_TEXT[r.reason]}{status}"
+
+
+def report_text(report: VerifyReport) -> str:
+    """The table, the gateway's messages for what did not pass, the /models notes, the verdict and the fix."""
+    endpoints = [e for e in ENDPOINT_PATH if report.on(e)]
+    headers = [_("MODEL"), _("LISTED")]
+    for e in endpoints:
+        headers.append(ENDPOINT_PATH[e].upper() + (" " + _("(in use)") if e == report.configured_endpoint else ""))
+    by_key = {(r.model, r.endpoint): r for r in report.results}
+    rows = []
+    for model in report.models:
+        listed = "?" if report.listed_models is None else (_("no") if model in report.unlisted else _("yes"))
+        rows.append([model, listed, *(cell(by_key[(model, e)]) for e in endpoints)])
+    lines = [_("provider {id} (type {type})").format(id=report.provider_id, type=report.provider_type)]
+    lines += [f"  {ENDPOINT_PATH[e]}: {report.url_chat if e == 'chat' else report.url_responses}" for e in endpoints]
+    lines += ["", table(headers, rows)]
+    problems = [r for r in report.results if r.outcome != "pass"]
+    if problems:
+        lines += ["", _("details:")]
+        lines += ["  " + _("{model} on {endpoint}: {detail}").format(
+            model=r.model, endpoint=ENDPOINT_PATH[r.endpoint], detail=r.detail) for r in problems]
+    if report.listed_models is None:
+        lines += ["", _("note: {detail}; the LISTED column is unknown").format(detail=report.models_detail)]
+    elif report.unlisted:
+        lines += ["", _("note: the gateway's /models does not list {models}").format(
+            models=", ".join(report.unlisted))]
+    if report.skipped:
+        lines += ["", _("not probed (not chat models): {models}; name them with --model to probe").format(
+            models=", ".join(report.skipped))]
+    hints = _hint_lines(report)
+    if hints:
+        lines += ["", *hints]
+    lines += ["", report.verdict()]
+    todo = fixes(report)
+    if todo:
+        where = ENDPOINT_PATH[report.configured_endpoint]
+        n = len(report.failing_on_configured_endpoint())
+        lines += ["", ngettext("to fix ({n} model fails on {endpoint}, the endpoint in use):",
+                               "to fix ({n} models fail on {endpoint}, the endpoint in use):", n).format(
+            n=n, endpoint=where)]
+        lines += [f"  {line}" for line in todo]
+    return "\n".join(lines)
+
+
+def _hint_lines(report: VerifyReport) -> list[str]:
+    """The gateway's own endpoint hints for models that did not pass everywhere (a hint: the probe decides)."""
+    unsure = {r.model for r in report.results if r.outcome != "pass"}
+    return [_("hint: the gateway's /models says {model} supports: {endpoints}").format(
+                model=model, endpoints=", ".join(types) or _("nothing"))
+            for model, types in report.endpoint_hints.items() if model in unsure]
+
+
+def fixes(report: VerifyReport) -> list[str]:
+    """How to fix the models that fail on the endpoint the provider uses, one line per remedy; [] when none fail."""
+    failing = report.failing_on_configured_endpoint()
+    if not failing:
+        return []
+    configured = report.configured_endpoint
+    other: ProbeEndpoint = "chat" if configured == "responses" else "responses"
+    answer_elsewhere = {r.model for r in report.on(other) if r.outcome == "pass"}
+    if configured == "responses" and {r.model for r in failing} <= answer_elsewhere:
+        return [_("these models answer on chat/completions: run `cherryconf doctor --fix`, or change the provider's "
+                  "type to openai (Cherry Studio: Settings > Model Provider > {id})").format(id=report.provider_id)]
+    lines = []
+    for reason in dict.fromkeys(r.reason for r in failing):
+        models = ", ".join(r.model for r in failing if r.reason == reason)
+        remedy = _REMEDY.get(reason, _("see the details above"))
+        if reason == "endpoint_not_served" and configured == "responses":
+            remedy = _("the gateway does not serve responses for these: run `cherryconf doctor --fix` (type openai)")
+        lines.append(f"{models}: {remedy}")
+    return lines
+
+
+def problem(report: VerifyReport) -> str | None:
+    """Why verify exits 5 for this provider, in one sentence; None when the endpoint in use answers."""
+    where = ENDPOINT_PATH[report.configured_endpoint]
+    failing = report.failing_on_configured_endpoint()
+    if failing:
+        return ngettext("provider {id}: {n} of {total} model fails on {endpoint}, the endpoint it uses",
+                        "provider {id}: {n} of {total} models fail on {endpoint}, the endpoint it uses",
+                        len(report.models)).format(id=report.provider_id, n=len(failing), total=len(report.models),
+                                                   endpoint=where)
+    if report.unchecked():
+        return _("provider {id}: nothing could be checked: no answer on {endpoint} (timeout or network "
+                 "error)").format(id=report.provider_id, endpoint=where)
+    return None
+
+
+def problems(reports: list[VerifyReport], not_checked: dict[str, str]) -> str | None:
+    """Why verify of several providers exits 5: which failed, which could not be checked; None when all answer."""
+    failed = [ngettext("{id} ({n} model)", "{id} ({n} models)", len(r.failing_on_configured_endpoint())).format(
+        id=r.provider_id, n=len(r.failing_on_configured_endpoint())) for r in reports
+              if r.failing_on_configured_endpoint()]
+    unchecked = [r.provider_id for r in reports if not r.failing_on_configured_endpoint() and r.unchecked()]
+    unchecked += list(not_checked)
+    parts = ([_("failed: {ids}").format(ids=", ".join(failed))] if failed else []) + (
+        [_("could not be checked: {ids}").format(ids=", ".join(unchecked))] if unchecked else [])
+    return _("verify found problems ({parts})").format(parts="; ".join(parts)) if parts else None
+
+
+def progress_line(done: int, total: int, r: ProbeResult) -> str:
+    return _("probing {done}/{total}: {model} on {endpoint}: {outcome}").format(
+        done=done, total=total, model=r.model, endpoint=ENDPOINT_PATH[r.endpoint], outcome=OUTCOME_TEXT[r.outcome])
+
+
+def report_json(report: VerifyReport) -> dict[str, Any]:
+    """The --json document: the report's data, the endpoint in use, the verdict and what fails there."""
+    document = asdict(report)
+    document["configured_endpoint"] = report.configured_endpoint
+    document["verdict"] = report.verdict()
+    document["failing_on_configured_endpoint"] = [r.model for r in report.failing_on_configured_endpoint()]
+    document["fix"] = fixes(report)
+    return document
