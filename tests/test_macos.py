@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from cherryconf.domain import catalog
+from cherryconf.paths import Context
 from cherryconf.stores import install
 from cherryconf.stores.install import find_installs, inspect, resolve, running_reason
-from cherryconf.paths import Context
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process names from exec'd symlinks")
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="SingletonLock is a symlink")
