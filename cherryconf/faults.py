@@ -1,7 +1,8 @@
 """Kill points for fault-injection tests: the crash-safety claims are only as good as these drills.
 
-`CHERRYCONF_KILL_AT=N` makes the process SIGKILL itself at the N-th step boundary it reaches (1-based), so a
-test can stop apply or restore at every step and check that the store reads back as the old or the new state.
+`CHERRYCONF_KILL_AT=N` makes the process kill itself (SIGKILL; TerminateProcess on Windows) at the N-th step
+boundary it reaches (1-based), so a test can stop apply or restore at every step and check that the store reads
+back as the old or the new state.
 `CHERRYCONF_TRACE_STEPS=1` prints each boundary's number and name to stderr. Without either variable, `step()`
 costs two dictionary lookups.
 """
@@ -26,4 +27,8 @@ def step(name: str) -> None:
     if trace:
         print(f"step {_count}: {name}", file=sys.stderr, flush=True)
     if target == str(_count):
-        os.kill(os.getpid(), signal.SIGKILL)
+        if sys.platform == "win32":
+            # os.kill is TerminateProcess there (exit code 9): like SIGKILL, no handler or clean-up runs.
+            os.kill(os.getpid(), 9)
+        else:
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -26,6 +26,7 @@ tests/testing/cli.py: `cli(*args, base_env=isolated_environ(root, os.environ), c
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,6 +37,25 @@ from testing.cli import ENGLISH, LANGUAGE_VARIABLES, CliResult, RunCli, cli, iso
 for _name in LANGUAGE_VARIABLES:
     os.environ.pop(_name, None)
 os.environ["LANG"] = ENGLISH
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `wine` need the lane's Windows Python (scripts/test-windows names it): deselected without it.
+    On Windows, skip (with the reason) what cannot run there: POSIX-only tests and real Chromium (the lane has no
+    Windows Chromium; the `wine` tests drive the Windows CLI against Linux Chromium instead)."""
+    if not os.environ.get("CHERRYCONF_WINE_PYTHON"):
+        wine = [item for item in items if item.get_closest_marker("wine")]
+        if wine:
+            config.hook.pytest_deselected(items=wine)
+            items[:] = [item for item in items if not item.get_closest_marker("wine")]
+    if sys.platform != "win32":
+        return
+    reasons = {"posix_only": "POSIX only by nature", "chromium": "no Chromium in the Windows lane"}
+    for item in items:
+        for name, reason in reasons.items():
+            if item.get_closest_marker(name):
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,12 @@ Only click is imported at start-up; every command imports what it needs, so `--v
 
 from __future__ import annotations
 
-import io
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from cherryconf import __version__
+from cherryconf import __version__, console
 from cherryconf.cli import helpformat
 from cherryconf.cli.base import Options, PathParam, lang_option
 from cherryconf.cli.commands import apply, backups, doctor, export, link, locate, providers, restore, schema, verify
@@ -70,10 +69,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         obj = getattr(ctx, "obj", None)
         return obj if isinstance(obj, Options) else None
 
-    # A JavaScript string may hold lone surrogates, which UTF-8 cannot carry: show them escaped, never crash.
-    for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="backslashreplace")
+    console.setup_streams()
     try:
         with cli.make_context("cherryconf", list(sys.argv[1:] if argv is None else argv)) as ctx:
             cli.invoke(ctx)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -67,10 +68,10 @@ class Outcome:
 
 
 def ensure_admin(system: System) -> None:
-    if system == "windows":
+    if sys.platform == "win32":  # the process's own rights, whatever system the paths are for
         import ctypes
 
-        admin = bool(ctypes.windll.shell32.IsUserAnAdmin())  # type: ignore[attr-defined]
+        admin = bool(ctypes.windll.shell32.IsUserAnAdmin())
     else:
         admin = os.geteuid() == 0
     if not admin:
@@ -80,7 +81,7 @@ def ensure_admin(system: System) -> None:
 
 def users(ctx: Context) -> list[User]:
     """Every account of this machine that has a home of its own, in the order of their ids (POSIX) or names."""
-    if ctx.system == "windows":
+    if ctx.system == "windows" or sys.platform == "win32":
         return _windows_users(ctx)
     import pwd
 
@@ -100,7 +101,7 @@ def _windows_users(ctx: Context) -> list[User]:
     root = Path(public).parent if public and Path(public).is_absolute() else (
         Path(ctx.env.get("SystemDrive", "C:") + "\\") / "Users")
     try:
-        entries = sorted(root.iterdir())
+        entries = sorted(root.iterdir(), key=lambda p: p.name.casefold())  # as Explorer lists them, anywhere
     except OSError:
         return []
     return [User(p.name, p) for p in entries
@@ -148,7 +149,8 @@ def run(targets: list[Target], profile_path: Path, owner: str | None, mode: Mode
         except CherryconfError as e:
             outcomes.append(_failed(t, e.message, e.exit_code))
             continue
-        if system != "windows" and t.user.uid is not None and t.user.gid is not None and t.user.uid != os.geteuid():
+        if (sys.platform != "win32" and system != "windows" and t.user.uid is not None and t.user.gid is not None
+                and t.user.uid != os.geteuid()):
             outcomes.append(_as_user(t, loaded, mode, keep, system))
         else:
             outcomes.append(_apply_one(t, loaded, mode, keep, system))
@@ -189,43 +191,46 @@ def _apply_one(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: 
     return Outcome(t.user.name, str(t.user.home), str(t.install.data_dir), code, document, notes=notes)
 
 
-def _as_user(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: System) -> Outcome:
-    """Run `_apply_one` in a child process that has become the install's user; its outcome comes back as JSON."""
-    from cherryconf.domain import catalog
+# POSIX only: Windows has no user switch (see the module's docstring), and mypy checks these for POSIX alone.
+if sys.platform != "win32":
 
-    catalog.load()  # read while still root: the user may not be able to read cherryconf's own files
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
+    def _as_user(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: System) -> Outcome:
+        """Run `_apply_one` in a child process that has become the install's user; its outcome comes back as JSON."""
+        from cherryconf.domain import catalog
+
+        catalog.load()  # read while still root: the user may not be able to read cherryconf's own files
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            try:
+                _become(t.user.name, t.user.uid, t.user.gid)
+                outcome = _apply_one(t, loaded, mode, keep, system)
+            except BaseException as e:
+                outcome = _failed(t, _("could not run as user {name} ({error})").format(name=t.user.name, error=e),
+                                  ExitCode.UNEXPECTED)
+            try:
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(json.dumps(asdict(outcome), default=str).encode("utf-8"))
+            finally:
+                os._exit(0)  # never the parent's clean-up (click's, pytest's) in the child
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _pid, status = os.waitpid(pid, 0)
         try:
-            _become(t.user.name, t.user.uid, t.user.gid)
-            outcome = _apply_one(t, loaded, mode, keep, system)
-        except BaseException as e:
-            outcome = _failed(t, _("could not run as user {name} ({error})").format(name=t.user.name, error=e),
-                              ExitCode.UNEXPECTED)
-        try:
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(json.dumps(asdict(outcome), default=str).encode("utf-8"))
-        finally:
-            os._exit(0)  # never the parent's clean-up (click's, pytest's) in the child
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
-    _pid, status = os.waitpid(pid, 0)
-    try:
-        return Outcome(**json.loads(data))
-    except (ValueError, TypeError):
-        code = os.waitstatus_to_exitcode(status)
-        why = _("signal {number}").format(number=-code) if code < 0 else _("exit status {code}").format(code=code)
-        return _failed(t, _("the run as user {name} stopped before it reported ({why})").format(
-                              name=t.user.name, why=why), ExitCode.UNEXPECTED)
+            return Outcome(**json.loads(data))
+        except (ValueError, TypeError):
+            code = os.waitstatus_to_exitcode(status)
+            why = _("signal {number}").format(number=-code) if code < 0 else _("exit status {code}").format(code=code)
+            return _failed(t, _("the run as user {name} stopped before it reported ({why})").format(
+                                  name=t.user.name, why=why), ExitCode.UNEXPECTED)
 
 
-def _become(name: str, uid: int | None, gid: int | None) -> None:
-    """Give up root for the user's rights: groups first, then the group, then the user (no way back)."""
-    if uid is None or gid is None:
-        raise ValueError("a POSIX user has a uid and a gid")
-    os.initgroups(name, gid)
-    os.setgid(gid)
-    os.setuid(uid)
+    def _become(name: str, uid: int | None, gid: int | None) -> None:
+        """Give up root for the user's rights: groups first, then the group, then the user (no way back)."""
+        if uid is None or gid is None:
+            raise ValueError("a POSIX user has a uid and a gid")
+        os.initgroups(name, gid)
+        os.setgid(gid)
+        os.setuid(uid)

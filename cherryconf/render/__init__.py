@@ -6,6 +6,7 @@ import json
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
+from cherryconf import console
 from cherryconf.i18n import _, ngettext
 from cherryconf.redact import masked_value
 
@@ -28,8 +29,9 @@ def size(n: int) -> str:
 
 
 def dumps(document: Any) -> str:
-    """The one JSON form cherryconf prints: indented, non-ASCII as is, stable key order."""
-    return json.dumps(document, ensure_ascii=False, indent=2, default=str)
+    """The one JSON form cherryconf prints: indented, stable key order, non-ASCII as is (escaped on Windows, where
+    a redirected stream's code page could not carry it: see `console`)."""
+    return json.dumps(document, ensure_ascii=console.JSON_ASCII, indent=2, default=str)
 
 
 def width(text: str) -> int:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from cherryconf import __version__, faults
 from cherryconf.errors import BadInput, StoreError
-from cherryconf.fsutil import PRIVATE_FILE, atomic_write, fsync_dir, private_dir
+from cherryconf.fsutil import atomic_write, fsync_dir, private_dir, private_file, rename
 from cherryconf.i18n import _
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def create(ctx: Context, install: Install, store: Store, reason: str, keep: int 
         entries = []
         for rel in sorted(p.relative_to(work / FILES) for p in (work / FILES).rglob("*") if p.is_file()):
             full = work / FILES / rel
-            full.chmod(PRIVATE_FILE)
+            private_file(full)
             entries.append(FileEntry(path=rel.as_posix(), size=full.stat().st_size, sha256=_sha256(full)))
         faults.step("backup files copied")
         providers = _providers(store)
@@ -169,7 +169,7 @@ def create(ctx: Context, install: Install, store: Store, reason: str, keep: int 
         atomic_write(work / MANIFEST, (manifest.to_json() + "\n").encode())
         faults.step("backup written")
         final = parent / backup_id
-        work.rename(final)
+        rename(work, final)
         fsync_dir(parent)
         faults.step("backup in place")
     except BaseException as e:

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from cherryconf import faults
-from cherryconf.fsutil import copy_file, fsync_dir
+from cherryconf.fsutil import copy_file, fsync_dir, rename
 from cherryconf.i18n import _
 
 NEW_SUFFIX = ".cherryconf-new"
@@ -40,17 +40,17 @@ def replace_dir(target: Path, source: Path, files: list[Path]) -> None:
             faults.step(f"copied {rel}")
         fsync_dir(new)
         faults.step("new directory complete")
-        target.rename(old)
+        rename(target, old)
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
     fsync_dir(target.parent)
     faults.step("old directory moved aside")
     try:
-        new.rename(target)
+        rename(new, target)
     except BaseException:
         # Without this the store would be missing until the next run's recover(): put the old one back now.
-        old.rename(target)
+        rename(old, target)
         shutil.rmtree(new, ignore_errors=True)
         raise
     fsync_dir(target.parent)
@@ -78,8 +78,8 @@ def recover(target: Path) -> str | None:
         while displaced.exists():  # one from an earlier incident is kept too
             n += 1
             displaced = _sibling(target, f"{DISPLACED_SUFFIX}-{n}")
-        target.rename(displaced)
-        new.rename(target)
+        rename(target, displaced)
+        rename(new, target)
         fsync_dir(target.parent)
         shutil.rmtree(old)
         return (_("finished an interrupted restore of {target}; the store created there after the interruption was "
@@ -95,11 +95,11 @@ def recover(target: Path) -> str | None:
                    target=target)
     if new.exists():
         # Old moved aside, new complete (it is only renamed once complete): put it in place.
-        new.rename(target)
+        rename(new, target)
         fsync_dir(target.parent)
         if old.exists():
             shutil.rmtree(old)
         return _("finished an interrupted restore of {target}").format(target=target)
-    old.rename(target)
+    rename(old, target)
     fsync_dir(target.parent)
     return _("undid an interrupted restore of {target} (put the previous state back)").format(target=target)

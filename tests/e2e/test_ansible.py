@@ -29,7 +29,9 @@ ROOT = REPO
 COLLECTIONS = ROOT / "ansible"
 COLLECTION = COLLECTIONS / "ansible_collections" / "cherryconf" / "cherry_studio"
 BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.slow
+# The Ansible controller, and this Python module run on its targets, are POSIX only (Windows hosts take PowerShell
+# modules).
+pytestmark = [pytest.mark.slow, pytest.mark.posix_only]
 
 
 def ansible_env(tmp_path: Path) -> dict[str, str]:

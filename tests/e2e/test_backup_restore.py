@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -34,8 +33,10 @@ from testing import v2db
 from testing.chromium_harness import chromium_available, read_local_storage, write_local_storage
 from testing.cli import CliResult, RunCli
 from testing.plyvel_view import plyvel_items
+from testing.privacy import assert_private
 from testing.runs import P1, make_install, one_line_error, run_py, write_profile
 from testing.v1state import cherry_state, make_userdata
+from testing.winlane import KILLED
 
 from cherryconf.stores.install import Install
 
@@ -257,7 +258,7 @@ def drill(
         n += 1
         rig.reset()
         result = run(*cmd, env={"CHERRYCONF_KILL_AT": str(n), "CHERRYCONF_TRACE_STEPS": "1"})
-        if result.code != -signal.SIGKILL:
+        if result.code != KILLED:
             # Past the last boundary the run finishes as the uninterrupted one did.
             assert (result.code, n) == (final_code, len(steps) + 1), result.err
             return steps
@@ -414,7 +415,7 @@ def test_app_started_while_a_swap_was_half_done(tmp_path: Path, run_cli: RunCli,
         "--yes",
         env={"CHERRYCONF_KILL_AT": str(kill_at), "CHERRYCONF_TRACE_STEPS": "1"},
     )
-    assert killed.code == -signal.SIGKILL and killed.err.splitlines()[-1].endswith("old directory moved aside")
+    assert killed.code == KILLED and killed.err.splitlines()[-1].endswith("old directory moved aside")
     assert read_local_storage(rig.root) == {}  # the app, finding no store, starts a fresh one
     repaired, state = observe(run_cli, rig)
     assert "finished an interrupted restore" in repaired.err and "cherryconf-displaced" in repaired.err
@@ -479,12 +480,11 @@ def test_backups_are_private_whatever_the_umask(tmp_path: Path, run_cli: RunCli,
     dirs = [root, *root.rglob("*")]
     assert len([d for d in dirs if (d / "manifest.json").is_file()]) == 2  # apply, pre-restore
     for path in dirs:
-        mode = path.stat().st_mode & 0o777
-        assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {oct(mode)}"
+        assert_private(path)
     store = data_dir / ("Local Storage/leveldb" if kind == "v1" else "Data")
     for path in store.iterdir():
         if path.is_file() and path.name != "LOCK":
-            assert path.stat().st_mode & 0o777 == 0o600, path  # restored files too: they hold the API keys
+            assert_private(path)  # restored files too: they hold the API keys
 
 
 def test_retention_keeps_the_newest_per_install_and_never_the_one_just_made(tmp_path: Path, run_cli: RunCli) -> None:

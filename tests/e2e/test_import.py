@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import yaml
 from testing import v2db
 from testing.cli import fingerprint
+from testing.privacy import assert_private
 from testing.v1state import PERSIST_KEY, cherry_state, make_userdata, read_llm, with_llm
 
 from cherryconf.formats.profile import key_env_name
@@ -32,7 +32,7 @@ def import_to_file(run_cli: Any, tmp_path: Path, *args: str, env: dict[str, str]
     result = run_cli("import", *args, "--with-keys", "-o", str(out), env=env)
     assert result.code == 0, result.err
     assert result.out == "" and "sk-" not in result.err
-    assert os.stat(out).st_mode & 0o777 == 0o600
+    assert_private(out)
     document: dict[str, Any] = yaml.safe_load(out.read_text("utf-8"))
     return document
 
@@ -357,7 +357,8 @@ def test_export_format_cherry_round_trips_through_import(tmp_path: Path, run_cli
     result = run_cli("--data-dir", str(source), "export", "--format", "cherry", "--with-keys", "-o", str(out))
     assert result.code == 0, result.err
     exported = json.loads(out.read_text("utf-8"))
-    assert exported["version"] == 1 and os.stat(out).st_mode & 0o777 == 0o600
+    assert exported["version"] == 1
+    assert_private(out)
     pid = next(iter(wanted))
     entry = next(p for p in exported["providers"] if p["id"] == pid)
     assert all(m["id"].startswith(pid + "::") for m in entry["models"])

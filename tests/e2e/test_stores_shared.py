@@ -6,13 +6,13 @@ Same merge rules, idempotence, dry run, doctor, export and restore, whatever the
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 from pathlib import Path
 from typing import Any
 
 from testing.gateway import Gateway, ModelSpec, running
+from testing.privacy import assert_private
+from testing.running_app import app_running
 from testing.stores import KEY, PROFILE, apply, data_dir, providers, store_bytes, write_profile
 
 __all__ = ["data_dir"]  # the suite's fixture (tests/testing/stores.py): every test below runs on every store
@@ -66,11 +66,11 @@ def test_bad_profile_and_running_app_write_nothing(run_cli: Any, data_dir: Path,
     assert result.code == 2 and result.err.startswith("cherryconf: ") and result.err.count("\n") == 1
     assert "providers[0].apiHost" in result.err
 
-    (data_dir / "SingletonLock").symlink_to(f"{socket.gethostname()}-{os.getpid()}")
-    running = apply(run_cli, data_dir, write_profile(tmp_path), "--yes")
+    with app_running(data_dir):
+        running = apply(run_cli, data_dir, write_profile(tmp_path), "--yes")
+        assert store_bytes(data_dir) == fingerprint
     assert running.code == 3, running.err
     assert "quit" in running.err and "Traceback" not in running.err
-    assert store_bytes(data_dir) == fingerprint
     assert not list((tmp_path / "_cherryconf_home").glob("backups/*/*"))
 
 
@@ -100,7 +100,7 @@ def test_export_applies_back_without_changing_where_chats_go(run_cli: Any, data_
     assert result.code == 0, result.err
     assert KEY not in exported.read_text(encoding="utf-8")
     assert "${GW_API_KEY}" in exported.read_text(encoding="utf-8")
-    assert (exported.stat().st_mode & 0o777) == 0o600
+    assert_private(exported)
     refs = set(re.findall(r"\$\{(\w+)\}", exported.read_text(encoding="utf-8")))
     env = dict.fromkeys(refs, "sk-other-key") | {"GW_API_KEY": KEY}
     back = run_cli("--data-dir", str(data_dir), "apply", str(exported), "--yes", env=env)

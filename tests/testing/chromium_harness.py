@@ -38,7 +38,6 @@ code unit of every key and value, even for Latin-1 text; so one value can hold a
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -340,6 +339,8 @@ def leveldb_lock_holder(profile_dir: Path) -> int | None:
     a Chromium that is opening the database at that moment fail (a probing lockf could). Linux layout of
     struct flock: short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid, padding.
     """
+    import fcntl  # Chromium runs in the Linux suite only; the harness module itself loads on Windows too
+
     lock = profile_leveldb(profile_dir) / "LOCK"
     try:
         fd = os.open(lock, os.O_RDONLY)

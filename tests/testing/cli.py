@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 import cherryconf
+from testing import winlane
 
 # The directory holding the `cherryconf` package this test run imports (the checkout, or site-packages when it
 # is installed): the subprocess gets it first on PYTHONPATH, so it runs the very code the tests import.
@@ -83,7 +83,7 @@ def cli(
             child_env.pop(name, None)
         else:
             child_env[name] = value
-    proc = subprocess.run(
+    proc = winlane.run(
         [sys.executable, "-m", "cherryconf", *args],
         env=child_env,
         input=input,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from cherryconf import faults
 from cherryconf.domain.catalog import Catalog
 from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
-from cherryconf.fsutil import PRIVATE_FILE, copy_file, fsync_dir
+from cherryconf.fsutil import copy_file, create_private, fsync_dir, fsync_file, rename
 from cherryconf.i18n import _
 from cherryconf.stores import StoreState
 from cherryconf.stores.shape import RESTORE
@@ -482,7 +481,7 @@ class V2Store:
             self._raw_copy(dest)
             return
         try:
-            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))  # private from the start
+            create_private(target)
             copy_to = sqlite3.connect(target)
             try:
                 # The backup API copies a consistent state, WAL content included, while the app may read on.
@@ -499,8 +498,7 @@ class V2Store:
             return
         finally:
             source.close()
-        with target.open("rb") as f:
-            os.fsync(f.fileno())
+        fsync_file(target)
 
     def _raw_copy(self, dest: Path) -> None:
         for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
@@ -516,7 +514,7 @@ class V2Store:
             fsync_dir(self._root)
             faults.step("new database copied")
             self._retire_wal()
-            new.replace(self._db)
+            rename(new, self._db)
         except BaseException:
             new.unlink(missing_ok=True)
             raise

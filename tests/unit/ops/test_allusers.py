@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +28,9 @@ from cherryconf.ops import allusers
 from cherryconf.paths import Context
 from cherryconf.stores import open_store
 from cherryconf.stores.install import inspect
+
+if sys.platform != "win32":
+    import pwd
 
 
 def me(name: str, home: Path) -> allusers.User:
@@ -48,6 +51,7 @@ def provider_ids(data_dir: Path) -> list[str]:
     return [str(p["id"]) for p in open_store(inspect(data_dir, "test")).read().providers]
 
 
+@pytest.mark.posix_only  # uids, pwd, SingletonLock symlinks, mode bits
 def test_users_come_from_the_user_database() -> None:
     found = allusers.users(Context(home=Path("/nonexistent"), env={}, system="linux"))
     root = next(u for u in found if u.uid == 0)
@@ -63,9 +67,10 @@ def test_windows_users_are_the_folders_of_the_profiles_directory(tmp_path: Path)
     (users_dir / "desktop.ini").write_text("")
     ctx = Context(home=users_dir / "admin", env={"PUBLIC": str(users_dir / "Public")}, system="windows")
     assert [(u.name, u.home, u.uid) for u in allusers.users(ctx)] == [
-        ("Bob", users_dir / "Bob", None), ("alice", users_dir / "alice", None)]
+        ("alice", users_dir / "alice", None), ("Bob", users_dir / "Bob", None)]
 
 
+@pytest.mark.posix_only  # uids, pwd, SingletonLock symlinks, mode bits
 def test_every_users_installs_are_found_once(tmp_path: Path) -> None:
     alice, bob, carol, dave = (me(n, tmp_path / "homes" / n) for n in ("alice", "bob", "carol", "dave"))
     alice_data = make_userdata(alice.home / ".config")
@@ -82,6 +87,7 @@ def test_every_users_installs_are_found_once(tmp_path: Path) -> None:
     assert problems == []
 
 
+@pytest.mark.posix_only  # uids, pwd, SingletonLock symlinks, mode bits
 def test_one_users_failure_does_not_stop_the_others(tmp_path: Path, profile: Path) -> None:
     homes = tmp_path / "homes"
     users = [me(n, homes / n) for n in ("alice", "bob", "carol", "erin")]
@@ -128,7 +134,8 @@ def reachable_dir() -> Iterator[Path]:
     shutil.rmtree(path)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root")
+@pytest.mark.posix_only
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() != 0, reason="switching to another user needs root")
 def test_each_install_is_applied_as_its_user(reachable_dir: Path, profile: Path) -> None:
     nobody = pwd.getpwnam("nobody")
     home = reachable_dir / "nobody"
@@ -156,7 +163,9 @@ def test_each_install_is_applied_as_its_user(reachable_dir: Path, profile: Path)
     assert provider_ids(locked_data) == before
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="giving up root to test the refusal needs root")
+@pytest.mark.posix_only
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() != 0,
+                    reason="giving up root to test the refusal needs root")
 def test_all_users_needs_root() -> None:
     pid = os.fork()
     if pid == 0:

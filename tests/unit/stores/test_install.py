@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from testing.running_app import app_running
 
 from cherryconf.errors import AppRunning, BadInput, ExitCode, StoreError
 from cherryconf.paths import Context, System
@@ -144,7 +145,8 @@ def test_app_version_from_a_long_log(tmp_path: Path) -> None:
 def test_key_is_stable_safe_and_distinct(tmp_path: Path) -> None:
     a = inspect(make_v1(tmp_path / "Cherry Studio (a)"), "x")
     b = inspect(make_v1(tmp_path / "other" / "Cherry Studio (a)"), "x")
-    assert re.fullmatch(r"Cherry_Studio_a-[0-9a-f]{8}", a.key)
+    # Windows paths are case-insensitive: the key is made from the normcase'd path, lower-case there.
+    assert re.fullmatch(os.path.normcase("Cherry_Studio_a") + "-[0-9a-f]{8}", a.key)
     assert a.key == inspect(tmp_path / "Cherry Studio (a)", "y").key
     assert a.key != b.key
 
@@ -384,6 +386,18 @@ def test_leveldb_lock_held_by_another_process(tmp_path: Path, children: list[sub
     child.kill()
     child.wait()
     assert running_reason(install) is None
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="Windows share modes (POSIX: the tests above)")
+@pytest.mark.parametrize("kind", ["v1", "v2"])
+def test_windows_app_holding_its_lockfile_and_leveldb_lock(tmp_path: Path, kind: str) -> None:
+    install = inspect((make_v1 if kind == "v1" else make_v2)(tmp_path / "d"), "x")
+    assert running_reason(install) is None
+    with app_running(install.data_dir):
+        assert running_reason(install) == "its lockfile is open in another process"
+        with pytest.raises(AppRunning, match="lockfile"):
+            ensure_not_running(install)
+    assert running_reason(install) is None  # closed: the lockfile is still there, but no one holds it
 
 
 @posix_only

@@ -247,7 +247,8 @@ def test_append_creates_a_log_when_there_is_none(tmp_path: Path) -> None:
     append(path, {b"b": b"2"})
     created = live_log(path)
     assert int(created.stem) > max(numbers)
-    assert created.stat().st_mode & 0o777 == 0o600
+    if sys.platform != "win32":  # mode bits: the app's folder in the Windows profile is private by inheritance
+        assert created.stat().st_mode & 0o777 == 0o600
     assert plyvel_view(path) == {b"a": b"1", b"b": b"2"} == ours(path)
     append(path, {b"c": b"3"})  # the next append goes to the same new log
     assert sorted(path.glob("*.log")) == [created]

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from testing import v2db
+from testing.privacy import assert_private
 from testing.stores import IT, KEY, apply, data_dir, providers, store_bytes, write_profile
 
 from cherryconf.errors import BadInput, StoreError
@@ -83,7 +84,8 @@ def test_the_record_is_private_and_a_damaged_one_is_refused(tmp_path: Path) -> N
     assert owners.load(ctx, inst).owners == {}
     owners.save(ctx, inst, record(it=(["a"], [])))
     file = owners.path(ctx, inst)
-    assert (file.stat().st_mode & 0o777, file.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    assert_private(file)
+    assert_private(file.parent)
     assert owners.load(ctx, inst).owner_of("a") == "it"
     file.write_text("{not json", encoding="utf-8")
     with pytest.raises(StoreError, match="damaged"):

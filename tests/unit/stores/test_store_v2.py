@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from testing import v2db
+from testing.privacy import assert_private
+from testing.winlane import KILLED
 
 from cherryconf.domain import plan
 from cherryconf.errors import AppRunning, BadInput, StoreError
@@ -363,7 +365,7 @@ def test_snapshot_and_replace_with_round_trip(install: Install, tmp_path: Path) 
     snap.mkdir()
     store.snapshot(snap)
     assert sorted(p.name for p in snap.iterdir()) == ["cherrystudio.sqlite"]
-    assert (snap / "cherrystudio.sqlite").stat().st_mode & 0o777 == 0o600
+    assert_private(snap / "cherrystudio.sqlite")
     assert V2Store(install, snap).read() == before_state
     assert sorted(p.name for p in snap.iterdir()) == ["cherrystudio.sqlite"]  # reading a snapshot leaves it alone
 
@@ -439,7 +441,7 @@ def test_replace_with_killed_at_each_step_leaves_the_old_or_the_new(tmp_path: Pa
     leftover = install.sqlite_path.with_name("cherrystudio.sqlite.cherryconf-new")
     store = V2Store(install)
     if kill_at <= 3:
-        assert code == -9 and leftover.exists()
+        assert code == KILLED and leftover.exists()
         assert store.recover() is not None and not leftover.exists()
         providers = {p["id"]: p for p in store.read().providers}
         assert providers["relay"]["name"] == "Only in the log" and "gw" not in providers

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import socket
-import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import yaml
 from testing.cli import RunCli, fingerprint
 from testing.gateway import Gateway, ModelSpec, closed_port, running
 from testing.plyvel_view import plyvel_items
+from testing.privacy import assert_private
 from testing.tmux import Tmux
 from testing.v1state import llm_slice, make_userdata, read_llm, with_provider
 
@@ -843,7 +843,7 @@ def test_profile_saved_on_request_is_private_and_holds_the_key_only_if_asked(har
     outcome, _ = harness.run(ud, answers)
     path = harness.home / "profiles" / "gw.yaml"
     assert outcome.saved_profile == path
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert_private(path)
     text = path.read_text()
     assert (harness.key in text) is literal
     doc = yaml.safe_load(text)
