@@ -42,7 +42,10 @@ TARGET_RATIO = 1.3
 BASELINE = "python -c 'import click'"
 # What must not load for --version / --help: each costs tens of milliseconds or more.
 HEAVY = ("questionary", "prompt_toolkit", "httpx", "httpcore", "anyio", "jsonschema", "pydantic", "yaml",
-         "psutil", "cramjam", "google_crc32c", "platformdirs", "cherryconf.stores", "cherryconf.formats.profile")
+         "psutil", "cramjam", "google_crc32c", "platformdirs",
+         # cherryconf's own layers below the command line: a command module imports them when it runs
+         "cherryconf.domain", "cherryconf.stores", "cherryconf.formats", "cherryconf.ops", "cherryconf.render",
+         "cherryconf.wizard")
 
 
 def environ(pycache: Path) -> dict[str, str]:

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import plyvel
-from v1state import PERSIST_KEY, cherry_state, stringify
+from testing.v1state import PERSIST_KEY, cherry_state, stringify
 
 from cherryconf.stores.v1.leveldb import put_varint
 from cherryconf.stores.v1.localstorage import encode

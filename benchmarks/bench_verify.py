@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from gateway import Gateway, ModelSpec, running
+from testing.gateway import Gateway, ModelSpec, running
 
 from cherryconf.ops.probe import Endpoints, verify
 

@@ -9,7 +9,7 @@ or after touching the stores:
 /tmp/cherryconf-fuzz-bases): a small state in the log only, and one whose older versions Chromium compacted
 into `.ldb` tables with a newer one in the log. Each mutated copy is read by cherryconf and by plyvel (paranoid
 checks) and then applied to; every --chromium-every-th store cherryconf wrote is read back by Chromium too.
-2.x stores are the app's DDL, seeded (tests/v2db.py), plus a table of messages. Every outcome is counted per
+2.x stores are the app's DDL, seeded (tests/testing/v2db.py), plus a table of messages. Every outcome is counted per
 damage class; a broken promise (exit 1, a traceback, a message of two lines, a read plyvel disagrees with, a
 write that changed anything but the provider applied, a lost update, a store neither old nor new after a kill)
 is listed, and makes the exit status 1.
@@ -36,11 +36,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-import store_fuzz as fz  # noqa: E402
-import v2db  # noqa: E402
-from chromium_harness import compact_history, read_local_storage, write_local_storage  # noqa: E402
-from plyvel_view import plyvel_items  # noqa: E402
-from v1state import PERSIST_KEY, cherry_state  # noqa: E402
+from testing import store_fuzz as fz  # noqa: E402
+from testing import v2db  # noqa: E402
+from testing.chromium_harness import compact_history, read_local_storage, write_local_storage  # noqa: E402
+from testing.plyvel_view import plyvel_items  # noqa: E402
+from testing.v1state import PERSIST_KEY, cherry_state  # noqa: E402
 
 from cherryconf.stores.v1 import leveldb  # noqa: E402
 

@@ -19,50 +19,22 @@ real home, the real Cherry Studio or the real backups.
 `env` adds variables to the (isolated) environment; a value of None removes one. `input` is fed to stdin
 (default: empty, so the CLI sees no terminal). `cwd` defaults to the test's tmp dir.
 
-Outside a test function (a module-scoped fixture running many commands at once), use the plain functions:
-`cli(*args, base_env=isolated_environ(root, os.environ), cwd=root)`.
+Outside a test function (a module-scoped fixture running many commands at once), use the plain functions of
+tests/testing/cli.py: `cli(*args, base_env=isolated_environ(root, os.environ), cwd=root)`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple, Protocol
 
 import pytest
-import winlane
+from testing.cli import ENGLISH, LANGUAGE_VARIABLES, CliResult, RunCli, cli, isolated_environ
 
-import cherryconf
-
-# The directory holding the `cherryconf` package this test run imports (the checkout, or site-packages when it
-# is installed): the subprocess gets it first on PYTHONPATH, so it runs the very code the tests import.
-PACKAGE_ROOT = Path(cherryconf.__file__).resolve().parent.parent
-
-# What decides the language the CLI speaks (cherryconf.i18n): English unless a test asks for Chinese. Set before any
-# test module imports cherryconf.i18n, which chooses the language once, on import.
-_LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "CHERRYCONF_LANG")
-
-
-def _english_locale() -> str:
-    """en_US.UTF-8 where the machine has it; else C.UTF-8 (English too): tools the tests run, such as Ansible,
-    refuse a locale the C library does not know."""
-    import locale
-
-    saved = locale.setlocale(locale.LC_ALL)
-    try:
-        locale.setlocale(locale.LC_ALL, "en_US.UTF-8")
-    except locale.Error:
-        return "C.UTF-8"
-    finally:
-        locale.setlocale(locale.LC_ALL, saved)
-    return "en_US.UTF-8"
-
-
-ENGLISH = _english_locale()
-for _name in _LANGUAGE_VARIABLES:
+# Set before any test module imports cherryconf.i18n, which chooses the language once, on import.
+for _name in LANGUAGE_VARIABLES:
     os.environ.pop(_name, None)
 os.environ["LANG"] = ENGLISH
 
@@ -86,17 +58,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 break
 
 
-def isolated_environ(root: Path, base: Mapping[str, str]) -> dict[str, str]:
-    """`base` with the home-like variables pointed under `root` and those naming real directories removed."""
-    env = {k: v for k, v in base.items()
-           if k != "CHERRYCONF_DATA_DIR" and not k.startswith("XDG_") and k not in _LANGUAGE_VARIABLES}
-    env["LANG"] = ENGLISH
-    env["HOME"] = env["USERPROFILE"] = str(root / "_home")
-    env["CHERRYCONF_HOME"] = str(root / "_cherryconf_home")
-    (root / "_home").mkdir(parents=True, exist_ok=True)
-    return env
-
-
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Apply `isolated_environ(tmp_path)` to this process for the length of the test; returns the fake HOME."""
@@ -107,60 +68,6 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if os.environ.get(name) != value:
             monkeypatch.setenv(name, value)
     return tmp_path / "_home"
-
-
-def fingerprint(root: Path) -> dict[str, str]:
-    """Every file under root with its SHA-256: equal fingerprints mean byte-identical trees."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-class CliResult(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-
-def cli(
-    *args: str,
-    env: Mapping[str, str | None] | None = None,
-    input: str = "",
-    cwd: Path | None = None,
-    timeout: float = 60,
-    base_env: Mapping[str, str] | None = None,
-) -> CliResult:
-    """Run `python -m cherryconf ARGS` with `base_env` (default: this process's) plus `env`; None unsets."""
-    child_env = dict(os.environ if base_env is None else base_env)
-    child_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), child_env.get("PYTHONPATH", "")) if p)
-    child_env["PYTHONIOENCODING"] = "utf-8"
-    for name, value in (env or {}).items():
-        if value is None:
-            child_env.pop(name, None)
-        else:
-            child_env[name] = value
-    proc = winlane.run(
-        [sys.executable, "-m", "cherryconf", *args],
-        env=child_env,
-        input=input,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=cwd,
-        timeout=timeout,
-        check=False,
-    )
-    return CliResult(proc.returncode, proc.stdout, proc.stderr)
-
-
-class RunCli(Protocol):
-    def __call__(
-        self,
-        *args: str,
-        env: Mapping[str, str | None] | None = None,
-        input: str = "",
-        cwd: Path | None = None,
-        timeout: float = 60,
-    ) -> CliResult: ...
 
 
 @pytest.fixture

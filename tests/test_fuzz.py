@@ -1,8 +1,8 @@
 """Fuzzing in the suite (issue 13), bounded so CI stays fast: damaged stores built by the tests' Chromium, damaged
 2.x databases and damaged profiles, through cherryconf's real entry point.
 
-The promise checked on every example (tests/store_fuzz.py says how each is judged): a refusal with exit 2 or 4 and
-one line, or a read equal to plyvel's with paranoid checks; never exit 1, a traceback or a hang; after `apply`,
+The promise checked on every example (tests/testing/store_fuzz.py says how each is judged): a refusal with exit 2 or 4
+and one line, or a read equal to plyvel's with paranoid checks; never exit 1, a traceback or a hang; after `apply`,
 plyvel still reads the store and every key and slice but the provider applied is byte for byte as before (2.x:
 SQLite's integrity check passes and every other row is as before). Chromium reads back one store written after
 damage. The long campaign, scripts/fuzz_campaign.py, runs the same judges thousands of times, plus concurrent and
@@ -16,13 +16,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import store_fuzz as fz
-import v2db
-from chromium_harness import chromium_available, compact_history, read_local_storage, write_local_storage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plyvel_view import plyvel_items
-from v1state import PERSIST_KEY, cherry_state
+from testing import store_fuzz as fz
+from testing import v2db
+from testing.chromium_harness import chromium_available, compact_history, read_local_storage, write_local_storage
+from testing.plyvel_view import plyvel_items
+from testing.v1state import PERSIST_KEY, cherry_state
 
 
 def fuzz(examples: int) -> settings:

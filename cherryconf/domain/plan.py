@@ -12,10 +12,10 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cherryconf.domain.patch import ProviderPatch
+from cherryconf.domain.spec import setting_name
 from cherryconf.errors import BadInput
-from cherryconf.formats.profile import ProviderPatch
 from cherryconf.i18n import _
-from cherryconf.render import setting_name
 
 Action = Literal["add", "update", "remove", "unchanged"]
 

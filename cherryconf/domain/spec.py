@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from cherryconf.i18n import _
+
 ProviderType = Literal[
     "openai",
     "openai-response",
@@ -81,3 +83,22 @@ def model_from_id(model_id: str, provider_id: str) -> dict[str, Any]:
         "group": default_group(model_id, provider_id),
         "supported_text_delta": True,
     }
+
+
+def setting_name(key: str) -> str:
+    """A model setting of the store (`defaultModel`, ...) by the name the app shows for it, in the user's language.
+
+    English keeps the store's key, as the messages always said; the Chinese names are the app's own labels
+    (Cherry Studio 1.7.x, src/renderer/src/i18n/locales/zh-cn.json @ e997d02: settings.models.*).
+    """
+    names = {
+        # Translators: the app's label for this setting, then the store key (zh: 默认助手模型（defaultModel）).
+        "defaultModel": _("defaultModel"),
+        # Translators: the app labels the topic-naming model "quick model" (zh: 快速模型).
+        "topicNamingModel": _("topicNamingModel"),
+        # Translators: the quick assistant's model (zh: 快捷助手模型).
+        "quickModel": _("quickModel"),
+        # Translators: the translate model (zh: 翻译模型).
+        "translateModel": _("translateModel"),
+    }
+    return names.get(key, key)

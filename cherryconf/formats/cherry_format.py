@@ -12,7 +12,7 @@ from typing import Any
 from cherryconf.domain.endpoints import AppVersion
 from cherryconf.formats import export
 from cherryconf.i18n import _
-from cherryconf.stores.v2 import rows_from_provider
+from cherryconf.stores.v2.rows import rows_from_provider
 
 # The settings the app's export carries (ProviderExportSettings).
 _SETTINGS = ("streamOptions", "apiVersion", "cacheControl", "keepAliveTime", "rateLimit", "timeout", "extraHeaders")

@@ -47,11 +47,11 @@ def exportable(p: dict[str, Any]) -> bool:
 def _as_routed(p: dict[str, Any], taken: set[str], version: AppVersion | None, notes: list[str]) -> dict[str, Any]:
     """The provider as a profile should name it: a gateway in a built-in provider the app routes by id becomes a
     provider of its own (as `doctor --fix` does), and a built-in's type is the one the app honours for its id."""
-    from cherryconf.ops import doctor
+    from cherryconf.domain import moves
 
     pid = str(p.get("id"))
-    if doctor.needs_own_provider(p, version):
-        own = doctor.own_provider(p, taken, version)
+    if moves.needs_own_provider(p, version):
+        own = moves.own_provider(p, taken, version)
         taken.add(own["id"])
         notes.append(_("{pid}: holds the gateway {host}, which Cherry Studio cannot use under that id; exported "
                        "as a provider of its own, {id!r}").format(

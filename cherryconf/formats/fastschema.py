@@ -3,7 +3,7 @@
 jsonschema (and pydantic) cost a tenth of a second to import, more than the rest of `apply`; the schemas use a
 small part of JSON Schema, which compiles here into nested plain-Python checks. Only the keywords below are
 understood, and a schema using any other is refused when compiled, so the check cannot silently mean less than the
-file says. tests/test_schema.py holds it to jsonschema's verdict on every case and on generated documents.
+file says. tests/unit/formats/test_schema.py holds it to jsonschema's verdict on every case and on generated documents.
 """
 
 from __future__ import annotations

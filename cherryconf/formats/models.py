@@ -2,8 +2,8 @@
 
 `Provider` and `Model` are the app's 1.x formats (every store maps to and from them); unknown fields are allowed
 so whatever the app stored round-trips. `Profile*` are what users write: unknown fields are refused. They say what
-schemas/ says (tests/test_schema.py); a valid document never needs them (cherryconf.formats.fastschema checks it without
-importing pydantic), so they serve to word what is wrong with one the schemas refuse.
+schemas/ says (tests/unit/formats/test_schema.py); a valid document never needs them (cherryconf.formats.fastschema
+checks it without importing pydantic), so they serve to word what is wrong with one the schemas refuse.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ import math
 import os
 import re
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ import yaml
 
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion, normalise_api_host
+from cherryconf.domain.patch import LoadedProfile, ProviderPatch
 from cherryconf.domain.spec import OWNER_PATTERN, default_group, model_from_id
 from cherryconf.errors import BadInput
 from cherryconf.formats import fastschema, schema
@@ -37,29 +37,6 @@ _BARE_ENV_REF = re.compile(r"\$()([A-Za-z_][A-Za-z0-9_]*)")
 # The fields a profile may set on a provider, beyond id and models (which merge by their own rules).
 _PROVIDER_FIELDS = ("name", "type", "apiHost", "apiKey", "enabled", "notes", "apiVersion", "extra_headers",
                     "apiOptions", "rateLimit")
-
-
-@dataclass(frozen=True)
-class ProviderPatch:
-    """What a profile wants of one provider: the fields it names, its models, and the provider it creates."""
-
-    id: str
-    fields: dict[str, Any]
-    models: list[dict[str, Any]]  # full Models, for models the store does not hold yet
-    model_updates: list[dict[str, Any]]  # per model: its id and only the fields the profile names
-    replace_models: bool
-    new_provider: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class LoadedProfile:
-    source: str
-    providers: list[ProviderPatch]
-    default_model: tuple[str, str] | None = None
-    raw: dict[str, Any] | None = field(default=None, compare=False)  # the profile document, validated
-    owner: str | None = None  # who manages these providers: their set becomes exactly the profile's
-    # What the installed app cannot hold and was left out, one sentence each (shown with the plan).
-    notes: tuple[str, ...] = ()
 
 
 def key_env_name(provider_id: str) -> str:
@@ -91,7 +68,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 _Loader = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 # libyaml's parser, when PyYAML was built with it, is several times faster than the pure one (a 1,000-provider
-# profile is 0.5 MB). Its results are the pure loader's (tests/test_profile.py fuzzes the two against each
+# profile is 0.5 MB). Its results are the pure loader's (tests/unit/formats/test_profile.py fuzzes the two against each
 # other); its error messages are not, so a document it refuses is parsed again by the pure loader, which words it.
 _FastUniqueKeyLoader: _Loader | None = None
 if yaml.__with_libyaml__:
@@ -214,7 +191,7 @@ def parse_yaml(text: str, where: str) -> Any:
     """The YAML document in `text`, refused (BadInput, located) when it is not one a profile can be."""
     # The pure reader refuses what YAML does not allow, lone surrogates among them, which libyaml (reading UTF-8)
     # could not even be given: such a text goes to the pure loader for its error. So do a tab and a byte order
-    # mark past the start, which libyaml reads differently (tests/test_profile.py found them).
+    # mark past the start, which libyaml reads differently (tests/unit/formats/test_profile.py found them).
     if (_FastUniqueKeyLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text)
             and "\t" not in text and "\ufeff" not in text[1:]):
         try:
@@ -523,7 +500,7 @@ def _model_problems(model: type[BaseModel], document: Any, prefix: tuple[str | i
         model.model_validate(document)
     except ValidationError as e:
         return _pydantic_problems(e, prefix)
-    # The model and the schema agree (tests/test_schema.py): this would be a bug, not the user's mistake.
+    # The model and the schema agree (tests/unit/formats/test_schema.py): this would be a bug, not the user's mistake.
     raise AssertionError(f"{model.__name__} accepts what its JSON Schema refuses")
 
 

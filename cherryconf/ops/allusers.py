@@ -22,17 +22,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from cherryconf import render
-from cherryconf.domain.endpoints import parse_version
 from cherryconf.errors import BadInput, CherryconfError, ExitCode
 from cherryconf.formats import profile
 from cherryconf.i18n import _
 from cherryconf.ops import apply
+from cherryconf.ops.result import apply_json
 from cherryconf.paths import Context, System
 from cherryconf.stores import backup, install
 
 if TYPE_CHECKING:
-    from cherryconf.formats.profile import LoadedProfile
+    from cherryconf.domain.patch import LoadedProfile
 
 Mode = Literal["apply", "check", "dry-run"]
 
@@ -145,7 +144,7 @@ def run(targets: list[Target], profile_path: Path, owner: str | None, mode: Mode
     for t in targets:
         try:
             # Loaded per install: the app version decides the form of a `#` apiHost.
-            loaded = profile.with_owner(profile.load(profile_path, app_version=parse_version(t.install.app_version)),
+            loaded = profile.with_owner(profile.load(profile_path, app_version=t.install.version),
                                         owner)
         except CherryconfError as e:
             outcomes.append(_failed(t, e.message, e.exit_code))
@@ -177,12 +176,12 @@ def _apply_one(t: Target, loaded: LoadedProfile, mode: Mode, keep: int, system: 
         prepared = apply.prepare(t.install, loaded, ctx)
         p = prepared.plan
         if mode != "apply":
-            document = render.apply_json(t.install, p, None, loaded.owner, dry_run=mode == "dry-run",
+            document = apply_json(t.install, p, None, loaded.owner, dry_run=mode == "dry-run",
                                          check=mode == "check")
             code = ExitCode.PROBLEMS_FOUND if mode == "check" and p.changed else ExitCode.OK
         else:
             written = apply.write(ctx, prepared, "apply", keep)
-            document, code = render.apply_json(t.install, p, written.backup, loaded.owner), ExitCode.OK
+            document, code = apply_json(t.install, p, written.backup, loaded.owner), ExitCode.OK
     except CherryconfError as e:
         return _failed(t, e.message, e.exit_code)
     except Exception as e:

@@ -9,11 +9,11 @@ from cherryconf import faults
 from cherryconf.domain import plan
 from cherryconf.errors import CherryconfError, ReadBackFailed, StoreError, WriteFailed
 from cherryconf.i18n import _
-from cherryconf.stores import backup, owners, runlock
-from cherryconf.stores.install import ensure_not_running
+from cherryconf.ops.session import write_session
+from cherryconf.stores import backup, owners
 
 if TYPE_CHECKING:
-    from cherryconf.formats.profile import LoadedProfile
+    from cherryconf.domain.patch import LoadedProfile
     from cherryconf.paths import Context
     from cherryconf.stores import Store
     from cherryconf.stores.install import Install
@@ -60,8 +60,8 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
 def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFAULT_KEEP) -> Written:
     """Back up the store, write the plan, read it back; if the write reached the store and failed, put the backup back.
 
-    Call it inside runlock.hold() taken before prepare(), so that no other cherryconf writes between the plan and
-    the read-back; it takes the lock itself too, for callers that planned without it.
+    Call it inside session.held() taken before prepare(), so that no other cherryconf writes between the plan and
+    the read-back; its write session takes the lock itself too, for callers that planned without it.
     """
     install, store, p, claim = prepared.install, prepared.store, prepared.plan, prepared.claim
     if not p.changed:
@@ -69,34 +69,32 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
         if claim is not None and claim.changed:
             owners.save(ctx, install, claim.record)
         return Written(install, p, None)
-    with runlock.hold(ctx, install):
-        ensure_not_running(install)
-        with store.exclusive():
-            if store.read().providers != p.before:
-                raise StoreError(_("the store changed while cherryconf was planning; run the command again"))
-            snap = backup.create(ctx, install, store, reason, keep)
-            faults.step("backup done")
-            written = False
-            try:
-                store.write(p)
-                written = True
-                faults.step("store written")
-                after = store.read()
-                if after.providers != p.after or (
-                    p.default_model_after is not None and _ref(after.default_model) != _ref(p.default_model_after)
-                ):
-                    raise ReadBackFailed(_("what cherryconf wrote did not read back the same"))
-                if claim is not None and claim.changed:
-                    owners.save(ctx, install, claim.record)
-                    faults.step("owners recorded")
-            except BaseException as e:
-                # A store that reports its own failure (a CherryconfError from write()) has undone it: SQLite rolled
-                # the transaction back, the LevelDB log was cut back. Putting the backup back then could only wipe
-                # a write this run did not make. Anything else may have reached the store, and is undone.
-                if written or isinstance(e, ReadBackFailed) or not isinstance(e, CherryconfError):
-                    _put_back(store, snap, p.before, e)
-                raise
-            faults.step("store checked")
+    def unchanged() -> None:
+        if store.read().providers != p.before:
+            raise StoreError(_("the store changed while cherryconf was planning; run the command again"))
+
+    with write_session(ctx, install, store, reason, keep, last_look=unchanged) as snap:
+        written = False
+        try:
+            store.write(p)
+            written = True
+            faults.step("store written")
+            after = store.read()
+            if after.providers != p.after or (
+                p.default_model_after is not None and _ref(after.default_model) != _ref(p.default_model_after)
+            ):
+                raise ReadBackFailed(_("what cherryconf wrote did not read back the same"))
+            if claim is not None and claim.changed:
+                owners.save(ctx, install, claim.record)
+                faults.step("owners recorded")
+        except BaseException as e:
+            # A store that reports its own failure (a CherryconfError from write()) has undone it: SQLite rolled
+            # the transaction back, the LevelDB log was cut back. Putting the backup back then could only wipe
+            # a write this run did not make. Anything else may have reached the store, and is undone.
+            if written or isinstance(e, ReadBackFailed) or not isinstance(e, CherryconfError):
+                _put_back(store, snap, p.before, e)
+            raise
+        faults.step("store checked")
     return Written(install, p, snap)
 
 

@@ -22,7 +22,7 @@ from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion
 from cherryconf.errors import BadInput, KeyRejected
 from cherryconf.i18n import _, ngettext
-from cherryconf.render import scrub
+from cherryconf.redact import scrub
 
 Outcome = Literal["pass", "fail", "inconclusive"]
 Reason = Literal[

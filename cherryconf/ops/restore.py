@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -10,8 +9,8 @@ from cherryconf import faults
 from cherryconf.domain import plan
 from cherryconf.errors import BadInput, StoreError, WriteFailed
 from cherryconf.i18n import _
-from cherryconf.stores import backup, open_store, runlock
-from cherryconf.stores.install import ensure_not_running
+from cherryconf.ops.session import write_session
+from cherryconf.stores import backup, open_store
 
 if TYPE_CHECKING:
     from cherryconf.paths import Context
@@ -58,21 +57,13 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
 def execute(ctx: Context, rp: RestorePlan, keep: int = backup.DEFAULT_KEEP) -> Restored:
     """Back up the present state (reason pre-restore), swap the backup in, and check it against its manifest.
 
-    Call it inside runlock.hold() taken before prepare(); it takes the lock itself too, for callers that did not.
+    Call it inside session.held() taken before prepare(); its write session takes the lock itself too, for callers
+    that did not.
     """
-    with contextlib.ExitStack() as held:
-        held.enter_context(runlock.hold(ctx, rp.install))
-        ensure_not_running(rp.install)
-        try:
-            held.enter_context(rp.store.exclusive())
-        except StoreError:
-            # A store too damaged to lock (a LevelDB that lost its CURRENT file) is what a restore is for; the
-            # running-app check above still stands guard.
-            if rp.current_readable:
-                raise
-        # The backup being restored is protected: pruning it now would pull the files from under the swap.
-        pre = backup.create(ctx, rp.install, rp.store, "pre-restore", keep, protect=(rp.backup.id,))
-        faults.step("pre-restore backup done")
+    # The backup being restored is protected: pruning it now would pull the files from under the swap. A store
+    # that cannot be read may be too damaged to lock; putting it back is what a restore is for.
+    with write_session(ctx, rp.install, rp.store, "pre-restore", keep, protect=(rp.backup.id,),
+                       damaged=not rp.current_readable) as pre:
         try:
             rp.store.replace_with(rp.backup.files_dir)
         except OSError as e:

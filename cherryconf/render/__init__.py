@@ -3,54 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from cherryconf import console
 from cherryconf.i18n import _, ngettext
+from cherryconf.redact import masked_value
 
 if TYPE_CHECKING:
     from cherryconf.domain.endpoints import AppVersion
+    from cherryconf.domain.moves import Finding
     from cherryconf.domain.plan import Plan, ProviderChange
     from cherryconf.domain.routing import ProviderUrls
     from cherryconf.ops.allusers import Mode, Outcome
-    from cherryconf.ops.doctor import Finding
-    from cherryconf.stores.backup import Backup
-    from cherryconf.stores.install import Install
-
-
-def setting_name(key: str) -> str:
-    """A model setting of the store (`defaultModel`, ...) by the name the app shows for it, in the user's language.
-
-    English keeps the store's key, as the messages always said; the Chinese names are the app's own labels
-    (Cherry Studio 1.7.x, src/renderer/src/i18n/locales/zh-cn.json @ e997d02: settings.models.*).
-    """
-    names = {
-        # Translators: the app's label for this setting, then the store key (zh: 默认助手模型（defaultModel）).
-        "defaultModel": _("defaultModel"),
-        # Translators: the app labels the topic-naming model "quick model" (zh: 快速模型).
-        "topicNamingModel": _("topicNamingModel"),
-        # Translators: the quick assistant's model (zh: 快捷助手模型).
-        "quickModel": _("quickModel"),
-        # Translators: the translate model (zh: 翻译模型).
-        "translateModel": _("translateModel"),
-    }
-    return names.get(key, key)
-
-
-def mask(key: str) -> str:
-    """`sk-abcdef...wxyz` -> `sk-ab…wxyz`; short keys show less, several comma-separated keys each masked."""
-    if "," in key:
-        return ",".join(mask(k) for k in key.split(","))
-    k = key.strip()
-    if not k:
-        return "(none)"  # also the --json value of a missing key, the same in every language
-    if len(k) <= 8:
-        return "…" + k[-2:] if len(k) > 4 else "…"
-    if len(k) <= 16:
-        return f"{k[:2]}…{k[-2:]}"
-    return f"{k[:5]}…{k[-4:]}"
 
 
 def size(n: int) -> str:
@@ -61,21 +26,6 @@ def size(n: int) -> str:
             return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
-
-
-def scrub(text: str, secrets: list[str], shortest: int = 6) -> str:
-    """`text` with every piece of a secret `shortest` characters or longer replaced by `***`.
-
-    Gateways echo a bad key's prefix, suffix or both ("sk-abcd…wxyz") in their errors; removing only the
-    whole key would still print parts of it. 6 is longer than the 4 characters `mask` shows.
-    """
-    for secret in secrets:
-        for n in range(len(secret), shortest - 1, -1):
-            for start in range(len(secret) - n + 1):
-                piece = secret[start : start + n]
-                if piece in text:
-                    text = text.replace(piece, "***")
-    return re.sub(r"(?:\*\*\*)+", "***", text)
 
 
 def dumps(document: Any) -> str:
@@ -99,18 +49,6 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
         return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([line(headers), *(line(r) for r in rows)])
-
-
-_SECRET_FIELDS = {"apiKey"}
-
-
-def masked_value(field: str, value: Any) -> Any:
-    """A provider field's value with its secrets masked: the key, and header values (they often carry tokens)."""
-    if field in _SECRET_FIELDS and isinstance(value, str):
-        return mask(value)
-    if field == "extra_headers" and isinstance(value, dict):
-        return {k: mask(str(v)) for k, v in value.items()}
-    return value
 
 
 def show_value(field: str, value: Any) -> str:
@@ -183,26 +121,6 @@ def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
     return text
 
 
-def change_json(c: ProviderChange, after: list[dict[str, Any]] | None = None,
-                app_version: AppVersion | None = None) -> dict[str, Any]:
-    """One provider's change; with the providers after it, also where its chats go (`chat_url`)."""
-    from cherryconf.domain import routing
-
-    provider = next((p for p in after or [] if p.get("id") == c.id), None)
-    url = routing.chat_url(provider, app_version) if provider is not None and c.action != "remove" else None
-    return {
-        "id": c.id,
-        "name": c.name,
-        "action": c.action,
-        "fields": {f.field: {"before": masked_value(f.field, f.before), "after": masked_value(f.field, f.after)}
-                   for f in c.fields},
-        "models_added": c.models_added,
-        "models_removed": c.models_removed,
-        "models_changed": c.models_changed,
-        "chat_url": url,
-    }
-
-
 def urls_text(urls: ProviderUrls) -> str:
     """`https://gw/v1/responses (by id; 2 models elsewhere)`: the main URL, and what decides it when not the type."""
     text = urls.main or "-"
@@ -211,25 +129,6 @@ def urls_text(urls: ProviderUrls) -> str:
         n = len(urls.by_model)
         notes.append(ngettext("{n} model elsewhere", "{n} models elsewhere", n).format(n=n))
     return f"{text} ({'; '.join(notes)})" if notes else text
-
-
-def apply_json(install: Install, plan: Plan, backup: Backup | None, owner: str | None, *, dry_run: bool = False,
-               check: bool = False) -> dict[str, Any]:
-    """apply's --json document: what changes (or would, with --dry-run and --check), keys masked."""
-    from cherryconf.domain.endpoints import parse_version
-
-    version = parse_version(install.app_version)
-    return {
-        "install": str(install.data_dir),
-        "changed": plan.changed,
-        "dry_run": dry_run,
-        "check": check,
-        "owner": owner,
-        "changes": [change_json(c, plan.after, version) for c in plan.changes],
-        "default_model": plan.default_model_after if plan.default_model_after != plan.default_model_before else None,
-        "backup": str(backup.path) if backup else None,
-        "backup_id": backup.id if backup else None,
-    }
 
 
 _ACTION_MARKS = {"add": "+", "update": "~", "remove": "-"}

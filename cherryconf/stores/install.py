@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from cherryconf.domain.endpoints import AppVersion, parse_version
 from cherryconf.errors import AppRunning, BadInput, StoreError
 from cherryconf.i18n import _
 from cherryconf.paths import Context
@@ -51,6 +52,17 @@ class Install:
     kind: StoreKind
     app_version: str | None
     found_by: str
+
+    @property
+    def version(self) -> AppVersion | None:
+        """The app version, parsed: what decides the URLs the app builds and the form of a profile (None: unknown)."""
+        return parse_version(self.app_version)
+
+    @property
+    def line(self) -> AppVersion | None:
+        """The version to load a profile for: a 2.x store whose version.log says nothing is still the 2.x line,
+        which has no web_search capability."""
+        return self.version or ((2, 0, 0) if self.kind == "v2" else None)
 
     @property
     def leveldb_dir(self) -> Path:

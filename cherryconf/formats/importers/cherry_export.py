@@ -17,7 +17,7 @@ from cherryconf.errors import BadInput, CherryconfError
 from cherryconf.formats.importers import Source
 from cherryconf.i18n import _, ngettext
 from cherryconf.stores import shape
-from cherryconf.stores.v2 import provider_from_row
+from cherryconf.stores.v2.rows import provider_from_row
 
 _SEPARATOR = "::"  # UNIQUE_MODEL_ID_SEPARATOR
 

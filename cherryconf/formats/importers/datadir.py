@@ -14,7 +14,7 @@ from pathlib import Path
 from cherryconf.errors import BadInput, CherryconfError
 from cherryconf.formats.importers import Source
 from cherryconf.i18n import _
-from cherryconf.stores import StoreState
+from cherryconf.stores import StoreState, open_store
 from cherryconf.stores import install as install_mod
 from cherryconf.stores.install import Install
 
@@ -69,19 +69,15 @@ def _read_v1(inst: Install, copy: Path) -> StoreState:
 
 
 def _copy_v1(leveldb_dir: Path, copy: Path) -> StoreState:
-    from cherryconf.stores.v1 import V1Store
-
     mine = Install(copy, "v1", None, "import")
     mine.leveldb_dir.mkdir(parents=True)
     for f in leveldb_dir.iterdir():
         if f.is_file() and f.name != "LOCK":
             shutil.copyfile(f, mine.leveldb_dir / f.name)
-    return V1Store(mine).read()
+    return open_store(mine).read()  # stores.open_store: the one dispatch on the store kind
 
 
 def _read_v2(database: Path, copy: Path) -> StoreState:
-    from cherryconf.stores.v2 import V2Store
-
     mine = Install(copy, "v2", None, "import")
     mine.sqlite_path.parent.mkdir(parents=True)
     shutil.copyfile(database, mine.sqlite_path)
@@ -90,4 +86,4 @@ def _read_v2(database: Path, copy: Path) -> StoreState:
         if companion.is_file():
             shutil.copyfile(companion, mine.sqlite_path.with_name(mine.sqlite_path.name + suffix))
     # The copy is this install's own live database: opened normally, SQLite replays the copied log into it.
-    return V2Store(mine).read()
+    return open_store(mine).read()

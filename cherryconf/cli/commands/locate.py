@@ -1,0 +1,33 @@
+"""`cherryconf locate`: the Cherry Studio installs found, and what each holds."""
+
+from __future__ import annotations
+
+from cherryconf.cli.base import Options, command, emit, json_option, lang_option, pass_options
+from cherryconf.i18n import _
+
+
+@command(help=_("Show the Cherry Studio installs found: data dir, store kind, app version, running or not."))
+@json_option
+@lang_option
+@pass_options
+def locate(opts: Options) -> None:
+    from cherryconf.ops.result import Result
+    from cherryconf.stores.install import find_installs, inspect, resolve, running_reason
+
+    context = opts.context()
+    found = [inspect(opts.data_dir, "--data-dir")] if opts.data_dir is not None else find_installs(context)
+    rows = []
+    for inst in found:
+        rows.append({
+            "data_dir": str(inst.data_dir), "store": inst.kind, "app_version": inst.app_version,
+            "found_by": inst.found_by, "running": running_reason(inst),
+        })
+    lines = [
+        _("{data_dir}\n  store: {store}, app version: {version}, found by: {found_by}, running: {running}").format(
+            data_dir=r["data_dir"], store=r["store"], version=r["app_version"] or _("unknown"),
+            found_by=r["found_by"], running=r["running"] or _("no"))
+        for r in rows
+    ]
+    if not rows:
+        resolve(context, None)  # raises the error that says where cherryconf looked
+    emit(opts, Result({"installs": rows}, "\n".join(lines)))

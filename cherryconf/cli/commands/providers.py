@@ -1,0 +1,42 @@
+"""`cherryconf providers`: the store's providers, one line each, keys masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cherryconf.cli.base import Options, command, emit, json_option, lang_option, pass_options
+from cherryconf.i18n import _
+
+
+@command(help=_("List the providers in the store: id, name, type, the URL chats go to, models, key (masked), "
+                "owner."))
+@json_option
+@lang_option
+@pass_options
+def providers(opts: Options) -> None:
+    from cherryconf import render
+    from cherryconf.domain import routing
+    from cherryconf.ops.result import Result
+    from cherryconf.redact import mask
+    from cherryconf.stores import open_store, owners
+
+    inst = opts.install()
+    state = open_store(inst).read()
+    record = owners.load(opts.context(), inst)
+    version = inst.version
+    items: list[dict[str, Any]] = []
+    rows: list[list[str]] = []
+    for p in state.providers:
+        urls = routing.provider_urls(p, version)
+        models = [str(m.get("id")) for m in p.get("models", [])]
+        key = mask(str(p.get("apiKey", "")))
+        owner = record.owner_of(str(p.get("id")))
+        items.append({"id": p.get("id"), "name": p.get("name"), "type": p.get("type"), "url": urls.main,
+                      "urls_by_model": urls.by_model, "routed_by_id": urls.by_id, "models": models, "apiKey": key,
+                      "enabled": p.get("enabled"), "owner": owner})
+        shown_key = key if str(p.get("apiKey", "")).strip() else _("(none)")  # --json keeps mask()'s "(none)"
+        rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), render.urls_text(urls),
+                     str(len(models)), shown_key, owner or "-"])
+    emit(opts, Result({"install": str(inst.data_dir), "store": inst.kind, "providers": items},
+                      render.table([_("ID"), _("NAME"), _("TYPE"), _("CHAT URL"), _("MODELS"), _("KEY"), _("OWNER")],
+                                   rows)))

@@ -1,0 +1,105 @@
+"""The wizard's real world, injected into it by the command line: questionary on a terminal (its only call site),
+a spinner, and the gateway calls; tests pass their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
+
+from cherryconf.domain.endpoints import AppVersion
+from cherryconf.errors import KeyRejected
+from cherryconf.i18n import _
+from cherryconf.wizard.questions import Question
+
+ModelLister = Callable[[str, str, AppVersion | None], list[str]]
+ModelChecker = Callable[[dict[str, Any], list[str], AppVersion | None], list[tuple[str, bool, str]]]
+
+
+def gateway_models(api_host: str, key: str, version: AppVersion | None) -> list[str]:
+    from cherryconf.ops import probe
+
+    return probe.list_models({"id": "wizard", "type": "openai", "apiHost": api_host, "apiKey": key},
+                             app_version=version)
+
+
+def gateway_check(provider: dict[str, Any], models: list[str],
+                  version: AppVersion | None) -> list[tuple[str, bool, str]]:
+    from cherryconf.ops import probe
+
+    report = probe.verify(provider, models=models, endpoints="chat", timeout=30.0, app_version=version)
+    if report.results and all(r.reason == "bad_key" for r in report.results):
+        # Every model refused with 401/403: it is the key, not the models.
+        raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=report.results[0].detail))
+    return [(r.model, r.outcome == "pass", r.detail or r.reason) for r in report.results]
+
+
+def questionary_ask(q: Question) -> Any:
+    """Ask one question on the terminal; Ctrl-C raises KeyboardInterrupt (exit 130, nothing written)."""
+    import questionary
+
+    if q.kind == "confirm":
+        return questionary.confirm(q.message, default=bool(q.default)).unsafe_ask()
+    if q.kind == "password":
+        return questionary.password(q.message).unsafe_ask()
+    if q.kind == "text":
+        # The default is shown, not put in the edit box: a URL pasted there was appended to the pre-filled one.
+        default = str(q.default or "")
+        hint = _("(Enter: {default})").format(default=default) if default else None
+        answer = questionary.text(q.message, instruction=hint).unsafe_ask()
+        if answer.strip() or not default:
+            return answer
+        questionary.print(f"  {default}", style="fg:ansicyan")  # the line above shows an empty answer
+        return default
+    # questionary gets each choice's position, not its value: it replaces a None value by the title (so "keep
+    # the current default" came back as that sentence), and positions are always plain and distinct.
+    if q.kind == "select":
+        searchable = len(q.choices) > 8
+        # questionary's own hints, in the user's language (questionary has no catalog of its own).
+        hint = _("(Use arrow keys, type to filter)") if searchable else _("(Use arrow keys)")
+        picked = questionary.select(q.message, [questionary.Choice(c.title, i) for i, c in enumerate(q.choices)],
+                                    use_search_filter=searchable, use_jk_keys=False, instruction=hint).unsafe_ask()
+        return q.choices[picked].value
+    items: list[Any] = []
+    group = None
+    for i, c in enumerate(q.choices):
+        if c.group != group and c.group is not None:
+            items.append(questionary.Separator(f"── {c.group}"))
+            group = c.group
+        items.append(questionary.Choice(c.title, i, checked=c.checked))
+    hint = _("(Use arrow keys to move, <space> to select, <ctrl-a> to toggle, <ctrl-a> to invert, type to filter)")
+    ticked = questionary.checkbox(q.message, items, use_search_filter=True, use_jk_keys=False,
+                                  instruction=hint).unsafe_ask()
+    return [q.choices[i].value for i in ticked]
+
+
+def no_spinner(_message: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@contextmanager
+def terminal_spinner(message: str) -> Iterator[None]:
+    """A spinner on stderr while a request runs (only the wizard on a terminal uses it)."""
+    import itertools
+    import sys
+    import threading
+
+    done = threading.Event()
+
+    def spin() -> None:
+        for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
+            sys.stderr.write(f"\r{frame} {message}…")
+            sys.stderr.flush()
+            if done.wait(0.1):
+                break
+        # Erase to the end of the line: spaces counted by characters leave half of a CJK message behind.
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()

@@ -1,0 +1,194 @@
+"""`cherryconf verify` through the real CLI: a profile or a stored provider, against a loopback gateway."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from testing.cli import fingerprint
+from testing.gateway import Gateway, ModelSpec, closed_port, running
+from testing.tmux import Tmux
+from testing.v1state import make_userdata, model, with_llm
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    models = {"gpt-4.1": ModelSpec(chat="ok", responses="invalid_url"),
+              "deepseek-r1": ModelSpec(chat="reasoning", responses="convert_failed")}
+    with running(Gateway(models)) as gw:
+        yield gw
+
+
+def profile(tmp_path: Path, gw: Gateway, provider_type: str = "openai") -> Path:
+    path = tmp_path / "gw.yaml"
+    path.write_text(f"""version: 1
+providers:
+  - id: gw
+    type: {provider_type}
+    apiHost: {gw.url}/v1
+    apiKey: ${{GW_KEY}}
+    models: [gpt-4.1, deepseek-r1]
+""", encoding="utf-8")
+    return path
+
+
+def test_chat_type_passes_and_says_to_keep_it(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    result = run_cli("verify", str(profile(tmp_path, gateway)), env={"GW_KEY": gateway.key})
+    assert result.code == 0, result.err
+    assert "2 of 2 models answer on chat/completions, 0 of 2 on responses: keep type openai" in result.out
+    assert gateway.key not in result.out + result.err
+    assert {r.path for r in gateway.requests} >= {"/v1/models", "/v1/chat/completions", "/v1/responses"}
+
+
+def test_responses_type_fails_with_exit_5_and_the_fix(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    result = run_cli("verify", str(profile(tmp_path, gateway, "openai-response")), "--json",
+                     env={"GW_KEY": gateway.key})
+    assert result.code == 5, result.err
+    report = json.loads(result.out)
+    assert "change type to openai" in report["verdict"]
+    assert gateway.key not in result.out
+
+
+def test_stored_provider_is_probed_with_the_url_the_app_builds(run_cli: Any, tmp_path: Path,
+                                                               gateway: Gateway) -> None:
+    data_dir = make_userdata(tmp_path, version="1.6.5")
+    applied = run_cli("--data-dir", str(data_dir), "apply", str(profile(tmp_path, gateway, "openai-response")),
+                      "--yes", env={"GW_KEY": gateway.key})
+    assert applied.code == 0, applied.err
+    result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw", "--endpoint", "responses")
+    assert result.code == 5
+    assert "doctor --fix" in result.out
+    assert all(r.path in ("/v1/models", "/v1/responses") for r in gateway.requests)
+    fixed = run_cli("--data-dir", str(data_dir), "doctor", "--fix", "--yes")
+    assert fixed.code == 0, fixed.out + fixed.err
+    again = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw", "--endpoint", "chat")
+    assert again.code == 0, again.out + again.err
+
+
+def test_unknown_stored_provider_is_one_sentence(run_cli: Any, tmp_path: Path) -> None:
+    data_dir = make_userdata(tmp_path)
+    result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "nope")
+    assert result.code == 2 and result.err.startswith("cherryconf: ") and result.err.count("\n") == 1
+
+
+# --- which providers: by id or name, chosen on a terminal, or every one worth checking ---------------------------
+
+TEAM_ID = "3f0c9b2e-7a41-4d6e-9c55-0e1f2a3b4c5d"  # the kind of id the app gives a provider made in its UI
+
+
+def stored(pid: str, name: str, url: str, key: str, *models: str, enabled: bool = True) -> dict[str, Any]:
+    return {"id": pid, "name": name, "type": "openai", "apiKey": key, "apiHost": url, "enabled": enabled,
+            "isSystem": False, "models": [model(m, pid) for m in models]}
+
+
+def loopback_store(tmp_path: Path, *providers: dict[str, Any]) -> Path:
+    """A 1.x store whose every provider is one of `providers` (no real host is ever probed)."""
+    return make_userdata(tmp_path, with_llm(providers=list(providers), defaultModel=providers[0]["models"][0]))
+
+
+def test_a_provider_named_where_a_profile_would_be_is_the_provider(run_cli: Any, tmp_path: Path,
+                                                                    gateway: Gateway) -> None:
+    data_dir = loopback_store(tmp_path, stored(TEAM_ID, "Team Gateway", gateway.url, gateway.key, "gpt-4.1"))
+    result = run_cli("--data-dir", str(data_dir), "verify", TEAM_ID, "--endpoint", "chat")
+    assert result.code == 0, result.err
+    assert f"provider {TEAM_ID} (type openai)" in result.out
+    missing = run_cli("--data-dir", str(data_dir), "verify", "nope")
+    assert missing.code == 2 and "nope" in missing.err and "Traceback" not in missing.err
+    # Something that looks like a file stays a file.
+    assert "missing.yaml: no such file" in run_cli("--data-dir", str(data_dir), "verify", "missing.yaml").err
+
+
+@pytest.mark.parametrize("given", [TEAM_ID, "Team Gateway", "team gateway", "TEAM GATEWAY"])
+def test_provider_by_id_or_name(run_cli: Any, tmp_path: Path, gateway: Gateway, given: str) -> None:
+    data_dir = loopback_store(tmp_path, stored(TEAM_ID, "Team Gateway", gateway.url, gateway.key, "gpt-4.1"))
+    before = fingerprint(data_dir)
+    result = run_cli("--data-dir", str(data_dir), "verify", "--provider", given, "--endpoint", "chat")
+    assert result.code == 0, result.err
+    assert f"provider {TEAM_ID} (type openai)" in result.out
+    assert fingerprint(data_dir) == before
+
+
+def test_exact_name_wins_over_case_and_a_shared_name_asks_for_the_id(run_cli: Any, tmp_path: Path,
+                                                                    gateway: Gateway) -> None:
+    data_dir = loopback_store(tmp_path, stored("a", "GW", gateway.url, gateway.key, "gpt-4.1"),
+                              stored("b", "gw", gateway.url, gateway.key, "gpt-4.1"),
+                              stored("c", "Twin", gateway.url, gateway.key, "gpt-4.1"),
+                              stored("d", "Twin", gateway.url, gateway.key, "gpt-4.1"))
+    result = run_cli("--data-dir", str(data_dir), "--json", "verify", "--provider", "gw", "--endpoint", "chat")
+    assert result.code == 0 and json.loads(result.out)["provider_id"] == "b"
+    result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "twin")
+    assert result.code == 2
+    assert result.err == "cherryconf: several providers are called 'twin' ('c', 'd'): give the id with --provider\n"
+
+
+def test_off_a_terminal_every_provider_worth_checking_is_verified_and_failures_are_named(
+        run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    gateway.models["broken-1"] = ModelSpec(chat="model_not_found")
+    data_dir = loopback_store(
+        tmp_path,
+        stored("good", "Good", gateway.url, gateway.key, "gpt-4.1"),
+        stored("bad", "Bad", gateway.url, gateway.key, "broken-1", "gpt-4.1"),
+        stored("down", "Down", f"http://127.0.0.1:{closed_port()}", gateway.key, "gpt-4.1"),
+        stored("off", "Off", gateway.url, gateway.key, "gpt-4.1", enabled=False),
+        stored("keyless", "Keyless", gateway.url, "", "gpt-4.1"))
+    result = run_cli("--data-dir", str(data_dir), "verify", "--endpoint", "chat")
+    assert result.code == 5
+    assert result.err == ("cherryconf: verify found problems (failed: bad (1 model); could not be checked: "
+                          "down)\n")
+    for pid in ("good", "bad", "down"):
+        assert f"provider {pid} (type openai)" in result.out
+    assert "provider off" not in result.out and "provider keyless" not in result.out
+    chats = [r.body["model"] for r in gateway.requests if r.path == "/v1/chat/completions" and r.body]
+    assert sorted(chats) == ["broken-1", "gpt-4.1", "gpt-4.1"]  # good's and bad's, none for off or keyless
+    document = json.loads(run_cli("--data-dir", str(data_dir), "--json", "verify", "--endpoint", "chat").out)
+    assert [r["provider_id"] for r in document["reports"]] == ["good", "bad", "down"]
+    assert document["problem"].startswith("verify found problems")
+
+
+def test_nothing_reachable_is_exit_5_and_says_so(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    data_dir = loopback_store(tmp_path, stored("down", "Down", f"http://127.0.0.1:{closed_port()}", gateway.key,
+                                               "gpt-4.1"))
+    result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "down")
+    assert result.code == 5
+    assert result.err == ("cherryconf: provider down: nothing could be checked: no answer on chat/completions "
+                          "(timeout or network error)\n")
+    assert "run again" in result.out
+
+
+def test_a_failure_on_the_endpoint_in_use_is_named(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    gateway.models["broken-1"] = ModelSpec(chat="model_not_found")
+    data_dir = loopback_store(tmp_path, stored("gw", "GW", gateway.url, gateway.key, "broken-1", "gpt-4.1"))
+    result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw")
+    assert result.code == 5
+    assert result.err == "cherryconf: provider gw: 1 of 2 models fail on chat/completions, the endpoint it uses\n"
+
+
+def test_nothing_worth_checking_is_exit_5(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    data_dir = loopback_store(tmp_path, stored("off", "Off", gateway.url, gateway.key, "gpt-4.1", enabled=False))
+    result = run_cli("--data-dir", str(data_dir), "verify")
+    assert (result.code, result.out) == (5, "")
+    assert result.err.startswith("cherryconf: nothing to verify: the store has no enabled provider with a key")
+    assert gateway.requests == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_on_a_terminal_the_provider_is_chosen_from_the_store(tmp_path: Path, gateway: Gateway) -> None:
+    data_dir = loopback_store(tmp_path, stored("first", "First", gateway.url, gateway.key, "gpt-4.1"),
+                              stored(TEAM_ID, "Team Gateway", gateway.url, gateway.key, "deepseek-r1"))
+    term = Tmux.cli(tmp_path, ["--data-dir", str(data_dir), "verify", "--endpoint", "chat"])
+    try:
+        shown = term.wait_for("Verify which provider?")
+        assert f"Team Gateway ({TEAM_ID}): {gateway.url}, 1 model, key sk-lo…stuv" in shown
+        term.keys("Down")
+        term.keys("Enter")
+        shown = term.wait_for("[exit ")
+    finally:
+        term.close()
+    assert "[exit 0]" in shown, shown
+    assert f"provider {TEAM_ID} (type openai)" in shown and "deepseek-r1" in shown
+    assert [r.body["model"] for r in gateway.requests if r.body] == ["deepseek-r1"]
