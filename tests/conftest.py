@@ -31,12 +31,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from testing import winlane
 from testing.cli import ENGLISH, LANGUAGE_VARIABLES, CliResult, RunCli, cli, isolated_environ
 
 # Set before any test module imports cherryconf.i18n, which chooses the language once, on import.
 for _name in LANGUAGE_VARIABLES:
     os.environ.pop(_name, None)
 os.environ["LANG"] = ENGLISH
+winlane.install()  # on Windows: every subprocess.run starts its child once more after Wine's start-up flake
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -10,10 +10,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from testing import v2db
 from testing.gateway import Gateway, ModelSpec, running
 from testing.privacy import assert_private
 from testing.running_app import app_running
 from testing.stores import KEY, PROFILE, apply, data_dir, providers, store_bytes, write_profile
+from testing.v1state import make_userdata
 
 __all__ = ["data_dir"]  # the suite's fixture (tests/testing/stores.py): every test below runs on every store
 
@@ -163,3 +165,21 @@ def test_verify_probes_a_stored_provider_of_every_store(run_cli: Any, data_dir: 
         refused = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw")
         assert refused.code == 5
         assert KEY[:6] not in refused.out + refused.err
+
+
+def test_a_long_path_with_spaces_and_chinese(run_cli: Any, tmp_path: Path) -> None:
+    """A data directory and a cherryconf home past Windows' 260-character MAX_PATH, under a user name with
+    Chinese characters and a space: apply, then restore, on each store. (On Windows this needs long paths enabled,
+    as Windows 10 and later allow; Wine allows them as Linux does.)"""
+    deep = tmp_path.joinpath("Users", "张三 Li", *["长路径 long folder"] * 12)
+    assert len(str(deep)) > 260
+    for kind, made in (("v1", make_userdata(deep / "v1")), ("v2", v2db.build(deep / "v2" / "CherryStudio").data_dir)):
+        before = providers(run_cli, made)
+        home = {"CHERRYCONF_HOME": str(deep / f"cherryconf-{kind}")}
+        applied = run_cli("--data-dir", str(made), "apply", str(write_profile(tmp_path)), "--yes",
+                          env={"GW_KEY": KEY, **home})
+        assert applied.code == 0, applied.err
+        assert providers(run_cli, made)[0]["id"] == "gw"
+        restored = run_cli("--data-dir", str(made), "restore", "--yes", env=home)
+        assert restored.code == 0, restored.err
+        assert providers(run_cli, made) == before
