@@ -174,7 +174,7 @@ def test_the_install_command_works_as_written(tmp_path: Path, first_on_path: str
     checkout = tmp_path / "cherryconf"
     shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(
         ".git", ".venv", "__pycache__", ".*_cache", ".hypothesis", "*.egg-info",
-        ".wine-lane"))  # the Windows lane's Wine prefix: its drive Z: links to / 
+        ".wine-lane"))  # the Windows lane's Wine prefix: its drive Z: links to /
     home = tmp_path / "home"
     home.mkdir()
     path = os.pathsep.join(p for p in (first_on_path, os.environ.get("PATH", "")) if p)
