@@ -163,15 +163,19 @@ def problems(reports: list[VerifyReport], not_checked: dict[str, str]) -> str | 
 
 def progress_line(p: Progress) -> str:
     """`probing 120/500, 19.8 req/s, about 19 s left` (or the wait the gateway asked for)."""
-    line = _("probing {done}/{total}").format(done=p.done, total=p.total)
+    parts = [_("probing {done}/{total}").format(done=p.done, total=p.total)]
     if p.rate:
-        line += ", " + _("{rate:.1f} req/s").format(rate=p.rate)
+        parts.append(_("{rate:.1f} req/s").format(rate=p.rate))
     if p.waiting_s >= 0.5:
-        line += ", " + _("rate limited: waiting {s:.0f} s").format(s=p.waiting_s)
+        parts.append(_("rate limited: waiting {s:.0f} s").format(s=p.waiting_s))
     elif p.eta_s is not None and p.done < p.total:
-        line += ", " + _("about {time} left").format(time=_duration(p.eta_s))
+        parts.append(_("about {time} left").format(time=_duration(p.eta_s)))
     if p.retries:
-        line += ", " + ngettext("{n} retry", "{n} retries", p.retries).format(n=p.retries)
+        parts.append(ngettext("{n} retry", "{n} retries", p.retries).format(n=p.retries))
+    line = parts[0]
+    for part in parts[1:]:
+        # The comma between the parts: a full-width one in Chinese.
+        line = _("{line}, {part}").format(line=line, part=part)
     return line
 
 
