@@ -1,8 +1,10 @@
 """Talk to a gateway: list its models, then ask each chosen model one short question per endpoint.
 
-The requests are the ones the app makes (same URL, same headers), few and small, never retried: a gateway's
-abuse protection must not see a burst. The key goes only to the provider's host (redirects are not followed)
-and never into a result: every detail is scrubbed of it.
+The requests are the ones the app makes (same URL, same headers), few and small. They are paced (ops/pacing.py):
+few at first, more while answers come, fewer on a 429 or a timeout; a 429 (or a 503 naming a wait) is asked
+again after the wait the gateway names, which pauses every request of the run, so a rate limit is no model's
+verdict unless the bounded retries run out. The key goes only to the provider's host (redirects are not
+followed) and never into a result: every detail is scrubbed of it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
@@ -20,8 +23,9 @@ import httpx
 
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion
-from cherryconf.errors import BadInput, KeyRejected
+from cherryconf.errors import BadInput, Interrupted, KeyRejected
 from cherryconf.i18n import _, ngettext
+from cherryconf.ops import pacing
 from cherryconf.redact import scrub
 
 Outcome = Literal["pass", "fail", "inconclusive"]
@@ -30,7 +34,8 @@ Reason = Literal[
     "network", "html_not_json", "redirect", "http_error", "no_output",
 ]
 ProbeEndpoint = Literal["chat", "responses"]
-Endpoints = Literal["chat", "responses", "both"]
+# "in_use": the endpoint the app uses for this provider (what --all-models probes unless told otherwise).
+Endpoints = Literal["chat", "responses", "both", "in_use"]
 
 # What each endpoint is called in user text: the path the app requests.
 ENDPOINT_PATH: dict[ProbeEndpoint, str] = {"chat": "chat/completions", "responses": "responses"}
@@ -44,6 +49,8 @@ _DETAIL_CHARS = 160
 _BODY_LIMIT = 64 * 1024  # an error body worth reading is small; a huge one is not an API's answer
 _INCONCLUSIVE: frozenset[Reason] = frozenset({"timeout", "network"})
 _ORDER: tuple[ProbeEndpoint, ...] = ("chat", "responses")
+DEFAULT_CONCURRENCY = 8  # the ceiling: the window starts at pacing.START and grows to it while answers come
+_TICK = 0.5  # seconds between progress updates while nothing finishes (a pause, slow models)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class ProbeResult:
     detail: str  # short, for people; scrubbed of the key
     ttft_ms: float | None  # time to the first output token (streamed chat only)
     total_ms: float | None
+    retries: int = 0  # times the gateway said to come back later (429, or 503 with a wait) before this answer
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,10 @@ class VerifyReport:
     results: list[ProbeResult]
     models_detail: str = ""  # why listed_models is None
     skipped: list[str] = field(default_factory=list)  # the provider's models that cannot chat, not probed
+    planned: int = 0  # probes the run was to make (more than len(results) when interrupted)
+    interrupted: bool = False  # Ctrl-C: results holds the verdicts gathered until then
+    rate_limited: int = 0  # requests the gateway refused for now (429, 503 with a wait) and that were sent again
+    waited_s: float = 0.0  # seconds the run paused because the gateway said so
 
     @property
     def models(self) -> list[str]:
@@ -128,18 +140,44 @@ class VerifyReport:
             n=len(failing), endpoint=ENDPOINT_PATH[configured])
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands, for a progress line: probes done of all, the recent pace, and any pause."""
+
+    done: int
+    total: int
+    rate: float  # probes finished per second, recently
+    eta_s: float | None  # seconds left at the pace so far; None before there is a pace
+    retries: int  # requests sent again after a 429 (or a 503 naming a wait)
+    waiting_s: float  # seconds until the gateway lets requests start again (0: not paused)
+    in_flight: int
+
+
+class VerifyInterrupted(Interrupted):
+    """Ctrl-C during the probes: `report` holds the verdicts gathered until then (interrupted=True)."""
+
+    def __init__(self, report: VerifyReport) -> None:
+        super().__init__(_("interrupted after {done} of {total} probes; nothing was written").format(
+            done=len(report.results), total=report.planned))
+        self.report = report
+
+
 def verify(
     provider: dict[str, Any],
     *,
     models: list[str] | None,
     endpoints: Endpoints,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_CONCURRENCY,
     timeout: float = 30.0,
     app_version: AppVersion | None = None,
+    all_models: bool = False,
     on_result: Callable[[ProbeResult], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> VerifyReport:
-    """Probe a 1.x-format provider: /models, then each model on the chosen endpoint(s), `concurrency` at once."""
+    """Probe a 1.x-format provider: /models, then each model on the chosen endpoint(s), at most `concurrency` at
+    once (fewer while the gateway pushes back). `all_models`: every chat model /models lists, not the provider's.
+    `timeout` bounds each request, not the waits a rate limit asks for. Ctrl-C raises VerifyInterrupted."""
     pid = str(provider.get("id", ""))
     ptype = str(provider.get("type", ""))
     host = provider.get("apiHost")
@@ -155,23 +193,55 @@ def verify(
         raise BadInput(_("concurrency must be at least 1"))
     if timeout <= 0:
         raise BadInput(_("the timeout must be more than 0 seconds"))
+    if all_models and models:
+        raise BadInput(_("--all-models and --model cannot be used together"))
     stored = [m for m in provider.get("models", []) if isinstance(m, dict) and m.get("id")]
     # By default only chat models: an embedding or rerank model fails any chat, which says nothing of the type.
-    skipped = [] if models else [str(m["id"]) for m in stored if not _can_chat(m)]
+    skipped = [] if models or all_models else [str(m["id"]) for m in stored if not _can_chat(m)]
     chosen = list(dict.fromkeys(models or [str(m["id"]) for m in stored if str(m["id"]) not in skipped]))
-    if not chosen:
+    if not chosen and not all_models:
         raise BadInput((_("provider {pid!r} has no chat models: name the models to probe with --model") if skipped
                         else _("provider {pid!r} has no models: name the models to probe with --model")).format(
             pid=pid))
     base = routing.openai_base(provider, app_version)
     urls = {"models": f"{base}/models", "chat": f"{base}/chat/completions", "responses": f"{base}/responses"}
-    wanted: list[ProbeEndpoint] = ["chat", "responses"] if endpoints == "both" else [endpoints]
+    wanted: list[ProbeEndpoint] = (["chat", "responses"] if endpoints == "both" else
+                                   [configured] if endpoints == "in_use" else [endpoints])
     prober = _Prober(provider, urls, timeout)
-    listed, hints, models_detail, results = asyncio.run(
-        prober.run(chosen, wanted, concurrency, on_result, transport))
-    unlisted = [] if listed is None else [m for m in chosen if m not in set(listed)]
-    return VerifyReport(pid, ptype, configured, route.by_id, urls["chat"], urls["responses"], listed, unlisted,
-                        {m: hints[m] for m in chosen if m in hints}, results, models_detail, skipped)
+    run = _Run(chosen=None if all_models else chosen, wanted=wanted)
+    try:
+        asyncio.run(prober.run(run, concurrency, on_result, on_progress, transport))
+    except KeyboardInterrupt:
+        raise VerifyInterrupted(_report(pid, ptype, configured, route.by_id, urls, run, skipped,
+                                        interrupted=True)) from None
+    return _report(pid, ptype, configured, route.by_id, urls, run, skipped)
+
+
+@dataclass
+class _Run:
+    """What one run has found so far (kept outside the event loop, so Ctrl-C loses none of it)."""
+
+    chosen: list[str] | None  # None: what /models lists
+    wanted: list[ProbeEndpoint]
+    listed: list[str] | None = None
+    hints: dict[str, list[str]] = field(default_factory=dict)
+    models_detail: str = ""
+    not_chat: list[str] = field(default_factory=list)  # listed models --all-models leaves out
+    results: list[ProbeResult] = field(default_factory=list)
+    retries: int = 0
+    waited: float = 0.0
+
+
+def _report(pid: str, ptype: str, configured: ProbeEndpoint, by_id: bool, urls: dict[str, str], run: _Run,
+            skipped: list[str], interrupted: bool = False) -> VerifyReport:
+    chosen = run.chosen or []
+    place = {(m, e): i for i, (m, e) in enumerate((m, e) for m in chosen for e in run.wanted)}
+    results = sorted(run.results, key=lambda r: place.get((r.model, r.endpoint), len(place)))
+    listed = set(run.listed or [])
+    unlisted = [] if run.listed is None else [m for m in chosen if m not in listed]
+    return VerifyReport(pid, ptype, configured, by_id, urls["chat"], urls["responses"], run.listed, unlisted,
+                        {m: run.hints[m] for m in chosen if m in run.hints}, results, run.models_detail,
+                        skipped + run.not_chat, len(place), interrupted, run.retries, round(run.waited, 1))
 
 
 def list_models(
@@ -216,6 +286,28 @@ class _Judged(NamedTuple):
     status: int | None
     detail: str
     ttft_ms: float | None = None
+    retry_after: float | None = None  # the gateway said "later": the wait it named, -1 when it named none
+
+
+class _Pace:
+    """The recent pace of a run, for its progress line."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.started = time.monotonic()
+        self.recent: deque[float] = deque(maxlen=40)
+
+    def finished(self) -> None:
+        self.recent.append(time.monotonic())
+
+    def progress(self, done: int, pacer: pacing.Pacer) -> Progress:
+        now = time.monotonic()
+        rate = 0.0
+        if len(self.recent) >= 2 and now - self.recent[-1] < 5:
+            rate = (len(self.recent) - 1) / max(now - self.recent[0], 1e-3)
+        overall = done / (now - self.started) if done and now > self.started else 0.0
+        eta = (self.total - done) / overall if overall else None
+        return Progress(done, self.total, round(rate, 1), eta, pacer.retries, pacer.waiting(), pacer.in_flight)
 
 
 class _Prober:
@@ -234,26 +326,69 @@ class _Prober:
         self.urls = urls
         self.timeout = timeout
         self.origin = _origin(urls["chat"])
+        self.pacer: pacing.Pacer | None = None
 
     async def run(
-        self, chosen: list[str], wanted: list[ProbeEndpoint], concurrency: int,
-        on_result: Callable[[ProbeResult], None] | None, transport: httpx.AsyncBaseTransport | None,
-    ) -> tuple[list[str] | None, dict[str, list[str]], str, list[ProbeResult]]:
+        self, run: _Run, concurrency: int, on_result: Callable[[ProbeResult], None] | None,
+        on_progress: Callable[[Progress], None] | None, transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, limits=limits,
                                      transport=transport) as client:
-            listed, hints, models_detail = await self.list_models(client)
-            gate = asyncio.Semaphore(concurrency)
+            self.pacer = pacer = pacing.Pacer(concurrency, probes=len(run.chosen or []) * len(run.wanted))
 
-            async def one(model: str, endpoint: ProbeEndpoint) -> ProbeResult:
-                async with gate:
+            async def listing() -> None:
+                started = await pacer.acquire()
+                try:
+                    run.listed, run.hints, run.models_detail = await self.list_models(client)
+                finally:
+                    pacer.release(started, "ok")
+
+            # The models to probe are known unless /models names them: then /models goes along with the probes.
+            listed = asyncio.create_task(listing()) if run.chosen is not None else None
+            if run.chosen is None:
+                await listing()
+                if run.listed is None:
+                    raise BadInput(_("--all-models needs the gateway's model list: {detail}").format(
+                        detail=run.models_detail))
+                run.not_chat = [m for m in run.listed if not _can_chat({"id": m})]
+                run.chosen = [m for m in run.listed if m not in set(run.not_chat)]
+                if not run.chosen:
+                    raise BadInput(_("the gateway's /models lists no chat model to probe"))
+            jobs = deque((m, e) for m in run.chosen for e in run.wanted)
+            pace = _Pace(len(jobs))
+            pacer.expect(len(jobs))
+
+            def report_progress() -> None:
+                run.retries, run.waited = pacer.retries, pacer.waited
+                if on_progress is not None:
+                    on_progress(pace.progress(len(run.results), pacer))
+
+            async def worker() -> None:
+                while jobs:
+                    model, endpoint = jobs.popleft()
                     result = await self.probe(client, model, endpoint)
-                if on_result is not None:
-                    on_result(result)
-                return result
+                    run.results.append(result)
+                    pace.finished()
+                    if on_result is not None:
+                        on_result(result)
+                    report_progress()
 
-            results = await asyncio.gather(*(one(m, e) for m in chosen for e in wanted))
-        return listed, hints, models_detail, list(results)
+            async def ticker() -> None:
+                while True:
+                    await asyncio.sleep(_TICK)
+                    report_progress()
+
+            report_progress()
+            tick = asyncio.create_task(ticker())
+            try:
+                await asyncio.gather(*(worker() for _ in range(min(concurrency, len(jobs)))),
+                                     *([listed] if listed else []))
+            finally:
+                tick.cancel()
+                if listed:
+                    listed.cancel()
+                run.retries, run.waited = pacer.retries, pacer.waited
 
     async def list_models(self, client: httpx.AsyncClient) -> tuple[list[str] | None, dict[str, list[str]], str]:
         """(model ids, endpoint hints per model, why there is no list)."""
@@ -285,6 +420,32 @@ class _Prober:
         return entries, "ok", ""
 
     async def probe(self, client: httpx.AsyncClient, model: str, endpoint: ProbeEndpoint) -> ProbeResult:
+        """One model on one endpoint: sent when the pacer lets it, again after each wait a 429 asks for."""
+        assert self.pacer is not None
+        pacer = self.pacer
+        attempt = 0
+        while True:
+            started = await pacer.acquire()
+            judged, total = await self.attempt(client, model, endpoint)
+            pacer.release(started, "throttled" if judged.retry_after is not None
+                          else "slow" if judged.reason == "timeout" else "ok")
+            if judged.retry_after is None:
+                break
+            wait = judged.retry_after if judged.retry_after >= 0 else pacing.FALLBACK_WAIT * 2 ** attempt
+            if not pacer.may_retry(attempt, wait, told=judged.retry_after >= 0):
+                if attempt:
+                    judged = judged._replace(detail=ngettext(
+                        "{detail} (still refused after {n} retry)", "{detail} (still refused after {n} retries)",
+                        attempt).format(detail=judged.detail, n=attempt))
+                break
+            pacer.retries += 1
+            pacer.pause(wait)
+            attempt += 1
+        return ProbeResult(model, endpoint, judged.outcome, judged.reason, judged.status,
+                           self.scrub(judged.detail)[:_DETAIL_CHARS], judged.ttft_ms, total, attempt)
+
+    async def attempt(self, client: httpx.AsyncClient, model: str, endpoint: ProbeEndpoint
+                      ) -> tuple[_Judged, float | None]:
         start = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
@@ -292,19 +453,24 @@ class _Prober:
                     judged = await self.chat(client, model, start)
                 else:
                     judged = await self.responses(client, model)
-            total: float | None = round((time.perf_counter() - start) * 1000, 1)
+            return judged, round((time.perf_counter() - start) * 1000, 1)
         except (TimeoutError, httpx.TimeoutException):
-            judged, total = _Judged("inconclusive", "timeout", None, _("no answer within {timeout:g} s").format(
-                                                                         timeout=self.timeout)), None
+            return _Judged("inconclusive", "timeout", None, _("no answer within {timeout:g} s").format(
+                timeout=self.timeout)), None
         except httpx.HTTPError as e:
-            judged, total = _Judged("inconclusive", "network", None, _network_text(e)), None
-        return ProbeResult(model, endpoint, judged.outcome, judged.reason, judged.status,
-                           self.scrub(judged.detail)[:_DETAIL_CHARS], judged.ttft_ms, total)
+            return _Judged("inconclusive", "network", None, _network_text(e)), None
+
+    def heed(self, headers: httpx.Headers) -> None:
+        """An answer saying the key has no requests left until a reset: nobody asks before then."""
+        wait = pacing.exhausted_delay(headers)
+        if wait is not None and wait <= pacing.MAX_WAIT and self.pacer is not None:
+            self.pacer.pause(wait)
 
     async def chat(self, client: httpx.AsyncClient, model: str, start: float) -> _Judged:
         body = {"model": model, "messages": [{"role": "user", "content": PROMPT}], "stream": True,
                 "max_tokens": MAX_TOKENS}
         async with client.stream("POST", self.urls["chat"], json=body, headers=self.headers) as resp:
+            self.heed(resp.headers)
             if resp.status_code != 200 or "text/event-stream" not in resp.headers.get("content-type", ""):
                 # Not a stream: an error, a redirect, or a gateway that ignored stream=true.
                 text = await _read_limited(resp)
@@ -338,6 +504,7 @@ class _Prober:
     async def responses(self, client: httpx.AsyncClient, model: str) -> _Judged:
         body = {"model": model, "input": PROMPT, "max_output_tokens": MAX_TOKENS}
         async with client.stream("POST", self.urls["responses"], json=body, headers=self.headers) as resp:
+            self.heed(resp.headers)
             text = await _read_limited(resp)
         if resp.status_code != 200:
             return self.failure(resp, text)
@@ -367,7 +534,8 @@ class _Prober:
                            _("HTTP {status}: redirects to {where}{elsewhere}; not followed, is the base URL "
                              "right?").format(status=status, where=where, elsewhere=elsewhere))
         reason, detail = self.classify(status, resp.headers, text)
-        return _Judged("inconclusive" if reason in _INCONCLUSIVE else "fail", reason, status, detail)
+        return _Judged("inconclusive" if reason in _INCONCLUSIVE else "fail", reason, status, detail,
+                       retry_after=_later(status, resp.headers, text))
 
     def classify(self, status: int, headers: httpx.Headers, text: str) -> tuple[Reason, str]:
         """Why a request failed, from its status and body; the detail quotes the gateway's message."""
@@ -415,6 +583,26 @@ _UNKNOWN_MODEL = re.compile(
 _ROUTE = re.compile(r"(endpoint|route)[^.\n]{0,40}?not (supported|found|implemented)"
                     r"|not supported[^.\n]{0,40}?(endpoint|route|/v1/|responses api)", re.IGNORECASE)
 _QUOTA = re.compile(r"insufficient_quota|quota|rate.?limit|too many requests|额度|余额不足", re.IGNORECASE)
+
+
+# A 429 saying the account is out of money or quota: asking again will not help.
+_OUT_OF_QUOTA = re.compile(r"insufficient_quota|exceeded your current quota|billing|balance|credit|额度|余额",
+                           re.IGNORECASE)
+
+
+def _later(status: int, headers: httpx.Headers, text: str) -> float | None:
+    """For a refusal worth asking again: the wait the gateway names, -1 when it names none; else None.
+
+    A 429 is a rate limit unless its body says the quota is spent; a 503 only when it names a wait (a 503 without
+    one is most often a gateway with no channel for the model, which no wait changes)."""
+    if status not in (429, 503):
+        return None
+    told = pacing.told_delay(headers)
+    if told is not None:
+        return told
+    if status == 429 and not _OUT_OF_QUOTA.search(text):
+        return -1.0
+    return None
 
 
 def _origin(url: str) -> str:

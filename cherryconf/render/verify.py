@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from cherryconf.i18n import _, ngettext
-from cherryconf.ops.probe import ENDPOINT_PATH, Outcome, ProbeEndpoint, ProbeResult, Reason, VerifyReport
+from cherryconf.ops.probe import ENDPOINT_PATH, Outcome, ProbeEndpoint, ProbeResult, Progress, Reason, VerifyReport
 from cherryconf.render import table
 
 OUTCOME_TEXT: dict[Outcome, str] = {"pass": _("pass"), "fail": _("fail"), "inconclusive": _("inconclusive")}
@@ -63,7 +63,8 @@ def report_text(report: VerifyReport) -> str:
     rows = []
     for model in report.models:
         listed = "?" if report.listed_models is None else (_("no") if model in report.unlisted else _("yes"))
-        rows.append([model, listed, *(cell(by_key[(model, e)]) for e in endpoints)])
+        rows.append([model, listed, *(cell(by_key[(model, e)]) if (model, e) in by_key else _("not probed")
+                                      for e in endpoints)])
     lines = [_("provider {id} (type {type})").format(id=report.provider_id, type=report.provider_type)]
     lines += [f"  {ENDPOINT_PATH[e]}: {report.url_chat if e == 'chat' else report.url_responses}" for e in endpoints]
     lines += ["", table(headers, rows)]
@@ -83,6 +84,15 @@ def report_text(report: VerifyReport) -> str:
     hints = _hint_lines(report)
     if hints:
         lines += ["", *hints]
+    if report.rate_limited:
+        lines += ["", ngettext("the gateway rate-limited {n} request; it was sent again after the wait it asked "
+                               "for ({s:.0f} s of waiting in all)",
+                               "the gateway rate-limited {n} requests; each was sent again after the wait it asked "
+                               "for ({s:.0f} s of waiting in all)", report.rate_limited).format(
+            n=report.rate_limited, s=report.waited_s)]
+    if report.interrupted:
+        lines += ["", _("interrupted: {done} of {total} probes done; the verdict below covers those only").format(
+            done=len(report.results), total=report.planned)]
     lines += ["", report.verdict()]
     todo = fixes(report)
     if todo:
@@ -151,9 +161,27 @@ def problems(reports: list[VerifyReport], not_checked: dict[str, str]) -> str | 
     return _("verify found problems ({parts})").format(parts="; ".join(parts)) if parts else None
 
 
-def progress_line(done: int, total: int, r: ProbeResult) -> str:
-    return _("probing {done}/{total}: {model} on {endpoint}: {outcome}").format(
-        done=done, total=total, model=r.model, endpoint=ENDPOINT_PATH[r.endpoint], outcome=OUTCOME_TEXT[r.outcome])
+def progress_line(p: Progress) -> str:
+    """`probing 120/500, 19.8 req/s, about 19 s left` (or the wait the gateway asked for)."""
+    parts = [_("probing {done}/{total}").format(done=p.done, total=p.total)]
+    if p.rate:
+        parts.append(_("{rate:.1f} req/s").format(rate=p.rate))
+    if p.waiting_s >= 0.5:
+        parts.append(_("rate limited: waiting {s:.0f} s").format(s=p.waiting_s))
+    elif p.eta_s is not None and p.done < p.total:
+        parts.append(_("about {time} left").format(time=_duration(p.eta_s)))
+    if p.retries:
+        parts.append(ngettext("{n} retry", "{n} retries", p.retries).format(n=p.retries))
+    line = parts[0]
+    for part in parts[1:]:
+        # The comma between the parts: a full-width one in Chinese.
+        line = _("{line}, {part}").format(line=line, part=part)
+    return line
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return _("{m} min {s} s").format(m=minutes, s=secs) if minutes else _("{s} s").format(s=secs)
 
 
 def report_json(report: VerifyReport) -> dict[str, Any]:

@@ -60,6 +60,19 @@ def questionary_ask(q: Question) -> Any:
         picked = questionary.select(q.message, [questionary.Choice(c.title, i) for i, c in enumerate(q.choices)],
                                     use_search_filter=searchable, use_jk_keys=False, instruction=hint).unsafe_ask()
         return q.choices[picked].value
+    return [q.choices[i].value for i in model_picker(q).unsafe_ask()]
+
+
+def model_picker(q: Question, **kwargs: Any) -> Any:
+    """questionary's checkbox for a gateway's hundreds of models (its answer: the positions ticked).
+
+    Typing filters by model id or group; Ctrl-A ticks every choice shown (a group: type its name, then Ctrl-A),
+    or unticks them when all are ticked. The filter is computed once per keystroke, not once per use.
+    `kwargs` go to questionary (the benchmark passes a pipe input and a dummy output)."""
+    import questionary
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
+    from questionary.prompts.common import InquirerControl
+
     items: list[Any] = []
     group = None
     for i, c in enumerate(q.choices):
@@ -67,10 +80,41 @@ def questionary_ask(q: Question) -> Any:
             items.append(questionary.Separator(f"── {c.group}"))
             group = c.group
         items.append(questionary.Choice(c.title, i, checked=c.checked))
-    hint = _("(Use arrow keys to move, <space> to select, <ctrl-a> to toggle, <ctrl-a> to invert, type to filter)")
-    ticked = questionary.checkbox(q.message, items, use_search_filter=True, use_jk_keys=False,
-                                  instruction=hint).unsafe_ask()
-    return [q.choices[i].value for i in ticked]
+    hint = _("(arrow keys move, <space> ticks, type to filter by model or group, <ctrl-a> ticks all shown)")
+    question = questionary.checkbox(q.message, items, use_search_filter=True, use_jk_keys=False,
+                                    instruction=hint, **kwargs)
+    app = question.application
+    control = next(c for c in app.layout.find_all_controls() if isinstance(c, InquirerControl))
+    haystack = [f"{c.title}\n{(q.choices[c.value].group or '') if isinstance(c.value, int) else ''}".lower()
+                for c in control.choices]
+    cache: dict[str, list[Any]] = {}
+
+    def filtered(self: Any) -> list[Any]:
+        needle = (self.search_filter or "").lower()
+        if not needle:
+            return list(self.choices)
+        if needle not in cache:
+            cache.clear()
+            cache[needle] = [c for c, text in zip(self.choices, haystack, strict=True) if needle in text]
+        self.found_in_search = bool(cache[needle])
+        return cache[needle] or list(self.choices)
+
+    control.__class__ = type("GroupFilter", (type(control),), {"filtered_choices": property(filtered)})
+    keys = KeyBindings()
+
+    @keys.add("c-a", eager=True)
+    def tick_shown(_event: KeyPressEvent) -> None:
+        shown = [c.value for c in control.filtered_choices
+                 if not isinstance(c, questionary.Separator) and not c.disabled]
+        ticked = set(control.selected_options)
+        if all(v in ticked for v in shown):
+            control.selected_options = [v for v in control.selected_options if v not in set(shown)]
+        else:
+            control.selected_options += [v for v in shown if v not in ticked]
+
+    # Added last, so it wins over questionary's own Ctrl-A (which ticks every choice, shown or not).
+    app.key_bindings = merge_key_bindings([b for b in (app.key_bindings, keys) if b is not None])
+    return question
 
 
 def no_spinner(_message: str) -> AbstractContextManager[None]:

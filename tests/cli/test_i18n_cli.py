@@ -54,7 +54,8 @@ def test_help_is_chinese_under_a_chinese_locale_and_english_otherwise(run_cli: R
     listed = run_cli("--help", env={**ZH, "COLUMNS": "80"}).out.split("命令:\n", 1)[1].splitlines()
     assert len(listed) == len(cli.commands)
     verify = "".join(run_cli("verify", "--help", env=ZH).out.split())  # as one line, without the wrapping
-    assert "要探测的端点：chat/completions、responses或两者。" in verify
+    assert "要探测的端点：chat/completions、responses或两者（默认：两者；使用--all-models时为服务商所用的端点）。" \
+        in verify
 
 
 def test_lang_and_cherryconf_lang_override_the_locale(run_cli: RunCli) -> None:

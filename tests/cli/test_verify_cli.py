@@ -192,3 +192,65 @@ def test_on_a_terminal_the_provider_is_chosen_from_the_store(tmp_path: Path, gat
     assert "[exit 0]" in shown, shown
     assert f"provider {TEAM_ID} (type openai)" in shown and "deepseek-r1" in shown
     assert [r.body["model"] for r in gateway.requests if r.body] == ["deepseek-r1"]
+
+
+# --- scale: --all-models, progress off a terminal, Ctrl-C ----------------------------------------------------------
+
+def test_all_models_probes_the_gateways_list_on_the_endpoint_in_use(run_cli: Any, tmp_path: Path,
+                                                                    gateway: Gateway) -> None:
+    gateway.models["text-embedding-3-large"] = ModelSpec()
+    gateway.rate, gateway.burst = 4.0, 1  # rate-limited: retried, not reported
+    result = run_cli("--json", "verify", str(profile(tmp_path, gateway)), "--all-models", env={"GW_KEY": gateway.key})
+    assert result.code == 0, result.err
+    report = json.loads(result.out)  # one document, nothing partial before it
+    assert [(r["model"], r["endpoint"], r["outcome"]) for r in report["results"]] == [
+        ("gpt-4.1", "chat", "pass"), ("deepseek-r1", "chat", "pass")]
+    assert report["skipped"] == ["text-embedding-3-large"] and report["interrupted"] is False
+    assert gateway.throttled > 0 and report["rate_limited"] == gateway.throttled
+    assert "\r" not in result.err and "\x1b" not in result.err  # off a terminal: no live line
+    both = run_cli("--json", "verify", str(profile(tmp_path, gateway)), "--all-models", "--endpoint", "both",
+                   env={"GW_KEY": gateway.key})
+    assert len(json.loads(both.out)["results"]) == 4
+    mixed = run_cli("verify", str(profile(tmp_path, gateway)), "--all-models", "--model", "gpt-4.1",
+                    env={"GW_KEY": gateway.key})
+    assert mixed.code == 2 and "cannot be used together" in mixed.err
+
+
+@pytest.mark.posix_only  # SIGINT to a child process
+@pytest.mark.parametrize("as_json", [False, True])
+def test_ctrl_c_prints_the_verdicts_so_far_and_exits_130(tmp_path: Path, as_json: bool) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from testing.cli import PACKAGE_ROOT, isolated_environ
+
+    models = {**{f"fast-{i}": ModelSpec() for i in range(3)}, **{f"slow-{i}": ModelSpec(chat="slow")
+                                                                 for i in range(3)}}
+    with running(Gateway(models, slow_seconds=30)) as gw:
+        path = tmp_path / "gw.yaml"
+        path.write_text(f"version: 1\nproviders:\n  - id: gw\n    apiHost: {gw.url}\n    apiKey: {gw.key}\n"
+                        f"    models: [{', '.join(models)}]\n", encoding="utf-8")
+        env = isolated_environ(tmp_path, os.environ)
+        env["PYTHONPATH"] = str(PACKAGE_ROOT)
+        proc = subprocess.Popen([sys.executable, "-m", "cherryconf", *(["--json"] if as_json else []), "verify",
+                                 str(path), "--endpoint", "chat"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, encoding="utf-8")
+        deadline = time.monotonic() + 30
+        while not any(r.body and str(r.body.get("model")).startswith("slow") for r in list(gw.requests)):
+            assert time.monotonic() < deadline and proc.poll() is None, "the slow probes never started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the fast ones, sent with the first slow one, have answered
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.endswith("cherryconf: interrupted after 3 of 6 probes; nothing was written\n"), err
+    if as_json:
+        report = json.loads(out)
+        assert report["interrupted"] is True and report["planned"] == 6
+        assert [(r["model"], r["outcome"]) for r in report["results"]] == [(f"fast-{i}", "pass") for i in range(3)]
+    else:
+        assert "interrupted: 3 of 6 probes done" in out and "fast-2" in out and "slow-0" not in out
+        assert "3 of 3 models answer on chat/completions" in out

@@ -7,12 +7,15 @@ one-api forks, nginx in front) answer. Every request is recorded so tests can ch
 from __future__ import annotations
 
 import json
+import math
+import random
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
@@ -39,6 +42,8 @@ Behaviour = Literal[
     "html",  # 200 with the web UI's HTML page
     "redirect",  # 307 to Gateway.redirect_to
     "slow",  # sleeps Gateway.slow_seconds before answering
+    "busy_once",  # the first request: 503 with Retry-After (an HTTP date); then as "ok"
+    "quota_429",  # 429 insufficient_quota (OpenAI's out-of-credit answer): no wait helps
 ]
 
 
@@ -68,6 +73,17 @@ class Gateway:
     redirect_to: str = ""
     requests: list[Recorded] = field(default_factory=list)
     max_in_flight: int = 0
+    # A per-key rate limit: a token bucket of `burst` requests (default: one second's worth) refilled at `rate`
+    # per second; a request finding it empty gets an immediate 429 with Retry-After (whole seconds, as HTTP has it).
+    rate: float = 0.0  # 0: no limit
+    burst: int = 0
+    latency_range: tuple[float, float] | None = None  # a uniform random latency instead of `latency`
+    ratelimit_headers: bool = False  # x-ratelimit-limit/remaining/reset-requests on every answer
+    throttled: int = 0  # 429s the bucket gave
+    admitted: list[float] = field(default_factory=list)  # when each request the bucket let through arrived
+    _tokens: float = -1.0
+    _refilled: float = 0.0
+    _busy: set[tuple[str, str]] = field(default_factory=set)
     _in_flight: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -101,6 +117,33 @@ class Gateway:
     def _leave(self) -> None:
         with self._lock:
             self._in_flight -= 1
+
+    def _take(self) -> tuple[float, int]:
+        """One token from the bucket: (seconds until one is there, 0 when taken; tokens left)."""
+        burst = self.burst or max(1, round(self.rate))
+        with self._lock:
+            now = time.monotonic()
+            if self._tokens < 0:
+                self._tokens, self._refilled = float(burst), now
+            self._tokens = min(float(burst), self._tokens + (now - self._refilled) * self.rate)
+            self._refilled = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                self.admitted.append(now)
+                return 0.0, int(self._tokens)
+            self.throttled += 1
+            return (1 - self._tokens) / self.rate, 0
+
+    def max_admitted_per_second(self) -> int:
+        """The most requests the bucket let through in any one-second window."""
+        with self._lock:
+            times = sorted(self.admitted)
+        best, first = 0, 0
+        for last, t in enumerate(times):
+            while t - times[first] >= 1.0:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
 
 
 def closed_port() -> int:
@@ -180,7 +223,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, rec: Recorded) -> None:
         gw = self.gw
-        if gw.latency:
+        self._limit_headers: dict[str, str] = {}
+        if gw.rate and rec.headers.get("authorization") == f"Bearer {gw.key}":
+            wait, left = gw._take()
+            if gw.ratelimit_headers:
+                self._limit_headers = {"x-ratelimit-limit-requests": str(gw.burst or round(gw.rate)),
+                                       "x-ratelimit-remaining-requests": str(left),
+                                       "x-ratelimit-reset-requests": f"{max(wait, 1 / gw.rate) * 1000:.0f}ms"}
+            if wait:
+                self._limit_headers["Retry-After"] = str(math.ceil(wait))
+                return self._error(429, "Rate limit reached for requests", "rate_limit_exceeded")
+        if gw.latency_range:
+            time.sleep(random.uniform(*gw.latency_range))
+        elif gw.latency:
             time.sleep(gw.latency)
         if not self.path.startswith("/v1/"):
             return self._send(404, _HTML_404, "text/html")
@@ -208,6 +263,14 @@ class _Handler(BaseHTTPRequestHandler):
         if behaviour == "slow":
             gw._stopping.wait(gw.slow_seconds)
             behaviour = "ok"
+        if behaviour == "busy_once":
+            with gw._lock:
+                first = (model, self.path) not in gw._busy
+                gw._busy.add((model, self.path))
+            if first:
+                self._limit_headers["Retry-After"] = formatdate(time.time() + 1, usegmt=True)
+                return self._error(503, "The server is busy, try again later", None)
+            behaviour = "ok"
         if self._common(behaviour, model):
             return None
         if chat:
@@ -231,6 +294,8 @@ class _Handler(BaseHTTPRequestHandler):
             "quota": (402, "Payment required: top up your balance", None),
             "quota_403": (403, "用户额度不足, 剩余额度: ＄0.000000", "insufficient_user_quota"),
             "rate_limit": (429, "Rate limit reached for requests", "rate_limit_exceeded"),
+            "quota_429": (429, "You exceeded your current quota, please check your plan and billing details.",
+                          "insufficient_quota"),
             "server_error": (500, "something broke upstream", None),
         }
         if behaviour in errors:
@@ -256,6 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
+        self._send_limit_headers()
         self.end_headers()
 
         def event(delta: dict[str, Any], finish: str | None = None) -> None:
@@ -292,5 +358,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
+        self._send_limit_headers()
         self.end_headers()
         self.wfile.write(data)
+
+    def _send_limit_headers(self) -> None:
+        for name, value in getattr(self, "_limit_headers", {}).items():
+            self.send_header(name, value)

@@ -11,8 +11,9 @@ import pytest
 from testing.gateway import Behaviour, Gateway, ModelSpec, running
 
 from cherryconf.errors import BadInput
-from cherryconf.ops.probe import Endpoints, ProbeResult, VerifyReport, verify
-from cherryconf.render.verify import fixes, report_json, report_text
+from cherryconf.ops import pacing
+from cherryconf.ops.probe import Endpoints, ProbeResult, Progress, VerifyReport, verify
+from cherryconf.render.verify import fixes, progress_line, report_json, report_text
 
 
 @pytest.fixture
@@ -84,7 +85,9 @@ def test_responses_pass(gateway: Gateway) -> None:
     ("bad_gateway", "chat", "inconclusive", "network", 502),
 ])
 def test_classification(gateway: Gateway, behaviour: Behaviour, endpoint: Endpoints, outcome: str, reason: str,
-                        status: int) -> None:
+                        status: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 429 naming no wait is now asked again (1, 2, 4 s) before it is a verdict: the waits are shortened here.
+    monkeypatch.setattr(pacing, "FALLBACK_WAIT", 0.01)
     r = probe_one(gateway, behaviour, endpoint)
     assert (r.outcome, r.reason, r.status) == (outcome, reason, status), r.detail
     assert r.detail.startswith(f"HTTP {status}") or reason == "no_output"
@@ -348,3 +351,121 @@ def test_models_that_cannot_chat_are_skipped_unless_named(gateway: Gateway) -> N
     provider["models"] = provider["models"][1:]
     with pytest.raises(BadInput, match="has no chat models"):
         verify(provider, models=None, endpoints="chat")
+
+
+# --- rate limits: waited for and asked again, never a model's verdict while the retries last --------------------
+
+def test_a_rate_limited_gateway_still_gives_every_model_a_real_verdict(gateway: Gateway) -> None:
+    gateway.rate, gateway.burst = 8.0, 2  # two at once, then one every 125 ms; a 429 with Retry-After: 1 beyond
+    gateway.models.update({f"m{i}": ModelSpec() for i in range(8)})
+    gateway.models["gone"] = ModelSpec(chat="model_not_found")
+    seen: list[Progress] = []
+    report = verify(gateway.provider(), models=None, endpoints="chat", on_progress=seen.append)
+    assert gateway.throttled > 0  # the bucket did refuse some
+    assert report.rate_limited == gateway.throttled == sum(r.retries for r in report.results)
+    assert [r.reason for r in report.results] == ["ok"] * 8 + ["unknown_model"]
+    assert seen[-1].done == seen[-1].total == 9 and seen[-1].retries == report.rate_limited
+    assert "rate-limited" in report_text(report) and report_json(report)["rate_limited"] == report.rate_limited
+
+
+def test_a_503_naming_a_wait_as_an_http_date_is_asked_again(gateway: Gateway) -> None:
+    gateway.models["m"] = ModelSpec(chat="busy_once", responses="no_channel")
+    report = verify(gateway.provider(), models=None, endpoints="both")
+    chat, responses = report.results
+    assert (chat.outcome, chat.retries) == ("pass", 1)
+    assert (responses.reason, responses.retries) == ("no_channel", 0)  # a 503 naming no wait is a verdict
+    assert gateway.paths().count("/v1/chat/completions") == 2
+
+
+def test_a_spent_quota_is_not_asked_again(gateway: Gateway) -> None:
+    r = probe_one(gateway, "quota_429")
+    assert (r.reason, r.status, r.retries) == ("quota_or_rate_limit", 429, 0)
+    assert gateway.paths().count("/v1/chat/completions") == 1
+
+
+def test_retries_are_bounded_and_then_the_429_is_the_verdict(gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    monkeypatch.setattr(pacing, "FALLBACK_WAIT", 0.01)
+    r = probe_one(gateway, "rate_limit")
+    assert (r.reason, r.retries) == ("quota_or_rate_limit", pacing.MAX_UNTOLD_RETRIES)
+    assert r.detail.endswith(f"(still refused after {pacing.MAX_UNTOLD_RETRIES} retries)")
+    assert gateway.paths().count("/v1/chat/completions") == pacing.MAX_UNTOLD_RETRIES + 1
+
+
+def test_x_ratelimit_headers_are_heeded(gateway: Gateway) -> None:
+    gateway.rate, gateway.burst, gateway.ratelimit_headers = 10.0, 2, True
+    gateway.models.update({f"m{i}": ModelSpec() for i in range(6)})
+    report = verify(gateway.provider(), models=None, endpoints="chat")
+    assert all(r.outcome == "pass" for r in report.results)
+
+
+def test_all_models_probes_what_the_gateway_lists_on_the_endpoint_in_use(gateway: Gateway) -> None:
+    gateway.models.update({"a": ModelSpec(), "b": ModelSpec(responses="invalid_url"),
+                           "text-embedding-3-small": ModelSpec()})
+    provider = gateway.provider("openai-response", models=[])
+    report = verify(provider, models=None, endpoints="in_use", all_models=True)
+    assert [(r.model, r.endpoint, r.outcome) for r in report.results] == [
+        ("a", "responses", "pass"), ("b", "responses", "fail")]
+    assert report.skipped == ["text-embedding-3-small"] and report.planned == 2
+    with pytest.raises(BadInput, match="cannot be used together"):
+        verify(provider, models=["a"], endpoints="both", all_models=True)
+
+
+def test_progress_line() -> None:
+    assert progress_line(Progress(120, 500, 19.84, 19.2, 3, 0.0, 8)) == (
+        "probing 120/500, 19.8 req/s, about 19 s left, 3 retries")
+    assert progress_line(Progress(120, 500, 0.0, 95.0, 1, 2.2, 0)) == (
+        "probing 120/500, rate limited: waiting 2 s, 1 retry")
+    assert progress_line(Progress(0, 500, 0.0, None, 0, 0.0, 4)) == "probing 0/500"
+    assert "about 1 min 35 s left" in progress_line(Progress(1, 500, 5.0, 95.0, 0, 0.0, 4))
+
+
+@pytest.mark.parametrize(("headers", "wait"), [
+    ({"retry-after": "3"}, 3.0),
+    ({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"}, 10.0),  # an HTTP date, 10 s after `now`
+    ({"retry-after-ms": "250", "retry-after": "1"}, 0.25),
+    ({"x-ratelimit-reset-requests": "6m0s"}, 360.0),
+    ({"x-ratelimit-reset-requests": "20ms"}, 0.02),
+    ({"x-ratelimit-reset": "1445412470"}, 0.0),  # a Unix time already past
+    ({"x-ratelimit-reset": "1445412490"}, 10.0),
+    ({"retry-after": "soon"}, None),
+    ({}, None),
+])
+def test_the_wait_a_gateway_names(headers: dict[str, str], wait: float | None) -> None:
+    now = 1445412480.0  # 2015-10-21 07:28:00 GMT
+    told = pacing.told_delay(headers, now)
+    assert told == wait if wait is None else told == pytest.approx(wait)
+
+
+def test_an_answer_saying_no_request_is_left_names_the_wait() -> None:
+    assert pacing.exhausted_delay({"x-ratelimit-remaining-requests": "0",
+                                   "x-ratelimit-reset-requests": "1.5s"}) == 1.5
+    assert pacing.exhausted_delay({"x-ratelimit-remaining-requests": "3",
+                                   "x-ratelimit-reset-requests": "1.5s"}) is None
+    assert pacing.exhausted_delay({}) is None
+
+
+def test_the_window_grows_on_answers_and_halves_once_per_round_on_a_429() -> None:
+    now = [0.0]
+    pacer = pacing.Pacer(8, probes=100, clock=lambda: now[0])
+    assert pacer.window == pacing.START
+    for _ in range(4):
+        pacer.in_flight += 1
+        pacer.release(0.0, "ok")
+    assert pacer.window == 8  # slow start to the ceiling, and no further
+    pacer.release(0.0, "ok")
+    assert pacer.window == 8
+    now[0] = 1.0
+    pacer.release(0.5, "throttled")
+    pacer.release(0.6, "throttled")  # sent before the cut: not cut again
+    assert pacer.window == 4
+    now[0] = 2.0
+    pacer.release(1.5, "slow")
+    assert pacer.window == 2
+    pacer.release(1.6, "ok")
+    assert pacer.window == pytest.approx(2.5)  # past the threshold: one more per round, not per answer
+    pacer.pause(3.0)
+    pacer.pause(1.0)  # a shorter pause does not shorten it
+    assert pacer.waiting() == 3.0 and pacer.waited == 3.0
+    assert not pacer.may_retry(0, pacing.MAX_WAIT + 1) and pacer.may_retry(0, 1.0)
+    assert not pacer.may_retry(pacing.MAX_UNTOLD_RETRIES, 1.0, told=False)

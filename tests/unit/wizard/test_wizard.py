@@ -1128,3 +1128,28 @@ def test_interrupted_after_the_write_says_the_write_stays(harness: Harness) -> N
     with pytest.raises(Interrupted, match=r"interrupted; what was written before stays; `cherryconf restore \S+` puts"):
         harness.wizard(script).run(ud, Flags())
     assert harness.store(ud)["providers"][0]["id"] == "apiyi" and len(harness.backups()) == 1
+
+
+# --- the model picker on a big catalogue ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("keys", "ticked"), [
+    ("\r", ["a/keep"]),  # as it opened
+    ("b-vendor\x01\r", ["a/keep", "b/one", "b/two"]),  # a group's name, then Ctrl-A: that group ticked
+    ("two\x01\r", ["a/keep", "b/two"]),  # by model id: only what is shown
+    ("a-vendor\x01\r", []),  # all shown were ticked already: Ctrl-A unticks them
+])
+def test_the_model_picker_filters_by_group_and_ticks_what_is_shown(keys: str, ticked: list[str]) -> None:
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from cherryconf.wizard.questions import Choice, Question
+    from cherryconf.wizard.terminal import model_picker
+
+    choices = [Choice("a/keep", "a/keep", checked=True, group="a-vendor"),
+               Choice("b/one", "b/one", group="b-vendor"), Choice("b/two", "b/two", group="b-vendor")]
+    choices += [Choice(f"c/{i:03d}", f"c/{i:03d}", group="c-vendor") for i in range(500)]
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        picked = model_picker(Question("models", "checkbox", "Models", choices), input=pipe,
+                              output=DummyOutput()).unsafe_ask()
+    assert sorted(choices[i].value for i in picked) == ticked
