@@ -160,8 +160,11 @@ def resource_dirs(env: Mapping[str, str] | None = None, platform: str = sys.plat
     env = os.environ if env is None else env
     dirs = [Path(env[RESOURCES_ENV])] if env.get(RESOURCES_ENV) else []
     if platform == "darwin":
-        dirs += [Path("/Applications/Cherry Studio.app/Contents/Resources"),
-                 Path.home() / "Applications/Cherry Studio.app/Contents/Resources"]
+        # A bundle is named after its productName: the China edition's is "Cherry Studio 中国版" where its build sets
+        # that name (CherryHQ/cherry-studio electron-builder.cn.config.cjs at 22f67fd4).
+        dirs += [apps / f"{product}.app" / "Contents" / "Resources"
+                 for apps in (Path("/Applications"), Path.home() / "Applications")
+                 for product in ("Cherry Studio", "Cherry Studio 中国版")]
     elif platform == "win32":
         dirs += [Path(env[var]) / sub / "Cherry Studio" / "resources"
                  for var, sub in (("LOCALAPPDATA", "Programs"), ("PROGRAMFILES", ""))

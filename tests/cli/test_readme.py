@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from testing import REPO
 from cherryconf.cli import cli
 
 ROOT = REPO
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 README_ZH = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
 
@@ -38,6 +40,11 @@ def inline_code(readme: str) -> set[str]:
     """Every `code` span outside the fenced blocks, whitespace-normalised (a span may wrap across lines)."""
     prose = re.sub(r"^```.*?^```", "", readme, flags=re.MULTILINE | re.DOTALL)
     return {" ".join(span.split()) for span in re.findall(r"`([^`]+)`", prose)}
+
+
+def section(readme: str, heading: str) -> str:
+    """The text under `## heading`, up to the next such heading."""
+    return readme.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
 
 
 def reference(readme: str, heading: str) -> str:
@@ -61,7 +68,8 @@ def test_each_readme_links_the_other_from_its_first_line() -> None:
 def test_the_chinese_readme_gives_the_same_install_and_test_commands() -> None:
     assert first_command(README_ZH) == first_command(README)
     assert fenced(README_ZH, "sh") == fenced(README, "sh")  # every shell block, byte for byte and in order
-    assert "bash scripts/test" in fenced(README_ZH, "sh")[1]
+    assert fenced(README_ZH, "powershell") == fenced(README, "powershell")  # Windows' too
+    assert "bash scripts/test" in fenced(section(README_ZH, "运行测试"), "sh")[0]
 
 
 def test_the_chinese_readme_quotes_every_command_path_and_key_as_written() -> None:
@@ -95,6 +103,64 @@ def test_the_first_command_installs_into_a_venv_and_ci_runs_the_test_command() -
     assert "scripts/test" in ci
 
 
+def venv_dir() -> str:
+    """The virtualenv the first command makes, as written there (`~/...`)."""
+    match = re.match(r"python3 -m venv (~/\S+) && ", first_command())
+    assert match, first_command()
+    return match[1]
+
+
+def path_line() -> str:
+    """The shell line that puts the virtualenv on PATH: what a new user must not miss."""
+    (line,) = [line for block in fenced(README, "sh") for line in block.splitlines() if line.startswith("export PATH=")]
+    return line
+
+
+def test_the_path_line_names_the_virtualenv_the_install_line_makes() -> None:
+    venv = venv_dir()
+    assert path_line() == f'export PATH="$HOME/{venv.removeprefix("~/")}/bin:$PATH"'
+    assert first_command() == f"python3 -m venv {venv} && {venv}/bin/pip install . && {venv}/bin/cherryconf"
+    for readme in (README, README_ZH):
+        assert {"~/.bashrc", "~/.zshrc", f"{venv}/bin"} <= inline_code(readme)  # where to keep the PATH line
+        assert {"pipx ensurepath", "pipx install ."} <= inline_code(readme)  # or pipx, which sets PATH itself
+
+
+def test_the_windows_lines_use_one_virtualenv_and_put_it_on_path() -> None:
+    install, path = fenced(README, "powershell")
+    made = re.fullmatch(r"py -3\.(\d+) -m venv (\S+)", install.splitlines()[0])
+    assert made, install
+    floor = PYPROJECT["project"]["requires-python"].removeprefix(">=3.")
+    assert made[1] == floor  # the oldest Python cherryconf supports
+    scripts = made[2] + "\\Scripts"
+    assert install.splitlines()[1:] == [f"& {scripts}\\pip install .", f"& {scripts}\\cherryconf.exe"]
+    session, permanent = path.splitlines()
+    assert session == f'$env:Path = "{scripts};$env:Path"'
+    assert permanent == (f'[Environment]::SetEnvironmentVariable("Path", "{scripts};" + '
+                         '[Environment]::GetEnvironmentVariable("Path", "User"), "User")')
+    for readme in (README, README_ZH):
+        assert {"py -m pip install --user pipx", "py -m pipx ensurepath", "pipx install ."} <= inline_code(readme)
+
+
+def test_the_source_comes_from_the_projects_repository_and_pip_from_any_mirror() -> None:
+    source = PYPROJECT["project"]["urls"]["Source"]
+    for readme, heading in ((README, "Install and run"), (README_ZH, "安装与运行")):
+        install = section(readme, heading)
+        assert f"git clone {source} && cd cherryconf" in inline_code(readme)
+        assert "ZIP" in install
+        # The mirror hint names no mirror: the only address in the install section is the repository's.
+        assert set(re.findall(r"https?://[^\s`]+", install)) == {source}
+        assert {"-i <mirror index URL>", "pip config set global.index-url <mirror index URL>"} <= inline_code(readme)
+
+
+def test_the_test_section_says_how_long_and_how_to_run_less() -> None:
+    for readme, heading in ((README, "Run the tests"), (README_ZH, "运行测试")):
+        tests = section(readme, heading)
+        assert re.search(r"\b5\b", tests) and "15" in tests and "20" in tests
+        assert {'bash scripts/test -m "not slow and not chromium"', ".venv/bin/python -m pytest tests/test_plan.py"
+                } <= inline_code(readme)
+    assert (ROOT / "tests" / "test_plan.py").is_file()
+
+
 # Debian's own Python (externally managed, the case a bare `pip install .` fails on), and whatever `python3` is
 # first on this machine's PATH.
 PYTHONS = [pytest.param("/usr/bin", id="debian-python"), pytest.param("", id="path-python")]
@@ -124,3 +190,8 @@ def test_the_install_command_works_as_written(tmp_path: Path, first_on_path: str
     installed = venv / "bin" / "cherryconf"
     version = subprocess.run([str(installed), "--version"], env=env, capture_output=True, text=True, check=True)
     assert version.stdout.startswith("cherryconf, version ")
+    # The PATH line, as written, makes a bare `cherryconf` the one just installed.
+    bare = subprocess.run(["sh", "-c", f"{path_line()} && command -v cherryconf && cherryconf --version"], env=env,
+                          capture_output=True, text=True, check=False)
+    assert bare.returncode == 0, bare.stderr
+    assert bare.stdout.splitlines() == [str(installed), version.stdout.strip()]

@@ -394,8 +394,10 @@ def test_windows_app_holding_its_lockfile_and_leveldb_lock(tmp_path: Path, kind:
     install = inspect((make_v1 if kind == "v1" else make_v2)(tmp_path / "d"), "x")
     assert running_reason(install) is None
     with app_running(install.data_dir):
-        assert running_reason(install) == "its lockfile is open in another process"
-        with pytest.raises(AppRunning, match="lockfile"):
+        # 1.x: LevelDB's LOCK is checked first; 2.x has only the lockfile.
+        reason = "Local Storage/leveldb/LOCK is held" if kind == "v1" else "its lockfile is open in another process"
+        assert running_reason(install) == reason
+        with pytest.raises(AppRunning, match="LOCK is held" if kind == "v1" else "lockfile"):
             ensure_not_running(install)
     assert running_reason(install) is None  # closed: the lockfile is still there, but no one holds it
 

@@ -533,7 +533,12 @@ def test_another_comparator_is_refused(tmp_path: Path) -> None:
 
 def test_a_lock_held_by_another_process_means_the_app_runs(tmp_path: Path) -> None:
     path = new_db(tmp_path / "db", {b"a": b"1"})
-    code = f"import fcntl, os\nfd = os.open({str(path / 'LOCK')!r}, os.O_RDWR)\nfcntl.lockf(fd, fcntl.LOCK_EX)"
+    lock = str(path / "LOCK")
+    if sys.platform == "win32":  # LevelDB (Chromium's) opens LOCK without write sharing and locks it
+        access = "_winapi.GENERIC_READ | _winapi.GENERIC_WRITE"
+        code = f"import _winapi\n_winapi.CreateFile({lock!r}, {access}, 1, 0, 4, 0, 0)"
+    else:
+        code = f"import fcntl, os\nfd = os.open({lock!r}, os.O_RDWR)\nfcntl.lockf(fd, fcntl.LOCK_EX)"
     with child(code):
         assert lock_is_held(path)
         with pytest.raises(AppRunning) as caught, locked(path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import stat
 import subprocess
 import sys
@@ -79,7 +78,7 @@ def test_a_lock_held_too_long_is_refused_naming_the_holder(install: Install) -> 
         assert caught.value.exit_code == ExitCode.APP_RUNNING
         assert f"another cherryconf (process {proc.pid}) is writing to {install.data_dir}" in caught.value.message
     finally:
-        proc.send_signal(signal.SIGKILL)
+        proc.kill()  # SIGKILL; TerminateProcess on Windows
         proc.wait(timeout=10)
     # The kernel let go of the killed holder's lock.
     with runlock.hold(context(CHERRYCONF_LOCK_WAIT="0"), install):

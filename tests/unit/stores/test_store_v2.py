@@ -446,7 +446,7 @@ def test_replace_with_killed_at_each_step_leaves_the_old_or_the_new(tmp_path: Pa
         providers = {p["id"]: p for p in store.read().providers}
         assert providers["relay"]["name"] == "Only in the log" and "gw" not in providers
     else:
-        assert code == (-9 if kill_at == 4 else 0) and not leftover.exists()
+        assert code == (KILLED if kill_at == 4 else 0) and not leftover.exists()
         assert store.recover() is None
         assert store.read() == new_state
     assert health(install)[:3] == ("ok", [], "wal")
