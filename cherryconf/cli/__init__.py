@@ -6,6 +6,7 @@ Only click is imported at start-up; every command imports what it needs, so `--v
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -14,8 +15,7 @@ import click
 from cherryconf import __version__, console
 from cherryconf.cli import helpformat
 from cherryconf.cli.base import Options, PathParam, lang_option
-from cherryconf.cli.commands import apply, backups, doctor, export, link, locate, providers, restore, schema, verify
-from cherryconf.cli.commands.wizard import wizard
+from cherryconf.cli.commands import COMMANDS, HELP
 from cherryconf.errors import CherryconfError, ExitCode
 from cherryconf.i18n import _
 
@@ -23,7 +23,23 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-@click.group(cls=helpformat.Group, invoke_without_command=True,
+class _Group(helpformat.Group):
+    """The commands, each imported when it runs or shows its own help. `commands` holds stand-ins that carry only
+    their help, which is all the group's --help lists: neither it nor --version imports a command module."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, name = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        helpformat.Group(commands=self.commands).format_commands(ctx, formatter)
+
+
+@click.group(cls=_Group, invoke_without_command=True,
+             commands=[helpformat.Command(name, help=text) for name, text in HELP.items()],
              context_settings={"help_option_names": ["-h", "--help"]},
              help=_("Set up and repair Cherry Studio's LLM providers (OpenAI-compatible gateways on "
                     "chat/completions)."))
@@ -38,15 +54,12 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -
     ctx.obj = Options(data_dir, as_json, debug)
     if ctx.invoked_subcommand is None:
         if sys.stdin.isatty() and sys.stdout.isatty() and not as_json:
+            from cherryconf.cli.commands.wizard import wizard
+
             ctx.invoke(wizard)
             return
         click.echo(ctx.get_help(), err=True)
         ctx.exit(ExitCode.BAD_INPUT)
-
-
-for command in (schema.schema, link.link, locate.locate, providers.providers, verify.verify, wizard, doctor.doctor,
-                export.export, export.import_, apply.apply, backups.backups, restore.restore):
-    cli.add_command(command)
 
 
 def _fail(opts: Options | None, message: str, code: int) -> NoReturn:

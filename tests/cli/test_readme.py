@@ -156,9 +156,9 @@ def test_the_test_section_says_how_long_and_how_to_run_less() -> None:
     for readme, heading in ((README, "Run the tests"), (README_ZH, "运行测试")):
         tests = section(readme, heading)
         assert re.search(r"\b5\b", tests) and "15" in tests and "20" in tests
-        assert {'bash scripts/test -m "not slow and not chromium"', ".venv/bin/python -m pytest tests/test_plan.py"
-                } <= inline_code(readme)
-    assert (ROOT / "tests" / "test_plan.py").is_file()
+        assert {'bash scripts/test -m "not slow and not chromium"',
+                ".venv/bin/python -m pytest tests/unit/domain/test_plan.py"} <= inline_code(readme)
+    assert (ROOT / "tests" / "unit" / "domain" / "test_plan.py").is_file()
 
 
 # Debian's own Python (externally managed, the case a bare `pip install .` fails on), and whatever `python3` is

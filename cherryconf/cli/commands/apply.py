@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cherryconf.cli.base import Options, PathParam, command, confirm, emit, json_option, lang_option
+from cherryconf.cli.commands import HELP
 from cherryconf.cli.commands.link import link
 from cherryconf.errors import BadInput, ExitCode, StoreError
 from cherryconf.i18n import _, ngettext
@@ -46,7 +47,7 @@ def _preview_text(p: Plan, check: bool, version: AppVersion | None) -> str:
     return f"{render.plan_text(p, version)}\n{note}"
 
 
-@command(help=_("Make the store hold the profile's providers (idempotent; backs up first)."))
+@command(help=HELP["apply"])
 @json_option
 @lang_option
 @click.argument("profile_path", metavar="PROFILE", type=PathParam())

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from cherryconf.cli.base import Options, command, emit, json_option, lang_option, pass_options
+from cherryconf.cli.commands import HELP
 from cherryconf.i18n import _
 
 
-@command(help=_("List backups: id, local time, install, reason, size, providers (all installs unless "
-                "--data-dir)."))
+@command(help=HELP["backups"])
 @json_option
 @lang_option
 @pass_options

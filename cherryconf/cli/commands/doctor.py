@@ -8,12 +8,12 @@ from typing import Any
 import click
 
 from cherryconf.cli.base import Options, command, confirm, emit, json_option, lang_option, pass_options
+from cherryconf.cli.commands import HELP
 from cherryconf.errors import ExitCode
 from cherryconf.i18n import _, ngettext
 
 
-@command(help=_("Find broken providers (responses type on a gateway, an apiHost the app misreads, ...); "
-                "exit 5 if any."))
+@command(help=HELP["doctor"])
 @json_option
 @lang_option
 @click.option("--fix", is_flag=True, help=_("Repair what can be repaired (backs up first)."))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cherryconf.cli.base import Options, PathParam, command, emit, json_option, lang_option, pass_options
+from cherryconf.cli.commands import HELP
 from cherryconf.errors import BadInput, CherryconfError
 from cherryconf.i18n import _
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from cherryconf.domain.endpoints import AppVersion
 
 
-@command(help=_("Write the store's providers as a profile (keys as ${VAR} references unless --with-keys)."))
+@command(help=HELP["export"])
 @json_option
 @lang_option
 @click.option("--provider", "provider_ids", multiple=True, metavar="ID",
@@ -40,10 +41,7 @@ def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output
     _write_profile(opts, document, notes, with_keys, output, as_json=fmt == "cherry")
 
 
-@command("import", help=_(
-"Turn providers kept elsewhere into a profile `apply` takes.\n\nSOURCE: a Cherry Studio backup zip, an import "
-"link, a Cherry Studio provider export, a claude-code-router config.json or a cc-switch database, told apart by "
-"their content."))
+@command("import", help=HELP["import"])
 @json_option
 @lang_option
 @click.argument("source", required=False)

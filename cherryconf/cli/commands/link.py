@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cherryconf.cli.base import Options, PathParam, command, emit, json_option, lang_option, pass_options
+from cherryconf.cli.commands import HELP
 from cherryconf.i18n import _
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 
 
-@command(help=_("Print the app's own cherrystudio:// import link for each provider (no files touched)."))
+@command(help=HELP["link"])
 @json_option
 @lang_option
 @click.argument("profile_path", metavar="PROFILE", type=PathParam())

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from cherryconf.cli.base import Options, command, emit, json_option, lang_option, pass_options
+from cherryconf.cli.commands import HELP
 from cherryconf.i18n import _
 
 
-@command(help=_("Show the Cherry Studio installs found: data dir, store kind, app version, running or not."))
+@command(help=HELP["locate"])
 @json_option
 @lang_option
 @pass_options

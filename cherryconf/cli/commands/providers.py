@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from cherryconf.cli.base import Options, command, emit, json_option, lang_option, pass_options
+from cherryconf.cli.commands import HELP
 from cherryconf.i18n import _
 
 
-@command(help=_("List the providers in the store: id, name, type, the URL chats go to, models, key (masked), "
-                "owner."))
+@command(help=HELP["providers"])
 @json_option
 @lang_option
 @pass_options

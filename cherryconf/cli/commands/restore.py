@@ -8,10 +8,11 @@ from typing import Any
 import click
 
 from cherryconf.cli.base import Options, command, confirm, emit, json_option, lang_option, pass_options
+from cherryconf.cli.commands import HELP
 from cherryconf.i18n import _
 
 
-@command(help=_("Put a backup back (default: the newest), after backing up the present state."))
+@command(help=HELP["restore"])
 @json_option
 @lang_option
 @click.argument("backup_id", metavar="[ID]", required=False)

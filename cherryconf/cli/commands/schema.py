@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from cherryconf.cli.base import command, json_option, lang_option
-from cherryconf.i18n import _
+from cherryconf.cli.commands import HELP
 
 
-@command(help=_("Print a JSON Schema: the 1.x Provider format, or the profile format."))
+@command(help=HELP["schema"])
 @json_option
 @lang_option
 @click.argument("which", type=click.Choice(["provider", "profile"]), default="profile")

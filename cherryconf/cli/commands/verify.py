@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from cherryconf.cli.base import Options, PathParam, command, emit, json_option, lang_option
+from cherryconf.cli.commands import HELP
 from cherryconf.errors import BadInput, CherryconfError, ExitCode
 from cherryconf.i18n import _, ngettext
 
@@ -59,8 +60,7 @@ def _choose_provider(inst: Install) -> dict[str, Any]:
     return picked
 
 
-@command(help=_("Probe a gateway: which models answer on chat/completions, which on responses (exit 5 when "
-                "the one in use fails, or nothing could be checked)."))
+@command(help=HELP["verify"])
 @json_option
 @lang_option
 @click.argument("profile_path", metavar="[PROFILE]", required=False,

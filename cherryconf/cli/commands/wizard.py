@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cherryconf.cli.base import Options, PathParam, command, lang_option, pass_options
+from cherryconf.cli.commands import HELP
 from cherryconf.errors import BadInput
 from cherryconf.i18n import _
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 
-@command(help=_("Interactive set-up: preset, name, base URL, key, models -> preview -> backup and write."))
+@command(help=HELP["wizard"])
 @lang_option
 @click.option("--preset",
               help=_("A preset from templates/ (apiyi, openrouter, deepseek, siliconflow, newapi, custom)."))
