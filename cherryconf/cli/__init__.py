@@ -14,7 +14,19 @@ import click
 from cherryconf import __version__, console
 from cherryconf.cli import helpformat
 from cherryconf.cli.base import Options, PathParam, lang_option
-from cherryconf.cli.commands import apply, backups, doctor, export, link, locate, providers, restore, schema, verify
+from cherryconf.cli.commands import (
+    apply,
+    backups,
+    doctor,
+    export,
+    key,
+    link,
+    locate,
+    providers,
+    restore,
+    schema,
+    verify,
+)
 from cherryconf.cli.commands.wizard import wizard
 from cherryconf.errors import CherryconfError, ExitCode
 from cherryconf.i18n import _
@@ -45,7 +57,7 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -
 
 
 for command in (schema.schema, link.link, locate.locate, providers.providers, verify.verify, wizard, doctor.doctor,
-                export.export, export.import_, apply.apply, backups.backups, restore.restore):
+                export.export, export.import_, apply.apply, backups.backups, restore.restore, key.key):
     cli.add_command(command)
 
 
