@@ -84,13 +84,18 @@ def _session_keychain() -> Iterator[dict[str, str] | str]:
 
 
 @pytest.fixture
-def keychain(_session_keychain: dict[str, str] | str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def keychain(_session_keychain: dict[str, str] | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """This test (and every CLI it runs) talks to the test keychain: the variables that lead to it."""
+    import keyring.core
+    from keyring.backends import fail
+
     if isinstance(_session_keychain, str):
         pytest.skip(f"no test keychain: {_session_keychain}")
     for name, value in _session_keychain.items():
         monkeypatch.setenv(name, value)
-    return _session_keychain
+    keyring.core.init_backend()  # keyring keeps the backend it chose first: choose again, from these variables
+    yield _session_keychain
+    keyring.set_keyring(fail.Keyring())  # as the isolation has it for the next test
 
 
 @pytest.fixture
