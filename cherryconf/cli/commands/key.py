@@ -12,9 +12,9 @@ _REF_HELP = _("REF is keyring:<service>/<name>; <service>/<name> and a bare <nam
               "work too.")
 
 
-@click.group(cls=helpformat.Group, help=_("Keep API keys in the system keychain (macOS Keychain, Windows "
-                                          "Credential Manager, the Secret Service) for profiles to name as "
-                                          "keyring:<service>/<name>."))
+@click.group(cls=helpformat.Group, short_help=_("Keep API keys in the system keychain."),
+             help=_("Keep API keys in the system keychain (macOS Keychain, Windows Credential Manager, the Secret "
+                    "Service) for profiles to name as keyring:<service>/<name>."))
 def key() -> None:
     pass
 
