@@ -17,6 +17,8 @@ def mask(key: str) -> str:
     k = key.strip()
     if not k:
         return "(none)"  # also the --json value of a missing key, the same in every language
+    if k.startswith("v1:"):
+        return "(encrypted)"  # sealed by Cherry Studio 2.x (stores/sealed.py): its ciphertext tells nothing
     if len(k) <= 8:
         return "…" + k[-2:] if len(k) > 4 else "…"
     if len(k) <= 16:

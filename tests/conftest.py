@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -70,6 +70,34 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if os.environ.get(name) != value:
             monkeypatch.setenv(name, value)
     return tmp_path / "_home"
+
+
+@pytest.fixture(scope="session")
+def _session_keychain() -> Iterator[dict[str, str] | str]:
+    """A real keychain for the whole run (tests/testing/secret_service.py), or why there is none here."""
+    from testing import secret_service
+
+    start = secret_service.windows_keychain if sys.platform == "win32" else secret_service.linux_keychain
+    try:
+        with start() as env:
+            yield env
+    except secret_service.Unavailable as e:
+        yield str(e)
+
+
+@pytest.fixture
+def keychain(_session_keychain: dict[str, str] | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """This test (and every CLI it runs) talks to the test keychain: the variables that lead to it."""
+    import keyring.core
+    from keyring.backends import fail
+
+    if isinstance(_session_keychain, str):
+        pytest.skip(f"no test keychain: {_session_keychain}")
+    for name, value in _session_keychain.items():
+        monkeypatch.setenv(name, value)
+    keyring.core.init_backend()  # keyring keeps the backend it chose first: choose again, from these variables
+    yield _session_keychain
+    keyring.set_keyring(fail.Keyring())  # as the isolation has it for the next test
 
 
 @pytest.fixture

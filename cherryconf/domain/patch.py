@@ -27,3 +27,7 @@ class LoadedProfile:
     owner: str | None = None  # who manages these providers: their set becomes exactly the profile's
     # What the installed app cannot hold and was left out, one sentence each (shown with the plan).
     notes: tuple[str, ...] = ()
+    # Providers whose key a keychain reference names (id -> `keyring:<service>/<name>`), and those whose keychain
+    # could not be read (apply --check only: their key is still the reference).
+    key_refs: dict[str, str] = field(default_factory=dict, compare=False)
+    unread_keys: frozenset[str] = frozenset()

@@ -7,6 +7,7 @@ loads back to the same Model (a bare id when name and group are what the app wou
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from cherryconf.domain import routing
@@ -84,8 +85,10 @@ def select(providers: list[dict[str, Any]], ids: list[str] | None, version: AppV
 
 
 def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, with_keys: bool = False,
-               version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
-    """(profile document, notes for the user) for the chosen providers (default: every configured one)."""
+               version: AppVersion | None = None, key_refs: Mapping[str, str] | None = None
+               ) -> tuple[dict[str, Any], list[str]]:
+    """(profile document, notes for the user) for the chosen providers (default: every configured one); `key_refs`:
+    provider id -> the keychain reference its key came from, written instead of the key (ops.keys)."""
     notes: list[str] = []
     out = []
     referenced: list[str] = []
@@ -104,6 +107,8 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         if _REFERENCE.fullmatch(key):
             entry["apiKey"] = key
             referenced.append(key[2:-1])
+        elif key_refs and pid in key_refs and not with_keys:
+            entry["apiKey"] = key_refs[pid]
         else:
             entry["apiKey"] = key if with_keys and key else "${" + key_env_name(pid) + "}"
             if key and not with_keys:

@@ -22,7 +22,7 @@ from cherryconf.domain.endpoints import AppVersion, normalise_api_host
 from cherryconf.domain.patch import LoadedProfile, ProviderPatch
 from cherryconf.domain.spec import OWNER_PATTERN, default_group, model_from_id
 from cherryconf.errors import BadInput
-from cherryconf.formats import fastschema, schema
+from cherryconf.formats import fastschema, keyref, schema
 from cherryconf.i18n import _
 
 if TYPE_CHECKING:
@@ -519,23 +519,28 @@ _YAML_KINDS: dict[type, str] = {list: _("a list"), str: _("a string"), int: _("a
                                 bool: _("a boolean")}
 
 
-def parse(data: Any, where: str, env: Mapping[str, str] | None, app_version: AppVersion | None = None
-          ) -> LoadedProfile:
-    """Validate a profile document; `env` expands its references (None: the values are meant literally)."""
+def parse(data: Any, where: str, env: Mapping[str, str] | None, app_version: AppVersion | None = None,
+          keep_unread_keys: bool = False) -> LoadedProfile:
+    """Validate a profile document; `env` expands its references, `${VAR}` and `keyring:` ones (None: the values
+    are meant literally); `keep_unread_keys`: see keyref.resolve_profile."""
     if not isinstance(data, dict):
         found = _("an empty file") if data is None else _YAML_KINDS.get(type(data), type(data).__name__)
         raise BadInput(_("{where}: a profile is a mapping with 'version' and 'providers', not {found}").format(
                            where=where, found=found))
     problems: list[str] = []
+    key_refs: dict[str, str] = {}
+    unread: frozenset[str] = frozenset()
     if env is not None:
         data = expand_env(data, env, [], problems)
+        data, key_refs, unread = keyref.resolve_profile(data, env, key_env_name, keep_unread_keys)
     if not (fastschema.accepts("profile", data) and _finite(data)):
         from cherryconf.formats.models import Profile
 
         problems += _model_problems(Profile, data)
     if problems:
         raise _refused(where, problems)
-    return build(data, where, app_version)
+    loaded = build(data, where, app_version)
+    return dataclasses.replace(loaded, key_refs=key_refs, unread_keys=unread) if key_refs else loaded
 
 
 def read(path: Path) -> Any:
@@ -544,11 +549,11 @@ def read(path: Path) -> Any:
 
 
 def load(path: Path, env: Mapping[str, str] | None = None, app_version: AppVersion | None = None,
-         document: Any = None) -> LoadedProfile:
+         document: Any = None, keep_unread_keys: bool = False) -> LoadedProfile:
     """Read (unless `document` is what read() gave), expand and validate a profile file; BadInput with a located
     sentence on any problem."""
     data = _read_yaml(path) if document is None else document
-    return parse(data, path.name, os.environ if env is None else env, app_version)
+    return parse(data, path.name, os.environ if env is None else env, app_version, keep_unread_keys)
 
 
 def with_owner(loaded: LoadedProfile, owner: str | None) -> LoadedProfile:

@@ -27,6 +27,7 @@ from cherryconf.errors import BadInput, Interrupted, KeyRejected
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops import pacing
 from cherryconf.redact import scrub
+from cherryconf.stores import sealed
 
 Outcome = Literal["pass", "fail", "inconclusive"]
 Reason = Literal[
@@ -183,6 +184,8 @@ def verify(
     host = provider.get("apiHost")
     if not isinstance(host, str) or not host.strip():
         raise BadInput(_("provider {pid!r} has no apiHost to probe").format(pid=pid))
+    if sealed.is_sealed(str(provider.get("apiKey") or "")):
+        sealed.refuse()  # a key Cherry Studio encrypted is never sent as if it were the key
     route = routing.route(provider, app_version)
     if route.endpoint not in ("chat/completions", "responses"):
         raise BadInput(_("provider {pid!r} (type {ptype!r}) does not send chats to an OpenAI-compatible endpoint "

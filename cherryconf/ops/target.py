@@ -46,9 +46,22 @@ def from_store(install: Install, wanted: str | None) -> list[dict[str, Any]]:
     from cherryconf.stores import open_store
 
     providers = open_store(install).read().providers
-    if wanted is not None:
-        return [find(providers, wanted)]
-    return [p for p in providers if checkable(p)]
+    chosen = [find(providers, wanted)] if wanted is not None else [p for p in providers if checkable(p)]
+    return [_unsealed(p, install.data_dir) for p in chosen]
+
+
+def _unsealed(provider: dict[str, Any], data_dir: Path) -> dict[str, Any]:
+    """The provider with the key Cherry Studio sealed read back; as it is when that cannot be done here (probe
+    then refuses to send it, with the sentence that says how to give the key)."""
+    from cherryconf.stores import sealed
+
+    key = str(provider.get("apiKey") or "")
+    if not sealed.is_sealed(key):
+        return provider
+    try:
+        return {**provider, "apiKey": sealed.unseal(key, data_dir)}
+    except sealed.SealedKey:
+        return provider
 
 
 def from_profile(path: Path, provider_id: str | None, app_version: AppVersion | None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from cherryconf.domain import routing
 from cherryconf.domain.endpoints import normalise_api_host, request_url
 from cherryconf.domain.patch import LoadedProfile
 from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, default_group
-from cherryconf.errors import BadInput, Interrupted, KeyRejected
+from cherryconf.errors import BadInput, CherryconfError, Interrupted, KeyRejected
 from cherryconf.formats import deeplink, presets, profile
 from cherryconf.fsutil import atomic_write
 from cherryconf.i18n import _, ngettext
@@ -635,8 +635,8 @@ class Wizard:
                 self.say(_("  Profile not saved."))
                 return None
         doc = d.profile_data()
-        key_ref = d.key_ref
-        if not key_ref.startswith("${") and not (self.interactive and self._ask(Question(
+        key_ref = self._keychain_ref(d) if not d.key_ref.startswith("${") else d.key_ref
+        if not key_ref.startswith(("${", "keyring:")) and not (self.interactive and self._ask(Question(
                 "save_key", "confirm", _("Write the API key itself into the file (it will be readable only by you)?"),
                 default=False))):
             key_ref = "${" + (d.preset.env_var or profile.key_env_name(d.pid)) + "}"
@@ -648,10 +648,28 @@ class Wizard:
         text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
         atomic_write(path, text.encode("utf-8"))  # 0600: it may hold the key
         self.say((_("Profile saved to {path}; apply it elsewhere with `cherryconf apply {path}`.")
-                  if key_ref.startswith("${") else
+                  if key_ref.startswith(("${", "keyring:")) else
                   _("Profile saved to {path} (with the key, mode 0600); apply it elsewhere with `cherryconf apply "
                     "{path}`.")).format(path=path))
         return path
+
+    def _keychain_ref(self, d: _Draft) -> str:
+        """Offer to keep a typed key in the system keychain (yes by default where there is one): the saved profile
+        then names it (`keyring:cherryconf/<id>`) instead of holding it."""
+        from cherryconf.formats import keyref
+        from cherryconf.ops import keys
+
+        ref = keyref.KeyRef(keyref.DEFAULT_SERVICE, d.pid)
+        if not (self.interactive and keyref.usable() and self._ask(Question(
+                "save_keychain", "confirm", _("Keep the API key in the system keychain, as {ref}?").format(ref=ref),
+                default=True))):
+            return d.key_ref
+        try:
+            keys.set_key(self.ctx, ref, d.key)
+        except CherryconfError as e:
+            self.say("  " + e.message)
+            return d.key_ref
+        return str(ref)
 
     def _expand(self, text: str) -> Path:
         """`~` means the context's home (as everywhere in cherryconf), not whatever $HOME says."""

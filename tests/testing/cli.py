@@ -50,6 +50,9 @@ def isolated_environ(root: Path, base: Mapping[str, str]) -> dict[str, str]:
     env["LANG"] = ENGLISH
     env["HOME"] = env["USERPROFILE"] = str(root / "_home")
     env["CHERRYCONF_HOME"] = str(root / "_cherryconf_home")
+    # No keychain unless a test starts its own (tests/testing/secret_service.py): never the developer's.
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/cherryconf-test-bus"
     (root / "_home").mkdir(parents=True, exist_ok=True)
     return env
 

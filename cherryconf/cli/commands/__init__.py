@@ -28,6 +28,7 @@ HELP = {
     "backups": _("List backups: id, local time, install, reason, size, providers (all installs unless "
                  "--data-dir)."),
     "restore": _("Put a backup back (default: the newest), after backing up the present state."),
+    "key": _("Keep API keys in the system keychain."),
 }
 
 # Where each command is defined: module, function.
@@ -44,4 +45,5 @@ COMMANDS = {
     "apply": ("cherryconf.cli.commands.apply", "apply"),
     "backups": ("cherryconf.cli.commands.backups", "backups"),
     "restore": ("cherryconf.cli.commands.restore", "restore"),
+    "key": ("cherryconf.cli.commands.key", "key"),
 }

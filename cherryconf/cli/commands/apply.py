@@ -67,6 +67,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
           yes: bool, via: str, keep: int) -> None:
     from cherryconf import render
     from cherryconf.formats import profile
+    from cherryconf.ops import keys
     from cherryconf.ops.apply import prepare, write
     from cherryconf.ops.result import Result, apply_json
 
@@ -78,7 +79,8 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
         ctx.invoke(link, profile_path=profile_path, open_it=False)
         return
     document = profile.read(profile_path)  # parsed once: a profile of 1,000 providers is half a megabyte
-    profile.with_owner(profile.load(profile_path, document=document), owner)  # a bad one is the first to report
+    # a bad one is the first to report
+    profile.with_owner(profile.load(profile_path, document=document, keep_unread_keys=check), owner)
     if all_users:
         _apply_all_users(opts, profile_path, owner, "check" if check else "dry-run" if dry_run else "apply", yes,
                          keep)
@@ -86,10 +88,13 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     inst = opts.install()
     # Loaded again for the installed version: it decides the form of a `#` apiHost and the URLs shown.
     version = inst.version
-    loaded = profile.with_owner(profile.load(profile_path, app_version=inst.line, document=document), owner)
-    for note in loaded.notes if not opts.json else ():
+    loaded = profile.with_owner(profile.load(profile_path, app_version=inst.line, document=document,
+                                             keep_unread_keys=check), owner)
+    loaded, key_notes = keys.settle_unread(opts.context(), inst, loaded)  # --check with the keychain locked
+    all_notes = [*loaded.notes, *key_notes]
+    for note in all_notes if not opts.json else ():
         click.echo(note, err=True)
-    notes = {"notes": list(loaded.notes)} if loaded.notes else {}  # --json: what was left out, and why
+    notes = {"notes": all_notes} if all_notes else {}  # --json: what was left out or not checked, and why
     with contextlib.nullcontext() if dry_run or check else opts.writing(inst):
         prepared = prepare(inst, loaded, opts.context())
         p = prepared.plan
@@ -103,6 +108,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
                 click.echo(render.plan_text(p, version))
             confirm(_("Write these changes to {dir}?").format(dir=inst.data_dir), yes)
         written = write(opts.context(), prepared, "apply", keep)
+        keys.remember(opts.context(), inst, loaded)  # what --check compares when the keychain is locked
     # The JSON document only when it is printed: for a profile of 1,000 providers it takes a tenth of a second.
     emit(opts, Result(apply_json(inst, p, written.backup, loaded.owner) | notes if opts.json else {},
                       _written_text(written, with_changes=False)))

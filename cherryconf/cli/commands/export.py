@@ -30,15 +30,21 @@ if TYPE_CHECKING:
 def export(opts: Options, provider_ids: tuple[str, ...], with_keys: bool, output: Path | None, fmt: str) -> None:
     from cherryconf.formats import cherry_format
     from cherryconf.formats.export import to_profile
-    from cherryconf.stores import open_store
+    from cherryconf.ops import keys
+    from cherryconf.stores import open_store, sealed
 
     if with_keys and output is None:
         raise BadInput(_("--with-keys writes keys only into a private file, never to the screen: add -o FILE"))
     inst = opts.install()
     state = open_store(inst).read()
-    build = cherry_format.to_export if fmt == "cherry" else to_profile
-    document, notes = build(state.providers, list(provider_ids), with_keys, inst.version)
-    _write_profile(opts, document, notes, with_keys, output, as_json=fmt == "cherry")
+    # Keys Cherry Studio sealed are read back here, or left out: an export never holds ciphertext.
+    providers, sealed_notes = sealed.opened(state.providers, inst.data_dir)
+    if fmt == "cherry":
+        document, notes = cherry_format.to_export(providers, list(provider_ids), with_keys, inst.version)
+    else:
+        refs = keys.refs_in_store(opts.context(), inst, providers)
+        document, notes = to_profile(providers, list(provider_ids), with_keys, inst.version, refs)
+    _write_profile(opts, document, sealed_notes + notes, with_keys, output, as_json=fmt == "cherry")
 
 
 @command("import", help=HELP["import"])

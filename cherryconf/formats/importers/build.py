@@ -9,17 +9,20 @@ from cherryconf.errors import BadInput
 from cherryconf.formats import export
 from cherryconf.formats.importers import Source
 from cherryconf.i18n import _, ngettext
+from cherryconf.stores import sealed
 
 
 def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
                version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
     """(profile document, notes): by default the custom providers and the built-in ones holding a key;
     `take_all`: every provider that has a base URL."""
-    providers, notes = _unique(source.providers)
+    # Keys Cherry Studio sealed that no reader could open (a backup, a bare database) are left out, never imported.
+    opened, sealed_notes = sealed.opened(source.providers, None)
+    providers, notes = _unique(opened)
     hostless = [p for p in providers if not str(p.get("apiHost") or "").strip()]
     with_host = [p for p in providers if str(p.get("apiHost") or "").strip()]
     chosen = with_host if take_all else [p for p in with_host if export.exportable(p)]
-    notes = [_("read {what}").format(what=source.what), *source.notes, *notes]
+    notes = [_("read {what}").format(what=source.what), *source.notes, *sealed_notes, *notes]
     chosen, unusable = _with_base_urls(chosen, version)
     notes += unusable
     if not chosen:

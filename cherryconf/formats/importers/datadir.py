@@ -14,7 +14,7 @@ from pathlib import Path
 from cherryconf.errors import BadInput, CherryconfError
 from cherryconf.formats.importers import Source
 from cherryconf.i18n import _
-from cherryconf.stores import StoreState, open_store
+from cherryconf.stores import StoreState, open_store, sealed
 from cherryconf.stores import install as install_mod
 from cherryconf.stores.install import Install
 
@@ -31,7 +31,9 @@ def read(data_dir: Path, found_by: str = "--from-data-dir") -> Source:
         raise BadInput(e.message) from None
     era = "2.x" if inst.kind == "v2" else "1.x"
     what = _("the Cherry Studio {era} data directory {path}").format(era=era, path=inst.data_dir)
-    return Source(what, read_state(inst).providers)
+    # Keys the app sealed are read with the install's own secret (or left out): never imported as ciphertext.
+    providers, notes = sealed.opened(read_state(inst).providers, inst.data_dir)
+    return Source(what, providers, notes)
 
 
 def _read_leveldb(root: Path) -> Source:

@@ -855,6 +855,20 @@ def test_profile_saved_on_request_is_private_and_holds_the_key_only_if_asked(har
     assert not prepare(inspect(ud, "test"), loaded).plan.changed
 
 
+def test_profile_saved_with_the_key_in_the_keychain(harness: Harness, keychain: dict[str, str]) -> None:
+    ud = harness.userdata()
+    save_to = harness.tmp / "p.yaml"
+    answers = apiyi(harness, save=True)
+    answers += [("save_path", str(save_to)), ("save_keychain", True)]
+    harness.run(ud, answers)
+    text = save_to.read_text()
+    assert yaml.safe_load(text)["providers"][0]["apiKey"] == "keyring:cherryconf/apiyi"
+    assert harness.key not in text
+    # The saved profile is the same set-up: with the key read from the keychain, applying it changes nothing.
+    loaded = profile.load(save_to, env={}, app_version=(1, 6, 5))
+    assert not prepare(inspect(ud, "test"), loaded).plan.changed
+
+
 def test_profile_saved_with_an_environment_reference(harness: Harness) -> None:
     ud = harness.userdata()
     harness.env[ENV_VAR] = harness.key
