@@ -90,8 +90,8 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
         return RestorePlan(install, store, chosen, mode, p.changes, p.after, True, why, p)
     chain = [b for b in backup.list_backups(ctx, install) if b.manifest.created_at >= chosen.manifest.created_at]
     records = []
-    for b in chain:
-        r = record.load(b)
+    for b in chain if chosen in chain else [chosen]:  # another install's backup (--force): nothing of ours to undo
+        r = record.load(b) if chosen in chain else None
         if r is None or r.whole:
             return RestorePlan(install, store, chosen, "undo", changes, restored, True, why,
                                lost=_lost(store, saved, plan.diff(restored, state.providers)), no_record=b)
