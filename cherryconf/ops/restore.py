@@ -70,7 +70,8 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
         raise BadInput(_("{why}; add --force to restore it there anyway").format(why=why))
     store = open_store(install)
     saved = open_store(install, chosen.files_dir)
-    restored = saved.read().providers
+    saved_state = saved.read()
+    restored = saved_state.providers
     try:
         state = store.read()
     except StoreError:
@@ -83,8 +84,13 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
         return RestorePlan(install, store, chosen, "whole", changes, restored, True, why,
                            lost=_lost(store, saved, plan.diff(restored, state.providers)))
     if mode == "providers":
-        p = plan.Plan(state.providers, _providers_as_in(restored, state.providers), changes,
-                      state.default_model, state.default_model)
+        after = _providers_as_in(restored, state.providers)
+        # The default model goes back with the providers only where it would otherwise name a model none holds.
+        held = {(p.get("id"), m.get("id")) for p in after for m in p.get("models", []) if isinstance(m, dict)}
+        default = state.default_model
+        if default is not None and (default.get("provider"), default.get("id")) not in held:
+            default = saved_state.default_model
+        p = plan.Plan(state.providers, after, changes, state.default_model, default)
         if p.changed:
             store.check(p)
         return RestorePlan(install, store, chosen, mode, p.changes, p.after, True, why, p)
