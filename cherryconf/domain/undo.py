@@ -24,22 +24,37 @@ FORMAT = 1
 State = Literal["pending", "written"]
 
 
+class _Absent:
+    """A value that is not there (a missing key), told apart from a field the app holds as null."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __copy__(self) -> _Absent:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> _Absent:
+        return self
+
+
+ABSENT: Any = _Absent()
+
+
 @dataclass(frozen=True)
 class Change:
-    """One value before and after; `None` (a missing key in JSON) means it was not there, and a field the app
-    holds as null is put back as not there, which the app reads alike."""
+    """One value before and after; ABSENT (a missing key in JSON) where it was not there."""
 
-    before: Any = None
-    after: Any = None
+    before: Any = ABSENT
+    after: Any = ABSENT
 
     def to_doc(self) -> dict[str, Any]:
-        return {k: v for k, v in (("before", self.before), ("after", self.after)) if v is not None}
+        return {k: v for k, v in (("before", self.before), ("after", self.after)) if v is not ABSENT}
 
     @classmethod
     def of(cls, doc: Any) -> Change:
         if not isinstance(doc, dict):
             raise ValueError("a change is an object")
-        return cls(doc.get("before"), doc.get("after"))
+        return cls(doc.get("before", ABSENT), doc.get("after", ABSENT))
 
 
 @dataclass(frozen=True)
@@ -129,11 +144,12 @@ def record_of(plan: Plan, reason: str, owners: dict[str, Change] | None = None) 
         elif new is None and old is not None:
             providers.append(ProviderRecord(pid, "remove", copy.deepcopy(old)))
         elif old is not None and new is not None:
-            fields = {k: Change(copy.deepcopy(old.get(k)), copy.deepcopy(new.get(k)))
-                      for k in dict.fromkeys([*old, *new]) if k != "models" and old.get(k) != new.get(k)}
+            fields = {k: Change(copy.deepcopy(old.get(k, ABSENT)), copy.deepcopy(new.get(k, ABSENT)))
+                      for k in dict.fromkeys([*old, *new])
+                      if k != "models" and old.get(k, ABSENT) != new.get(k, ABSENT)}
             old_m = {str(m.get("id")): m for m in old.get("models", [])}
             new_m = {str(m.get("id")): m for m in new.get("models", [])}
-            models = {k: Change(copy.deepcopy(old_m.get(k)), copy.deepcopy(new_m.get(k)))
+            models = {k: Change(copy.deepcopy(old_m.get(k, ABSENT)), copy.deepcopy(new_m.get(k, ABSENT)))
                       for k in dict.fromkeys([*old_m, *new_m]) if old_m.get(k) != new_m.get(k)}
             providers.append(ProviderRecord(pid, "update", None, fields, models))
     default = None
@@ -161,7 +177,7 @@ class Undo:
     providers: list[dict[str, Any]]
     default_model: dict[str, Any] | None
     moved: dict[tuple[str, str], str]  # the moves back: every reference follows its model home
-    owners: dict[str, Any]  # owner -> its entry after the undo (None: no entry)
+    owners: dict[str, Any]  # owner -> its entry after the undo (ABSENT: no entry)
     kept: list[Kept]
 
     def plan(self, current: list[dict[str, Any]], current_default: dict[str, Any] | None) -> Plan:
@@ -215,7 +231,7 @@ def undo(records: list[Record], providers: list[dict[str, Any]], default: dict[s
             elif _ref(default) != _ref(c.before):
                 kept.append(Kept("", "default model"))
         for name, c in rec.owners.items():
-            change, value = three_way(owners.get(name), c, Kept("", f"owner {name}"))
+            change, value = three_way(owners.get(name, ABSENT), c, Kept("", f"owner {name}"))
             if change:
                 owners[name] = value
         for old, mid, new in rec.moved:
@@ -228,15 +244,15 @@ def undo(records: list[Record], providers: list[dict[str, Any]], default: dict[s
 
 
 def _differing(now: dict[str, Any], written: dict[str, Any]) -> list[str]:
-    return [k for k in dict.fromkeys([*written, *now]) if now.get(k) != written.get(k)]
+    return [k for k in dict.fromkeys([*written, *now]) if now.get(k, ABSENT) != written.get(k, ABSENT)]
 
 
 def _undo_update(now: dict[str, Any], pr: ProviderRecord, three_way: Any) -> dict[str, Any]:
     new = dict(now)
     for name, c in pr.fields.items():
-        change, value = three_way(now.get(name), c, Kept(pr.id, name))
+        change, value = three_way(now.get(name, ABSENT), c, Kept(pr.id, name))
         if change:
-            if value is None:
+            if value is ABSENT:
                 new.pop(name, None)
             else:
                 new[name] = copy.deepcopy(value)
@@ -244,10 +260,10 @@ def _undo_update(now: dict[str, Any], pr: ProviderRecord, three_way: Any) -> dic
         models = [m for m in now.get("models", []) if isinstance(m, dict)]
         by_id = {str(m.get("id")): m for m in models}
         for mid, c in pr.models.items():
-            change, value = three_way(by_id.get(mid), c, Kept(pr.id, f"model {mid}"))
+            change, value = three_way(by_id.get(mid, ABSENT), c, Kept(pr.id, f"model {mid}"))
             if not change:
                 continue
-            if value is None:
+            if value is ABSENT:
                 models = [m for m in models if str(m.get("id")) != mid]
             elif mid in by_id:
                 models = [copy.deepcopy(value) if str(m.get("id")) == mid else m for m in models]

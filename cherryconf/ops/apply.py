@@ -102,9 +102,9 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
 
 def owner_changes(old: owners.Record, new: owners.Record) -> dict[str, undo.Change]:
     """Each owner's entry before and after, where it changes (for the record of the write)."""
-    def entry(record: owners.Record, name: str) -> dict[str, Any] | None:
+    def entry(record: owners.Record, name: str) -> Any:
         owned = record.owners.get(name)
-        return None if owned is None else {"added": owned.added, "adopted": owned.adopted}
+        return undo.ABSENT if owned is None else {"added": owned.added, "adopted": owned.adopted}
 
     names = dict.fromkeys([*old.owners, *new.owners])
     return {n: undo.Change(entry(old, n), entry(new, n)) for n in names if entry(old, n) != entry(new, n)}

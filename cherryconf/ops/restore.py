@@ -112,7 +112,7 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
     if u.owners != entries:
         owners_after = owners.Record(install=current_owners.install, owners={
             name: owners.Owned(added=list(e["added"]), adopted=list(e["adopted"]))
-            for name, e in u.owners.items() if e is not None})
+            for name, e in u.owners.items() if e is not undo.ABSENT})
     return RestorePlan(install, store, chosen, "undo", p.changes, p.after, True, why, p, u.kept, records,
                        owners_after)
 

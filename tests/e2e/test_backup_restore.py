@@ -358,6 +358,42 @@ def test_restore_killed_at_every_step_on_2x(tmp_path: Path, run_cli: RunCli) -> 
     assert rig.dump() == original  # the last, uninterrupted run: every row as before the apply
 
 
+UNDO_STEPS = [*PRE_RESTORE_STEPS, "store written", "store checked", "record confirmed"]
+
+
+@needs_chromium
+def test_undo_killed_at_every_step_on_1x(tmp_path: Path, run_cli: RunCli, chromium_profile: Path) -> None:
+    rig = v1_rig(tmp_path, chromium_profile)
+    backup = apply_ok(run_cli, rig.data_dir, write_profile(tmp_path, P1))
+    rig.save()
+    steps = drill(run_cli, rig, ["restore", backup, "--yes"], new_from("store written"), chromium=True)
+    assert steps == UNDO_STEPS
+
+
+def test_undo_killed_at_every_step_on_2x(tmp_path: Path, run_cli: RunCli) -> None:
+    rig = Rig.make(tmp_path, "v2")
+    backup = apply_ok(run_cli, rig.data_dir, write_profile(tmp_path, P1))
+    rig.save()
+    steps = drill(run_cli, rig, ["restore", backup, "--yes"], new_from("store written"))
+    assert steps == UNDO_STEPS
+
+
+def test_an_apply_killed_before_its_write_undoes_to_nothing(tmp_path: Path, run_cli: RunCli) -> None:
+    """Killed after its record, before its write: the record stays pending, and undoing it changes nothing."""
+    install = v2db.build(tmp_path / "userdata")
+    data_dir = ["--data-dir", str(install.data_dir)]
+    profile = write_profile(tmp_path, P1)
+    killed = run_cli(*data_dir, "apply", str(profile), "--yes",
+                     env={"CHERRYCONF_KILL_AT": str(APPLY_STEPS.index("record written") + 1)})
+    assert killed.code == KILLED
+    listed = json.loads(run_cli(*data_dir, "backups", "--json").out)["backups"]
+    assert listed[0]["changed"].endswith("(interrupted: may not have been written)")
+    before = v2db.dump(install)
+    undone = run_cli(*data_dir, "restore", "--yes")
+    assert undone.code == 0 and "nothing to write" in undone.out, undone.err
+    assert v2db.dump(install) == before
+
+
 # A write that reaches the store and then fails, so that apply puts its backup back (and is killed doing so).
 FAIL_AFTER_WRITE = """
 import errno

@@ -118,8 +118,8 @@ def test_restore_undoes_the_write_and_keeps_what_the_app_changed_since_1x(
     assert [t["name"] for t in assistants["defaultAssistant"]["topics"]] == ["改过的名字 ✏️", "新话题"]
 
     listed = json.loads(run_cli(*data_dir, "backups", "--json").out)["backups"]
-    assert [b["reason"] for b in listed][0] == "pre-restore"
-    assert listed[1]["changed"].startswith(f"{writer if writer != 'doctor' else 'doctor'}: ")
+    assert listed[0]["reason"] == "pre-restore" and listed[0]["changed"].startswith("pre-restore: ")
+    assert listed[1]["changed"].startswith(f"{writer}: ")  # the record of the write undone, in one line
 
 
 def _v2_apply(tmp_path: Path, run_cli: RunCli) -> tuple[v2db.Install, dict[str, list[dict[str, Any]]], str]:
