@@ -110,18 +110,6 @@ class Record:
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
-    def summary(self) -> str:
-        """One line: `+apiyi, ~silicon, -old, default model, 2 models moved, owners` (no values, so no key)."""
-        parts = [{"add": "+", "remove": "-", "update": "~"}[p.action] + p.id for p in self.providers]
-        if self.default_model is not None:
-            parts.append("default model")
-        if self.moved:
-            parts.append(f"{len(self.moved)} moved")
-        if self.owners:
-            parts.append("owners")
-        return ", ".join(parts)
-
-
 def _provider_doc(p: ProviderRecord) -> dict[str, Any]:
     doc: dict[str, Any] = {"id": p.id, "action": p.action}
     if p.provider is not None:

@@ -18,7 +18,15 @@ def record_line(r: Record | None) -> str:
         return _("(no record)")
     if r.whole:
         return _("{reason}: the whole store").format(reason=r.reason)
-    line = f"{r.reason}: {r.summary() or _('nothing')}"
+    parts = [{"add": "+", "remove": "-", "update": "~"}[p.action] + p.id for p in r.providers]
+    if r.default_model is not None:
+        parts.append(_("default model"))
+    if r.moved:
+        parts.append(ngettext("{n} model moved", "{n} models moved", len(r.moved)).format(n=len(r.moved)))
+    if r.owners:
+        parts.append(_("owners"))
+    # Ids and names only: never a value, so never a key.
+    line = r.reason + ": " + (", ".join(parts) or _("nothing"))
     return line if r.state == "written" else line + " " + _("(interrupted: may not have been written)")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from cherryconf.domain import plan, undo
 from cherryconf.domain.patch import ProviderPatch
+from cherryconf.render.restore import record_line
 
 SCHEMA = json.loads((Path(__file__).parents[3] / "schemas" / "write-record.schema.json").read_text())
 
@@ -40,7 +42,9 @@ def test_the_record_round_trips_and_meets_its_schema() -> None:
     doc = json.loads(record.to_json())
     assert list(Draft202012Validator(SCHEMA).iter_errors(doc)) == []
     assert undo.Record.from_json(record.to_json()) == record
-    assert record.summary() == "+apiyi, ~silicon, -old, default model, owners"
+    assert record_line(dataclasses.replace(record, state="written")) == (
+        "apply: +apiyi, ~silicon, -old, default model, owners")  # what `backups` shows: no value, so no key
+    assert record_line(record).endswith("(interrupted: may not have been written)")
     assert doc["providers"][1]["fields"] == {"apiKey": {"before": "sk-silicon", "after": "sk-new"}}
     assert doc["providers"][1]["models"] == {"x": {"after": {"id": "x", "provider": "silicon", "name": "X"}}}
 
