@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cherryconf import faults
-from cherryconf.domain import plan
+from cherryconf.domain import plan, undo
 from cherryconf.errors import CherryconfError, ReadBackFailed, StoreError, WriteFailed
 from cherryconf.i18n import _
 from cherryconf.ops.session import write_session
@@ -73,7 +73,9 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
         if store.read().providers != p.before:
             raise StoreError(_("the store changed while cherryconf was planning; run the command again"))
 
-    with write_session(ctx, install, store, reason, keep, last_look=unchanged) as snap:
+    owners_changed = owner_changes(owners.load(ctx, install), claim.record) if claim and claim.changed else {}
+    changes = undo.record_of(p, reason, owners_changed)
+    with write_session(ctx, install, store, reason, keep, last_look=unchanged, changes=changes) as snap:
         written = False
         try:
             store.write(p)
@@ -96,6 +98,16 @@ def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFA
             raise
         faults.step("store checked")
     return Written(install, p, snap)
+
+
+def owner_changes(old: owners.Record, new: owners.Record) -> dict[str, undo.Change]:
+    """Each owner's entry before and after, where it changes (for the record of the write)."""
+    def entry(record: owners.Record, name: str) -> Any:
+        owned = record.owners.get(name)
+        return undo.ABSENT if owned is None else {"added": owned.added, "adopted": owned.adopted}
+
+    names = dict.fromkeys([*old.owners, *new.owners])
+    return {n: undo.Change(entry(old, n), entry(new, n)) for n in names if entry(old, n) != entry(new, n)}
 
 
 def _ref(model: dict[str, Any] | None) -> tuple[Any, Any] | None:

@@ -2,10 +2,11 @@
 apply --all-users) writes inside a write session.
 
     lock (cherryconf's own, per install) -> the app is not running -> the store held exclusively -> the caller's
-    last look -> a backup -> [kill point] -> the caller writes, reads back, puts back on failure
+    last look -> a backup -> [kill point] -> the record of the change beside it, pending -> [kill point] -> the
+    caller writes, reads back, puts back on failure -> the record marked written -> [kill point]
 
 The kill points (`faults.step`) keep their names, so the crash tests reach every step: `backup done` (or
-`pre-restore backup done`) here, the rest at the caller's own steps.
+`pre-restore backup done`), `record written` and `record confirmed` here, the rest at the caller's own steps.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import TYPE_CHECKING
 
 from cherryconf import faults
 from cherryconf.errors import StoreError
-from cherryconf.stores import backup, runlock
+from cherryconf.stores import backup, record, runlock
 from cherryconf.stores.install import ensure_not_running
 
 if TYPE_CHECKING:
+    from cherryconf.domain.undo import Record
     from cherryconf.paths import Context
     from cherryconf.stores import Store
     from cherryconf.stores.install import Install
@@ -36,7 +38,7 @@ def held(ctx: Context, install: Install) -> Iterator[list[str]]:
 @contextlib.contextmanager
 def write_session(ctx: Context, install: Install, store: Store, reason: str, keep: int, *,
                   last_look: Callable[[], None] | None = None, protect: tuple[str, ...] = (),
-                  damaged: bool = False) -> Iterator[backup.Backup]:
+                  damaged: bool = False, changes: Record | None = None) -> Iterator[backup.Backup]:
     """Everything before a write, in order, yielding the backup just taken; the lock and the store are let go after
     the caller's block.
 
@@ -57,4 +59,10 @@ def write_session(ctx: Context, install: Install, store: Store, reason: str, kee
             last_look()
         snap = backup.create(ctx, install, store, reason, keep, protect=protect)
         faults.step("pre-restore backup done" if reason == "pre-restore" else "backup done")
+        if changes is not None:
+            record.save(snap, changes)
+            faults.step("record written")
         yield snap
+        if changes is not None:
+            record.confirm(snap, changes)
+            faults.step("record confirmed")

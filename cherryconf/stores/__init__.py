@@ -48,6 +48,11 @@ class Store(Protocol):
 
     def read(self) -> StoreState: ...
 
+    def inventory(self) -> dict[str, dict[str, int]]:
+        """What the user keeps in the store besides providers, for a whole restore's preview: "topics", "messages"
+        (2.x), "settings" -> item -> a digest of it (this process's hash: compared within one run only)."""
+        ...
+
     def exclusive(self) -> AbstractContextManager[None]:
         """Held around every write: refuses (AppRunning) while the app has the store open."""
         ...

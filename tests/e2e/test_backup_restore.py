@@ -70,10 +70,13 @@ APPLY_STEPS = [
     "backup written",
     "backup in place",
     "backup done",
+    "record written",
     "store written",
     "store checked",
+    "record confirmed",
 ]
-PRE_RESTORE_STEPS = ["backup files copied", "backup written", "backup in place", "pre-restore backup done"]
+PRE_RESTORE_STEPS = ["backup files copied", "backup written", "backup in place", "pre-restore backup done",
+                     "record written"]
 V1_SWAP_STEPS = [
     "new directory complete",
     "old directory moved aside",
@@ -322,9 +325,10 @@ def test_restore_killed_at_every_step_on_1x(tmp_path: Path, run_cli: RunCli, chr
     rig = v1_rig(tmp_path, chromium_profile)
     backup = apply_ok(run_cli, rig.data_dir, write_profile(tmp_path, P1))
     rig.save()
-    steps = drill(run_cli, rig, ["restore", backup, "--yes"], new_from("old directory moved aside"), chromium=True)
-    copied = steps[len(PRE_RESTORE_STEPS) : -len(V1_SWAP_STEPS) - 1]
-    assert steps == [*PRE_RESTORE_STEPS, *copied, *V1_SWAP_STEPS, "restore checked"]
+    steps = drill(run_cli, rig, ["restore", backup, "--whole", "--yes"], new_from("old directory moved aside"),
+                  chromium=True)
+    copied = steps[len(PRE_RESTORE_STEPS) : -len(V1_SWAP_STEPS) - 2]
+    assert steps == [*PRE_RESTORE_STEPS, *copied, *V1_SWAP_STEPS, "restore checked", "record confirmed"]
     assert copied and all(s.startswith("copied ") for s in copied)
     assert "copied CURRENT" in copied and any(s.startswith("copied MANIFEST-") for s in copied)
 
@@ -349,9 +353,45 @@ def test_restore_killed_at_every_step_on_2x(tmp_path: Path, run_cli: RunCli) -> 
     (rig.saved / "root" / "Data" / "cherrystudio.sqlite-shm").unlink()
     conn.close()
     assert (rig.saved / "root" / "Data" / "cherrystudio.sqlite-wal").stat().st_size > 0
-    steps = drill(run_cli, rig, ["restore", backup, "--yes"], new_from("new database in place"))
-    assert steps == [*PRE_RESTORE_STEPS, *V2_SWAP_STEPS, "restore checked"]
+    steps = drill(run_cli, rig, ["restore", backup, "--whole", "--yes"], new_from("new database in place"))
+    assert steps == [*PRE_RESTORE_STEPS, *V2_SWAP_STEPS, "restore checked", "record confirmed"]
     assert rig.dump() == original  # the last, uninterrupted run: every row as before the apply
+
+
+UNDO_STEPS = [*PRE_RESTORE_STEPS, "store written", "store checked", "record confirmed"]
+
+
+@needs_chromium
+def test_undo_killed_at_every_step_on_1x(tmp_path: Path, run_cli: RunCli, chromium_profile: Path) -> None:
+    rig = v1_rig(tmp_path, chromium_profile)
+    backup = apply_ok(run_cli, rig.data_dir, write_profile(tmp_path, P1))
+    rig.save()
+    steps = drill(run_cli, rig, ["restore", backup, "--yes"], new_from("store written"), chromium=True)
+    assert steps == UNDO_STEPS
+
+
+def test_undo_killed_at_every_step_on_2x(tmp_path: Path, run_cli: RunCli) -> None:
+    rig = Rig.make(tmp_path, "v2")
+    backup = apply_ok(run_cli, rig.data_dir, write_profile(tmp_path, P1))
+    rig.save()
+    steps = drill(run_cli, rig, ["restore", backup, "--yes"], new_from("store written"))
+    assert steps == UNDO_STEPS
+
+
+def test_an_apply_killed_before_its_write_undoes_to_nothing(tmp_path: Path, run_cli: RunCli) -> None:
+    """Killed after its record, before its write: the record stays pending, and undoing it changes nothing."""
+    install = v2db.build(tmp_path / "userdata")
+    data_dir = ["--data-dir", str(install.data_dir)]
+    profile = write_profile(tmp_path, P1)
+    killed = run_cli(*data_dir, "apply", str(profile), "--yes",
+                     env={"CHERRYCONF_KILL_AT": str(APPLY_STEPS.index("record written") + 1)})
+    assert killed.code == KILLED
+    listed = json.loads(run_cli(*data_dir, "backups", "--json").out)["backups"]
+    assert listed[0]["changed"].endswith("(interrupted: may not have been written)")
+    before = v2db.dump(install)
+    undone = run_cli(*data_dir, "restore", "--yes")
+    assert undone.code == 0 and "nothing to write" in undone.out, undone.err
+    assert v2db.dump(install) == before
 
 
 # A write that reaches the store and then fails, so that apply puts its backup back (and is killed doing so).
@@ -386,14 +426,14 @@ def test_put_back_after_a_failed_write_killed_at_every_step(
     swapped = "old directory moved aside" if kind == "v1" else "new database in place"
 
     def expect(steps: list[str], i: int) -> str:
-        return "new" if steps.index("backup done") < i < steps.index(swapped) else "old"
+        return "new" if steps.index("record written") < i < steps.index(swapped) else "old"
 
     steps = drill(run_cli, rig, args, expect, runner=runner, new=written, final_code=1, chromium=kind == "v1")
-    assert steps[:4] == APPLY_STEPS[:4]
+    assert steps[:5] == APPLY_STEPS[:5]
     if kind == "v1":
-        assert steps[-len(V1_SWAP_STEPS) :] == V1_SWAP_STEPS and all(s.startswith("copied ") for s in steps[4:-4])
+        assert steps[-len(V1_SWAP_STEPS) :] == V1_SWAP_STEPS and all(s.startswith("copied ") for s in steps[5:-4])
     else:
-        assert steps[4:] == V2_SWAP_STEPS
+        assert steps[5:] == V2_SWAP_STEPS
     rig.reset()
     failed = runner("--data-dir", str(rig.data_dir), *args, env={})
     assert "Input/output error" in one_line_error(failed, 1)
@@ -412,6 +452,7 @@ def test_app_started_while_a_swap_was_half_done(tmp_path: Path, run_cli: RunCli,
         str(rig.data_dir),
         "restore",
         backup,
+        "--whole",
         "--yes",
         env={"CHERRYCONF_KILL_AT": str(kill_at), "CHERRYCONF_TRACE_STEPS": "1"},
     )
@@ -456,10 +497,10 @@ def test_round_trip_on_2x(tmp_path: Path, run_cli: RunCli) -> None:
     second = apply_ok(run_cli, install.data_dir, write_profile(tmp_path, p2(), "p2.yaml"))
     assert v2db.dump(install) not in (original, after_first)
 
-    back = run_cli("--data-dir", str(install.data_dir), "restore", "--yes")
+    back = run_cli("--data-dir", str(install.data_dir), "restore", "--whole", "--yes")
     assert back.code == 0 and f"restored {second}" in back.out, back.err
     assert v2db.dump(install) == after_first
-    back = run_cli("--data-dir", str(install.data_dir), "restore", first, "--yes")
+    back = run_cli("--data-dir", str(install.data_dir), "restore", first, "--whole", "--yes")
     assert back.code == 0, back.err
     assert v2db.dump(install) == original  # every row of every table
 
@@ -474,7 +515,7 @@ def test_backups_are_private_whatever_the_umask(tmp_path: Path, run_cli: RunCli,
     # umask 0: every mode checked below is one cherryconf set itself, not one the umask happened to give.
     loose = "import os\nos.umask(0)"
     assert run_py(loose, "--data-dir", str(data_dir), "apply", str(profile), "--yes").code == 0
-    result = run_py(loose, "--data-dir", str(data_dir), "restore", "--yes")
+    result = run_py(loose, "--data-dir", str(data_dir), "restore", "--whole", "--yes")
     assert result.code == 0, result.err
     root = Path(os.environ["CHERRYCONF_HOME"]) / "backups"
     dirs = [root, *root.rglob("*")]
@@ -511,7 +552,7 @@ def test_retention_keeps_the_newest_per_install_and_never_the_one_just_made(tmp_
 
     # Restoring with --keep 1 keeps the backup it restores (pruning it would pull the files from under the swap).
     before_made = plyvel_items(Path(source.with_name(made) / "files"))
-    result = run_cli("--data-dir", str(a), "restore", made, "--keep", "1", "--yes")
+    result = run_cli("--data-dir", str(a), "restore", made, "--whole", "--keep", "1", "--yes")
     assert result.code == 0, result.err
     ids = backup_ids(run_cli, a)
     assert ids[0] == future and made in ids and len(ids) == 3 and "pre-restore" in ids[1]
@@ -561,7 +602,9 @@ def test_a_damaged_1x_store_is_what_restore_repairs(tmp_path: Path, run_cli: Run
     leveldb = data_dir / "Local Storage" / "leveldb"
     (leveldb / "CURRENT").unlink()  # unreadable, and not even lockable as a LevelDB
     damaged = file_bytes(leveldb)
-    result = run_cli("--data-dir", str(data_dir), "restore", "--yes")
+    message = one_line_error(run_cli("--data-dir", str(data_dir), "restore", "--yes"), 4)
+    assert "cannot be read, so nothing can be undone change by change" in message and "--whole" in message
+    result = run_cli("--data-dir", str(data_dir), "restore", "--whole", "--yes")
     assert result.code == 0, result.err
     assert "the current store cannot be read" in result.out
     assert plyvel_items(leveldb) == cherry_state()
@@ -599,7 +642,9 @@ def test_backups_of_another_install_or_store_kind(tmp_path: Path, run_cli: RunCl
     assert "holds a v1 store" in message and "has a v2 store" in message
     assert file_bytes(leveldb_b) == untouched
 
-    forced = run_cli("--data-dir", str(b), "restore", from_a, "--yes", "--force")
+    refused = run_cli("--data-dir", str(b), "restore", from_a, "--yes", "--force")
+    assert refused.code == 2 and "--whole" in refused.err  # a's record says nothing about b
+    forced = run_cli("--data-dir", str(b), "restore", from_a, "--whole", "--yes", "--force")
     assert forced.code == 0, forced.err
     assert f"warning: backup {from_a} was taken from {a}" in forced.err
     assert plyvel_items(leveldb_b) == cherry_state()  # a's state before its apply
@@ -658,9 +703,10 @@ def test_backups_lists_id_time_install_reason_size_and_providers(tmp_path: Path,
     text = run_cli("backups")
     assert text.code == 0, text.err
     header, *rows = text.out.splitlines()
-    assert header.split() == ["ID", "TIME", "INSTALL", "REASON", "SIZE", "PROVIDERS"]
+    assert header.split() == ["ID", "TIME", "INSTALL", "REASON", "SIZE", "PROVIDERS", "CHANGED", "AFTER"]
     row = next(r for r in rows if r.startswith(from_a))
-    assert str(a) in row and " apply " in row and row.split()[-1] == "3" and re.search(r"\d\.\d kB", row)
+    assert str(a) in row and " apply " in row and re.search(r"\d\.\d kB", row)
+    assert re.search(r" 3 +apply: \+gw, default model$", row)  # providers, then what the apply changed
     assert backup_ids(run_cli, a) == [from_a]  # --data-dir: that install's only
 
 
@@ -757,8 +803,9 @@ def test_a_full_disk_fails_with_one_sentence_and_leaves_the_store(
 
     result = run_py(FILL_AT, "--data-dir", str(data_dir), *args, env=env)
     assert filler.stat().st_size > 0  # the disk really was full
-    if (kind, command) == ("v2", "apply"):
-        # SQLite's own words for it (its log index cannot grow), from a transaction it rolled back.
+    if kind == "v2":
+        # SQLite's own words for it (its log index cannot grow), from a transaction it rolled back (a restore
+        # undoes the apply with a write like it).
         message = one_line_error(result, 4)
         assert re.search(r"failed \((disk I/O error|database or disk is full)\); nothing was changed", message)
     else:

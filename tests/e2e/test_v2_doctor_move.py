@@ -120,6 +120,6 @@ def test_doctor_fix_moves_the_gateway_out_of_the_openai_preset(tmp_path: Path, r
     assert apiyi["url"] == "https://vip.apiyi.com/v1/chat/completions" and not apiyi["routed_by_id"]
 
     backups = json.loads(run_cli("--data-dir", data_dir, "backups", "--json").out)["backups"]
-    restored = run_cli("--data-dir", data_dir, "restore", backups[0]["id"], "--yes")
+    restored = run_cli("--data-dir", data_dir, "restore", backups[0]["id"], "--whole", "--yes")
     assert restored.code == 0, restored.err
     assert v2db.dump(install) == original

@@ -2,7 +2,11 @@
 
 DDL: the app's squashed drizzle migration (`migrations/sqlite-drizzle/0000_*.sql`, CherryHQ/cherry-studio) for the
 tables a provider write touches or is constrained by: `app_state`, `preference`, `user_provider`, `user_model`, and
-`assistant` (its `model_id` references `user_model` ON DELETE SET NULL). Two shapes:
+`assistant` (its `model_id` references `user_model` ON DELETE SET NULL); and the user's chats, which a write must
+leave as they are: `topic` and `message` (`message.model_id` references `user_model` ON DELETE SET NULL too), verbatim
+from `migrations/sqlite-drizzle/0000_orange_jasper_sitwell.sql` in ousugo/cherry-studio at 564c9eac (a later
+migration, 0004, adds `message.compaction_summary`, which nothing here reads). `add_chat` writes a topic and its
+messages as the app's schema asks (a root message, then a user and an assistant message). Two shapes:
 
 - "release" (2.0.0 to 2.0.8): `user_provider.api_features`; `preference` keyed by `key` alone.
 - "later" (2.0.9 and later 2.0.x): no `api_features`; `user_model.input_modalities_explicit`; `preference` keyed by
@@ -78,6 +82,54 @@ CREATE TABLE `assistant` (
 CREATE INDEX `assistant_created_at_idx` ON `assistant` (`created_at`);
 CREATE INDEX `assistant_order_key_idx` ON `assistant` (`order_key`);
 """
+TOPIC = """
+CREATE TABLE `topic` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text DEFAULT '' NOT NULL,
+	`is_name_manually_edited` integer DEFAULT false NOT NULL,
+	`assistant_id` text,
+	`active_node_id` text,
+	`trace_id` text,
+	`order_key` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`deleted_at` integer,
+	FOREIGN KEY (`assistant_id`) REFERENCES `assistant`(`id`) ON UPDATE no action ON DELETE set null
+);
+CREATE INDEX `topic_updated_at_idx` ON `topic` (`updated_at`);
+CREATE INDEX `topic_order_key_idx` ON `topic` (`order_key`);
+CREATE INDEX `topic_assistant_id_idx` ON `topic` (`assistant_id`);
+"""
+MESSAGE = """
+CREATE TABLE `message` (
+	`id` text PRIMARY KEY NOT NULL,
+	`parent_id` text,
+	`topic_id` text NOT NULL,
+	`role` text NOT NULL,
+	`data` text NOT NULL,
+	`searchable_text` text DEFAULT '' NOT NULL,
+	`status` text NOT NULL,
+	`siblings_group_id` integer DEFAULT 0 NOT NULL,
+	`model_id` text,
+	`message_snapshot` text,
+	`stats` text,
+	`fts_rowid` integer,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`deleted_at` integer,
+	FOREIGN KEY (`topic_id`) REFERENCES `topic`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`model_id`) REFERENCES `user_model`(`id`) ON UPDATE no action ON DELETE set null,
+	FOREIGN KEY (`parent_id`) REFERENCES `message`(`id`) ON UPDATE no action ON DELETE cascade,
+	CONSTRAINT "message_role_check" CHECK("message"."role" IN ('user', 'assistant', 'system', 'root')),
+	CONSTRAINT "message_status_check" CHECK("message"."status" IN ('pending', 'success', 'error', 'paused')),
+	CONSTRAINT "message_root_parent_check" CHECK(("message"."role" = 'root') = ("message"."parent_id" is null))
+);
+CREATE INDEX `message_parent_id_idx` ON `message` (`parent_id`);
+CREATE INDEX `message_topic_created_idx` ON `message` (`topic_id`,`created_at`);
+CREATE INDEX `message_status_idx` ON `message` (`status`);
+CREATE UNIQUE INDEX `message_topic_root_uniq` ON `message` (`topic_id`) WHERE "message"."parent_id" is null and "message"."deleted_at" is null;
+CREATE UNIQUE INDEX `message_fts_rowid_uniq` ON `message` (`fts_rowid`);
+"""  # noqa: E501  (the app's DDL, verbatim)
 USER_MODEL = """
 CREATE TABLE `user_model` (
 	`id` text PRIMARY KEY NOT NULL,
@@ -143,6 +195,8 @@ def ddl(shape: Shape) -> str:
         ASSISTANT,
         USER_MODEL.format(explicit="\n\t`input_modalities_explicit` integer DEFAULT false NOT NULL," if later else ""),
         USER_PROVIDER.format(api_features="" if later else "\n\t`api_features` text,"),
+        TOPIC,
+        MESSAGE,
     ])
 
 
@@ -237,6 +291,24 @@ def add_migrated_provider(conn: sqlite3.Connection) -> None:
         })
     _insert(conn, "assistant", {"id": "asst-1", "name": "Helper", "emoji": "🙂", "model_id": "relay::o3",
                                 "settings": "{}", "order_key": "a0", "created_at": NOW, "updated_at": NOW})
+
+
+def add_chat(conn: sqlite3.Connection, topic_id: str, name: str, model_uid: str | None = None,
+             assistant_id: str | None = None, at: int = NOW) -> None:
+    """A topic and a short chat in it, as the app's tables hold one: a root message, a question, an answer."""
+    key = fractional_indexing.generate_key_between(
+        conn.execute("SELECT max(order_key) FROM topic").fetchone()[0], None)
+    _insert(conn, "topic", {"id": topic_id, "name": name, "assistant_id": assistant_id, "order_key": key,
+                            "created_at": at, "updated_at": at})
+    parent = None
+    for i, (role, text) in enumerate((("root", ""), ("user", "你好"), ("assistant", "Hello! 😀"))):
+        mid = f"{topic_id}-m{i}"
+        _insert(conn, "message", {
+            "id": mid, "parent_id": parent, "topic_id": topic_id, "role": role,
+            "data": _j({"blocks": [{"type": "main_text", "content": text}]}), "searchable_text": text,
+            "status": "success", "model_id": model_uid if role == "assistant" else None,
+            "created_at": at + i, "updated_at": at + i})
+        parent = mid
 
 
 def build(data_dir: Path, shape: Shape = "release", *, migration_status: str | None = "completed",

@@ -25,9 +25,10 @@ HELP = {
                 "import link, a Cherry Studio provider export, a claude-code-router config.json or a cc-switch "
                 "database, told apart by their content."),
     "apply": _("Make the store hold the profile's providers (idempotent; backs up first)."),
-    "backups": _("List backups: id, local time, install, reason, size, providers (all installs unless "
-                 "--data-dir)."),
-    "restore": _("Put a backup back (default: the newest), after backing up the present state."),
+    "backups": _("List backups: id, local time, install, reason, size, providers, and what the write after each "
+                 "changed (all installs unless --data-dir)."),
+    "restore": _("Undo what cherryconf changed since a backup (default: the newest), and only that; --whole puts the "
+                 "whole store back as it was."),
     "key": _("Keep API keys in the system keychain."),
 }
 

@@ -164,6 +164,24 @@ class V1Store:
         self._state = (located, llm, state)
         return llm, state
 
+    def inventory(self) -> dict[str, dict[str, int]]:
+        # Topics live in the assistants slice (`assistants[].topics[]`, names included), the rest of the app's
+        # settings in the other slices and in localStorage keys of their own (cherry-studio-format.md section 9).
+        items = localstorage.read_origin(leveldb.LevelDB.open(self.root))
+        blob = items.pop(PERSIST_KEY, "")
+        spans = persist.slice_spans(blob) if blob else {}
+        topics: dict[str, int] = {}
+        if "assistants" in spans:
+            assistants = persist.parse_slice(blob[slice(*spans["assistants"])], "assistants")
+            for holder in [assistants.get("defaultAssistant"), *(assistants.get("assistants") or [])]:
+                for topic in (holder.get("topics") or []) if isinstance(holder, dict) else []:
+                    if isinstance(topic, dict):
+                        topics[f"{holder.get('id')}/{topic.get('id')}"] = hash(persist.stringify(topic))
+        settings = {f"{PERSIST_KEY}/{name}": hash(blob[start:end]) for name, (start, end) in spans.items()
+                    if name not in ("llm", "assistants", "_persist")}
+        settings |= {key: hash(value) for key, value in items.items()}
+        return {"topics": topics, "settings": settings}
+
     def exclusive(self) -> AbstractContextManager[None]:
         return leveldb.locked(self.root)
 

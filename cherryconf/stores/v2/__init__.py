@@ -338,6 +338,23 @@ class V2Store:
                 if isinstance(prefs.get(key), str) and prefs[key] in by_uid}
         return StoreState(providers, copy.deepcopy(refs.get("defaultModel")), refs)
 
+    def inventory(self) -> dict[str, dict[str, int]]:
+        # The app's topic and message tables (release migration 0000, `topic` and `message`; ousugo/cherry-studio
+        # migrations/sqlite-drizzle/0000_orange_jasper_sitwell.sql at 564c9eac) and its preferences, by primary key.
+        found: dict[str, dict[str, int]] = {}
+        with self._transaction() as conn:
+            for kind, table in (("topics", "topic"), ("messages", "message"), ("settings", "preference")):
+                cols = _columns(conn, table)
+                keys = [name for name, c in sorted(cols.items(), key=lambda kv: kv[1]["pk"]) if c["pk"]]
+                if not keys:
+                    continue
+                cur = conn.cursor()
+                cur.row_factory = None
+                names = ",".join(_quoted(k) for k in keys)
+                found[kind] = {"/".join(str(v) for v in row[: len(keys)]): hash(row)
+                               for row in cur.execute(f"SELECT {names}, * FROM {_quoted(table)}")}
+        return found
+
     # --- writing ----------------------------------------------------------------------------------------------
 
     def exclusive(self) -> AbstractContextManager[None]:

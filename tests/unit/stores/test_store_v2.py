@@ -469,7 +469,7 @@ def test_a_damaged_database_is_restored_from_a_good_backup(tmp_path: Path, run_c
     db.write_bytes(bytes(damaged))
     assert run_cli("--data-dir", data_dir, "providers").code == 4
 
-    restored = run_cli("--data-dir", data_dir, "restore", backup_id, "--yes")
+    restored = run_cli("--data-dir", data_dir, "restore", backup_id, "--whole", "--yes")
     assert restored.code == 0, restored.err
     assert "cannot be read" in restored.out
     after = run_cli("--data-dir", data_dir, "providers", "--json")
