@@ -183,8 +183,9 @@ def _check_numbers(data: Any, where: str) -> None:
             raise BadInput(_("{where}: {loc}: input should be a finite number").format(
                 where=where, loc=schema.format_location(loc) or _("(top level)")))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-            raise BadInput(_("{where}: {loc}: {value} is too large for a number Cherry Studio holds exactly").format(
-                where=where, loc=schema.format_location(loc) or _("(top level)"), value=value))
+            # Not quoted: a number of thousands of digits is no help in a sentence (and str() refuses 4,300).
+            raise BadInput(_("{where}: {loc}: a number this large is not one Cherry Studio holds exactly").format(
+                where=where, loc=schema.format_location(loc) or _("(top level)")))
 
 
 def parse_yaml(text: str, where: str) -> Any:
@@ -522,6 +523,7 @@ _YAML_KINDS: dict[type, str] = {list: _("a list"), str: _("a string"), int: _("a
 def parse(data: Any, where: str, env: Mapping[str, str] | None, app_version: AppVersion | None = None
           ) -> LoadedProfile:
     """Validate a profile document; `env` expands its references (None: the values are meant literally)."""
+    _check_numbers(data, where)  # also for documents that did not come from YAML (import, export, Ansible)
     if not isinstance(data, dict):
         found = _("an empty file") if data is None else _YAML_KINDS.get(type(data), type(data).__name__)
         raise BadInput(_("{where}: a profile is a mapping with 'version' and 'providers', not {found}").format(
