@@ -183,9 +183,13 @@ def _check_numbers(data: Any, where: str) -> None:
             raise BadInput(_("{where}: {loc}: input should be a finite number").format(
                 where=where, loc=schema.format_location(loc) or _("(top level)")))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-            # Not quoted: a number of thousands of digits is no help in a sentence (and str() refuses 4,300).
-            raise BadInput(_("{where}: {loc}: a number this large is not one Cherry Studio holds exactly").format(
-                where=where, loc=schema.format_location(loc) or _("(top level)")))
+            at = schema.format_location(loc) or _("(top level)")
+            if abs(value) >= 10**MAX_DIGITS:
+                # Not quoted: thousands of digits are no help in a sentence (and str() refuses 4,300 of them).
+                raise BadInput(_("{where}: {loc}: a number of more than {max} digits is not one Cherry Studio can "
+                                 "hold").format(where=where, loc=at, max=MAX_DIGITS))
+            raise BadInput(_("{where}: {loc}: {value} is too large for a number Cherry Studio holds exactly").format(
+                where=where, loc=at, value=value))
 
 
 def parse_yaml(text: str, where: str) -> Any:
