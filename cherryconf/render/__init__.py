@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from cherryconf import console
 from cherryconf.i18n import _, ngettext
-from cherryconf.redact import masked_value
+from cherryconf.redact import mask_url, masked_value
 
 if TYPE_CHECKING:
     from cherryconf.domain.endpoints import AppVersion
@@ -123,7 +123,7 @@ def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
 
 def urls_text(urls: ProviderUrls) -> str:
     """`https://gw/v1/responses (by id; 2 models elsewhere)`: the main URL, and what decides it when not the type."""
-    text = urls.main or "-"
+    text = mask_url(urls.main) if urls.main else "-"
     notes = [_("by id")] if urls.by_id and urls.main else []
     if urls.by_model:
         n = len(urls.by_model)
