@@ -7,6 +7,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from cherryconf import console
+from cherryconf.errors import one_line
 from cherryconf.i18n import _, ngettext
 from cherryconf.redact import mask_url, masked_value
 
@@ -152,7 +153,9 @@ def all_users_text(outcomes: list[Outcome], mode: Mode) -> str:
         else:
             lines.append(_("{where}: would change {changes}").format(
                 where=where, changes=" ".join(changed) or _("the default model")))
-    return "\n".join(lines)
+    # Names, paths and errors come from users' files and settings: a control character in them must not reach
+    # root's terminal as one (erase a line, forge another, set the title).
+    return "\n".join(one_line(line) for line in lines)
 
 
 def all_users_json(outcomes: list[Outcome], mode: Mode) -> dict[str, Any]:
