@@ -140,15 +140,18 @@ def check_plain_tables(conn: sqlite3.Connection, tables: Iterable[str], path: Pa
 def private_temp() -> Iterator[Path]:
     """A private temporary directory (it will hold copies of stores, keys included), removed however the block
     ends: SIGTERM is turned into KeyboardInterrupt meanwhile, so a killed import unwinds and cleans up too."""
-    path = private_dir(Path(tempfile.mkdtemp(prefix="cherryconf-import-")))
-    previous: Any = None
     main = threading.current_thread() is threading.main_thread()
-    if main:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous: Any = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:
-        yield path
+        path = Path(tempfile.mkdtemp(prefix="cherryconf-import-"))  # 0700 on POSIX
+        try:
+            private_dir(path)  # and a private DACL on Windows
+            yield path
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the removal itself is not cut short
+            shutil.rmtree(path, ignore_errors=True)
     finally:
-        shutil.rmtree(path, ignore_errors=True)
         if main:
             signal.signal(signal.SIGTERM, previous)
 
