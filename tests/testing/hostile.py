@@ -144,13 +144,13 @@ def zip_bomb(path: Path, megabytes: int = 2048) -> Path:
 
 def data_json_bomb(path: Path, megabytes: int = 2048) -> Path:
     """A 1.x backup zip whose data.json is one string of `megabytes` MiB before localStorage."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        with z.open("data.json", "w", force_zip64=True) as f:
-            f.write(b'{"time": 1, "version": 5, "junk": "')
-            block = b"a" * (1024 * 1024)
-            for _ in range(megabytes):
-                f.write(block)
-            f.write(b'", "localStorage": {}}')
+    with (zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z,
+          z.open("data.json", "w", force_zip64=True) as f):
+        f.write(b'{"time": 1, "version": 5, "junk": "')
+        block = b"a" * (1024 * 1024)
+        for _ in range(megabytes):
+            f.write(block)
+        f.write(b'", "localStorage": {}}')
     return path
 
 
