@@ -184,7 +184,11 @@ def test_restore_refuses_a_manifest_naming_a_path_outside_the_backup(tmp_path: P
     doc = json.loads(manifest.read_text("utf-8"))
     outside = tmp_path / "outside.txt"
     outside.write_text("not yours")
-    doc["files"][0]["path"] = "../../../../outside.txt"
+    # The outside file's own size and checksum: an edit that passes every check but the path's.
+    relative = Path(os.path.relpath(outside, manifest.parent / "files")).as_posix()
+    assert relative.startswith("../")
+    doc["files"].append({"path": relative, "size": outside.stat().st_size,
+                         "sha256": __import__("hashlib").sha256(outside.read_bytes()).hexdigest()})
     manifest.write_text(json.dumps(doc), "utf-8")
     before = fingerprint(data)
     result = run_cli("--data-dir", str(data), "restore", "--yes")
