@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from testing import v2db
 from testing.stores import KEY, PROFILE
 from testing.v1state import make_userdata
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import random
 import sqlite3
 import threading
 import zipfile
@@ -198,3 +199,98 @@ def big_json5(path: Path, megabytes: int = 4) -> Path:
     text = "// ccr\n{Providers: [\n" + entry * (megabytes * 1024 * 1024 // len(entry)) + "]}\n"
     path.write_text(text, "utf-8")
     return path
+
+
+# --- random variants, for scripts/fuzz_campaign.py -----------------------------------------------------------------
+
+def backup_zip(path: Path, state: dict[str, str]) -> Path:
+    """A 1.x backup zip the way the app writes one: data.json = {time, version, localStorage, indexedDB}."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("data.json", json.dumps({"time": 1, "version": 5, "localStorage": state, "indexedDB": {}},
+                                           ensure_ascii=False))
+    return path
+
+
+def flip_bytes(path: Path, rng: random.Random, n: int = 8) -> None:
+    data = bytearray(path.read_bytes())
+    for _ in range(n):
+        i = rng.randrange(len(data))
+        data[i] = rng.randrange(256)
+    path.write_bytes(bytes(data))
+
+
+def traversal_zip(path: Path, rng: random.Random) -> Path:
+    names = ["../escape.sqlite", "/abs/Data/cherrystudio.sqlite", "Local Storage/leveldb/../../../x",
+             "Data/../../y", "Local Storage/leveldb/CURRENT", "Data/cherrystudio.sqlite", "C:\\\\evil"]
+    with zipfile.ZipFile(path, "w") as z:
+        for name in rng.sample(names, rng.randint(1, len(names))):
+            z.writestr(name, rng.randbytes(rng.randint(0, 4096)))
+    return path
+
+
+def huge_number_export(path: Path, digits: int) -> Path:
+    path.write_text(json.dumps({"version": 1, "providers": [{
+        "id": "relay", "name": "Relay", "endpointConfigs": {"openai-chat-completions": {"baseUrl": "https://r.example"}},
+        "apiKeys": [{"id": "a", "key": KEY, "isEnabled": True}], "isEnabled": True, "models": [],
+        "settings": {"rateLimit": int("7" * digits)}}]}), "utf-8")
+    return path
+
+
+# Import sources by class: (make(path, rng) -> source, must it be refused).
+IMPORT_CLASSES: dict[str, tuple[Callable[[Path, random.Random], Path], bool]] = {
+    "deep JSON": (lambda p, r: deep_json(p / "deep.json", r.randint(65, 200_000)), True),
+    "deep JSON5": (lambda p, r: deep_json(p / "deep5.json", r.randint(65, 200_000), json5=True), True),
+    "big JSON5": (lambda p, r: big_json5(p / "ccr.json", r.randint(1, 6)), True),
+    "recursive view": (lambda p, r: recursive_view_database(p / "view.sqlite"), True),
+    "generated column": (lambda p, r: zeroblob_ccswitch(p / "cc.db"), True),
+    "traversal zip": (lambda p, r: traversal_zip(p / "t.zip", r), False),
+    "huge number": (lambda p, r: huge_number_export(p / "e.json", r.randint(17, 4200)), False),
+    "random bytes": (lambda p, r: _write(p / "junk.json", r.randbytes(r.randint(0, 65536))), False),
+    "random JSON text": (lambda p, r: _write(p / "junk.json", _random_json(r).encode()), False),
+}
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> str:
+    atoms = ["1", "-0", "1e400", "null", "true", '"x"', '"\\ud800"', "'single'", "/* c */ 1", "NaN", "Infinity",
+             "9" * rng.randint(1, 5000), '"' + "k" * rng.randint(0, 70000) + '"']
+    if depth > 4 or rng.random() < 0.3:
+        return rng.choice(atoms)
+    if rng.random() < 0.5:
+        return "[" + ",".join(_random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))) + "]"
+    keys = ['"Providers"', '"providers"', '"version"', '"name"', '"api_base_url"', '"models"', "unquoted"]
+    return "{" + ",".join(f"{rng.choice(keys)}: {_random_json(rng, depth + 1)}" for _ in range(rng.randint(0, 4))) + "}"
+
+
+def random_body(rng: random.Random) -> tuple[int, dict[str, str], bytes]:
+    """A status, headers and body no gateway should send: junk, wrong codings, wrong types, a lying length."""
+    status = rng.choice([200, 200, 400, 401, 429, 500, 502])
+    ctype = rng.choice(["application/json", "text/event-stream", "text/html", "application/octet-stream", ""])
+    body = rng.choice([rng.randbytes(rng.randint(0, 200_000)), _random_json(rng).encode(),
+                       b"data: " + rng.randbytes(rng.randint(0, 5000)) + b"\n\n",
+                       b"<html><title>" + b"x" * rng.randint(0, 100_000) + b"</title>"])
+    headers = {"Content-Type": ctype} if ctype else {}
+    coding = rng.choice(["", "", "gzip", "deflate", "br", "gzip, gzip", "identity"])
+    if coding == "gzip":
+        body = gzip_of_zeros(rng.randint(1, 64)) if rng.random() < 0.5 else zlib.compress(body)
+    if coding:
+        headers["Content-Encoding"] = coding
+    return status, headers, body
+
+
+@contextlib.contextmanager
+def raw_gateway(status: int, headers: dict[str, str], body: bytes) -> Iterator[str]:
+    """A loopback server answering every request with exactly this status, these headers and this body."""
+    def send(h: BaseHTTPRequestHandler) -> None:
+        _head(h, status, headers.get("Content-Type", ""), {k: v for k, v in headers.items() if k != "Content-Type"},
+              len(body))
+        with contextlib.suppress(OSError):
+            h.wfile.write(body)
+
+    BODIES["raw"] = send
+    with gateway("raw") as url:
+        yield url
