@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -46,8 +47,9 @@ def read(path: Path) -> Source:
                     return _data_json(path, member)
             if any(n.startswith(_STORE_DIRS) for n in names):
                 return _stores(path, archive, infos)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:
-        # NotImplementedError: a compression method zipfile lacks; RuntimeError: an encrypted entry.
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as e:
+        # zlib.error: a damaged deflate stream; NotImplementedError: a compression method zipfile lacks;
+        # RuntimeError: an encrypted entry.
         raise BadInput(_("{path} is a damaged zip archive ({error})").format(path=path, error=e)) from None
     raise BadInput(_("{path} is a zip archive but no Cherry Studio backup (it has no data.json, no Data/ and no "
                      "Local Storage/)").format(path=path))
