@@ -255,7 +255,8 @@ def _preload() -> None:
         for name in names:
             module = importlib.import_module(name)
             for inner in _inner_imports(module):
-                if inner.split(".")[0] not in _WINDOWS_ONLY:
+                # One that root cannot find either is another platform's (winreg, msvcrt): never reached here.
+                if inner.split(".")[0] not in _WINDOWS_ONLY and _is_module(inner.split(".")[0]):
                     importlib.import_module(inner)
         for codec in _CODECS:
             "".encode(codec)
@@ -343,7 +344,9 @@ if sys.platform != "win32":
         if pid == 0:
             os.close(read_end)
             try:
-                resource.setrlimit(resource.RLIMIT_AS, (_CHILD_MEMORY, _CHILD_MEMORY))
+                hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+                cap = _CHILD_MEMORY if hard == resource.RLIM_INFINITY else min(_CHILD_MEMORY, hard)
+                resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
                 _become(user.name, user.uid, user.gid)
                 fsutil.only_files_of(os.getuid())
                 reply: Any = {"ok": work()}
