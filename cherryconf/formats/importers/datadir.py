@@ -61,6 +61,8 @@ def _copied(reader: Callable[[Path], StoreState], where: Path) -> StoreState:
             return reader(tmp / "userData")
         except OSError as e:
             raise BadInput(_("cannot read {path} ({error})").format(path=where, error=e.strerror)) from None
+        except BadInput:
+            raise  # already says which source, and why
         except sqlite3.DatabaseError as e:
             raise BadInput(_("{path} is a damaged SQLite database ({error})").format(path=where, error=e)) from None
         except CherryconfError as e:
