@@ -196,12 +196,14 @@ class Campaign:
             name = names[i % len(names)]
             make, must_refuse = classes[name]
             source = make(case, self.rng)
-            leftovers = set(Path(tempfile.gettempdir()).glob("cherryconf-import-*"))
-            m = run_measured("import", str(source), "-o", str(case / "out.yaml"), cwd=case, timeout=300)
+            tmp = case / "tmp"  # the run's own temporary folder: what it leaves there is its own
+            tmp.mkdir()
+            m = run_measured("import", str(source), "-o", str(case / "out.yaml"), cwd=case, timeout=300,
+                             env={"TMPDIR": str(tmp)})
             problem = self.measured_problem(m, (2,) if must_refuse else (0, 2), 60)
             if problem is None and m.code != 0 and (case / "out.yaml").exists():
                 problem = "a refused import wrote its output"
-            if problem is None and set(Path(tempfile.gettempdir()).glob("cherryconf-import-*")) - leftovers:
+            if problem is None and any(tmp.iterdir()):
                 problem = "a temporary copy was left behind"
             self.count("import", name, f"exit {m.code}", problem, m.err.strip()[:300])
             self.cleanup(case, i)

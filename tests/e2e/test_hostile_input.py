@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,8 +38,11 @@ def assert_refused(m: object, code: int, words: str) -> None:
     assert m.seconds < 60
 
 
-def temp_leftovers() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("cherryconf-import-*")}
+def own_tmp(root: Path) -> Path:
+    """A temporary folder for one CLI run (TMPDIR), so that what is left there is that run's alone."""
+    path = root / "_tmp"
+    path.mkdir()
+    return path
 
 
 # --- import ---------------------------------------------------------------------------------------------------
@@ -59,11 +61,11 @@ def test_hostile_import_sources_are_refused_within_bounds(tmp_path: Path, build:
     sources = tmp_path / "sources"
     sources.mkdir()
     source = build(sources)  # type: ignore[operator]
-    before, temp_before = fingerprint(tmp_path), temp_leftovers()
-    m = run_measured("import", str(source), "-o", str(tmp_path / "out.yaml"), cwd=tmp_path)
+    tmp = own_tmp(tmp_path)
+    before = fingerprint(tmp_path)
+    m = run_measured("import", str(source), "-o", str(tmp_path / "out.yaml"), cwd=tmp_path, env={"TMPDIR": str(tmp)})
     assert_refused(m, 2, words)
-    assert fingerprint(tmp_path) == before  # no profile written, the source untouched
-    assert temp_leftovers() == temp_before
+    assert fingerprint(tmp_path) == before  # no profile written, the source untouched, no copy left in TMPDIR
 
 
 def test_an_import_killed_by_sigterm_leaves_no_copy_of_the_store(tmp_path: Path) -> None:
@@ -74,8 +76,8 @@ def test_an_import_killed_by_sigterm_leaves_no_copy_of_the_store(tmp_path: Path)
     conn.executemany("INSERT INTO message (content) VALUES (?)", (("x" * 4000,) for _ in range(60_000)))
     conn.commit()
     conn.close()
-    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT))
-    before = temp_leftovers()
+    tmp = own_tmp(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT), TMPDIR=str(tmp))
     for delay in (0.6, 0.9, 1.2):
         proc = subprocess.Popen([sys.executable, "-m", "cherryconf", "import", "--from-data-dir", str(data), "-o",
                                  str(tmp_path / "out.yaml")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -85,7 +87,7 @@ def test_an_import_killed_by_sigterm_leaves_no_copy_of_the_store(tmp_path: Path)
         _out, err = proc.communicate(timeout=60)
         assert proc.returncode in (0, 130), err
         assert proc.returncode == 0 or err == "cherryconf: interrupted; nothing was written\n"
-        assert temp_leftovers() == before
+        assert not any(tmp.iterdir())
     assert not (tmp_path / "out.yaml").exists() or proc.returncode == 0
 
 
