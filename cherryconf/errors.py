@@ -6,7 +6,8 @@ import re
 from enum import IntEnum
 
 # Line breaks and other control characters; a message quoting damaged data must still be one line.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Bidirectional overrides and isolates too: they reorder what follows them on a terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def one_line(text: str) -> str:

@@ -7,11 +7,14 @@ flag, a DACL for the user and SYSTEM alone (`winacl`). This module is the one pl
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
+import stat
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -20,6 +23,39 @@ PRIVATE_FILE = 0o600
 # without delete sharing: an antivirus scan, the search indexer, a sync client. They let go within moments, so a
 # rename is tried again for about 5 s before cherryconf gives up.
 _HELD_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.2, 1.2, 1.2)
+
+# Set once, in `apply --all-users`' child process for one user (ops/allusers.py): the uid whose files it may read.
+# That process lives for one user only; nothing else sets it.
+_owner: int | None = None
+
+
+def only_files_of(uid: int) -> None:
+    """From now on, `open_regular` opens only files that `uid` owns (so a link a user planted to someone else's
+    file is not read on that user's behalf)."""
+    global _owner
+    _owner = uid
+
+
+def open_regular(path: Path, limit: int | None = None) -> BinaryIO:
+    """`path` opened for reading, if it is a regular file of at most `limit` bytes; OSError otherwise.
+
+    A FIFO would block the open and a device (a link to /dev/zero) would never end: the open does not wait
+    (O_NONBLOCK, which changes nothing for a regular file) and what it opened is checked before it is read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if limit is not None and st.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        if _owner is not None and st.st_uid != _owner:
+            raise OSError(errno.EPERM, "not the user's own file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _restrict(fd: int, path: Path | str, mode: int) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from cherryconf.fsutil import open_regular
 from cherryconf.i18n import _
 
 __all__ = ["BOOT_CONFIG_NAME", "LEGACY_CONFIG_NAME", "Context", "System"]
@@ -28,6 +29,7 @@ _APP_DIR_NAMES = (("CherryStudio", _("default "
 # Both files live under ~/.cherrystudio, outside userData, because they decide where userData is.
 LEGACY_CONFIG_NAME = "~/.cherrystudio/config/config.json"  # 1.x appDataPath
 BOOT_CONFIG_NAME = "~/.cherrystudio/boot-config.json"  # 2.x app.user_data_path
+_CONFIG_LIMIT = 1024 * 1024  # the app's config files are a few hundred bytes
 _BOOT_CONFIG_KEY = "app.user_data_path"  # a flat dotted key, not nested objects
 
 # The Windows portable build records this fixed name (not the real, versioned exe name) as its executable.
@@ -125,7 +127,8 @@ def _scan_custom_dirs(ctx: Context) -> tuple[_Found, list[str]]:
 
 def _read_json_object(path: Path, name: str, problems: list[str]) -> dict[str, object] | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        with open_regular(path, _CONFIG_LIMIT) as f:
+            text = f.read(_CONFIG_LIMIT + 1).decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:

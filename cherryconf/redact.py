@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 
 def mask(key: str) -> str:
@@ -41,11 +42,42 @@ def scrub(text: str, secrets: list[str], shortest: int = 6) -> str:
 
 
 _SECRET_FIELDS = {"apiKey"}
+_URL_FIELDS = {"apiHost", "anthropicApiHost"}
+# Query parameters that carry credentials (Google's `key`, `api_key`, `access_token`, a signature...).
+_SECRET_PARAM = re.compile(r"key|token|secret|pass|pwd|auth|sig|credential|session", re.IGNORECASE)
+# Headers whose value is a credential whatever it holds.
+_SECRET_HEADER = re.compile(r"authorization|api[-_]?key|cookie|token|secret|session|auth", re.IGNORECASE)
+_USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
+
+
+def mask_url(url: str) -> str:
+    """`url` with its user-info (`user:password@`) and the values of credential-like query parameters masked;
+    applied to every URL cherryconf shows, and to a URL quoted in a message."""
+    text = _USERINFO.sub("***@", url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text
+    if not parts.query:
+        return text
+    query = "&".join(
+        f"{name}=***" if sep and _SECRET_PARAM.search(name) else f"{name}{sep}{value}"
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&")))
+    return urlunsplit(parts._replace(query=query))
+
+
+def secret_header(name: str, value: str, keys: list[str]) -> bool:
+    """True for a header whose value is a credential: by its name, or because it holds one of `keys`."""
+    return bool(_SECRET_HEADER.search(name)) or any(k and k in value for k in keys)
+
 
 def masked_value(field: str, value: Any) -> Any:
-    """A provider field's value with its secrets masked: the key, and header values (they often carry tokens)."""
+    """A provider field's value with its secrets masked: the key, header values (they often carry tokens), and
+    credentials in its URLs."""
     if field in _SECRET_FIELDS and isinstance(value, str):
         return mask(value)
+    if field in _URL_FIELDS and isinstance(value, str):
+        return mask_url(value)
     if field == "extra_headers" and isinstance(value, dict):
         return {k: mask(str(v)) for k, v in value.items()}
     return value

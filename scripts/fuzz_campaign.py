@@ -3,6 +3,7 @@ applies on both store kinds. Not part of CI (tests/test_fuzz.py is its bounded s
 or after touching the stores:
 
     .venv/bin/python scripts/fuzz_campaign.py [--v1 3000] [--v2 1500] [--profiles 600] [--pairs 32] [--kills 40]
+                                               [--imports 300] [--gateways 80] [--steps NAME,...]
                                                [--seed 1] [--chromium-every 50] [--report FILE]
 
 1.x stores are Chromium profiles written by the real Chromium (built once into --bases, default
@@ -13,6 +14,12 @@ checks) and then applied to; every --chromium-every-th store cherryconf wrote is
 damage class; a broken promise (exit 1, a traceback, a message of two lines, a read plyvel disagrees with, a
 write that changed anything but the provider applied, a lost update, a store neither old nor new after a kill)
 is listed, and makes the exit status 1.
+
+Hostile input (issue 25): import sources built to cost without bound (zip and data.json bombs, recursive views,
+generated columns, deep or big JSON and JSON5, traversal names, huge numbers, junk) and loopback gateways sending
+bodies no API sends (gzip bombs, endless bodies and event lines, a 4 MB error quoting the key, random junk with
+wrong codings). Each runs the real CLI in a process of its own, measured: a run over 200 MB of memory or 60 s, a
+source refused with anything but exit 2, a key in the output, or a file left behind is a broken promise.
 """
 
 from __future__ import annotations
@@ -36,8 +43,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
+from testing import hostile, v2db  # noqa: E402
 from testing import store_fuzz as fz  # noqa: E402
-from testing import v2db  # noqa: E402
+from testing.bounded import run_measured  # noqa: E402
 from testing.chromium_harness import compact_history, read_local_storage, write_local_storage  # noqa: E402
 from testing.plyvel_view import plyvel_items  # noqa: E402
 from testing.v1state import PERSIST_KEY, cherry_state  # noqa: E402
@@ -77,6 +85,17 @@ def build_v2_base(root: Path) -> Path:
         conn.close()
         (ud / "done").touch()
     return ud
+
+
+def build_bombs(root: Path) -> dict[str, Path]:
+    """The two big bombs (2 GiB inflated each), built once: a 2.x backup zip and a 1.x data.json."""
+    root.mkdir(parents=True, exist_ok=True)
+    bombs = {"zip bomb": root / "zip-bomb.zip", "data.json bomb": root / "data-json-bomb.zip"}
+    if not bombs["zip bomb"].exists():
+        hostile.zip_bomb(root / "zip-bomb.tmp").rename(bombs["zip bomb"])
+    if not bombs["data.json bomb"].exists():
+        hostile.data_json_bomb(root / "data-json-bomb.tmp").rename(bombs["data.json bomb"])
+    return bombs
 
 
 def copy_profile(base: Path, into: Path) -> Path:
@@ -157,6 +176,61 @@ class Campaign:
             shutil.rmtree(Path(os.environ["CHERRYCONF_HOME"]) / "backups", ignore_errors=True)
             print(f"  ... {i + 1}", flush=True)
 
+    # --- hostile input (issue 25) -------------------------------------------------------------------------
+
+    def measured_problem(self, m: Any, allowed: tuple[int, ...], seconds: float) -> str | None:
+        problem = fz.message_problem(m.code, m.err, allowed)
+        if problem is None and m.peak_mb > 200:
+            problem = f"{m.peak_mb:.0f} MB of memory"
+        if problem is None and m.seconds > seconds:
+            problem = f"{m.seconds:.0f} s"
+        return problem
+
+    def imports(self, bombs: dict[str, Path]) -> None:
+        classes = {**hostile.IMPORT_CLASSES,
+                   **{name: ((lambda p, r, path=path: path), True) for name, path in bombs.items()},
+                   "damaged backup": (self.damaged_backup, False)}
+        names = sorted(classes)
+        for i in range(self.args.imports):
+            case = self.case_dir()
+            name = names[i % len(names)]
+            make, must_refuse = classes[name]
+            source = make(case, self.rng)
+            tmp = case / "tmp"  # the run's own temporary folder: what it leaves there is its own
+            tmp.mkdir()
+            m = run_measured("import", str(source), "-o", str(case / "out.yaml"), cwd=case, timeout=300,
+                             env={"TMPDIR": str(tmp)})
+            problem = self.measured_problem(m, (2,) if must_refuse else (0, 2), 60)
+            if problem is None and m.code != 0 and (case / "out.yaml").exists():
+                problem = "a refused import wrote its output"
+            if problem is None and any(tmp.iterdir()):
+                problem = "a temporary copy was left behind"
+            self.count("import", name, f"exit {m.code}", problem, m.err.strip()[:300])
+            self.cleanup(case, i)
+
+    def damaged_backup(self, case: Path, rng: random.Random) -> Path:
+        path = hostile.backup_zip(case / "backup.zip", cherry_state(extra_providers=rng.randint(0, 3)))
+        hostile.flip_bytes(path, rng, rng.randint(1, 40))
+        return path
+
+    def gateways(self) -> None:
+        kinds = [*sorted(hostile.BODIES.keys() - {"raw"}), "random"]
+        for i in range(self.args.gateways):
+            case = self.case_dir()
+            kind = kinds[i % len(kinds)]
+            server = (hostile.gateway(kind) if kind != "random" else
+                      hostile.raw_gateway(*hostile.random_body(self.rng)))
+            with server as url:
+                profile = profile_file(case, hostile.profile_for(url))
+                endpoint = self.rng.choice(["chat", "responses", "both"])
+                m = run_measured("verify", str(profile), "--endpoint", endpoint, "--timeout", "5", "--json",
+                                 cwd=case, timeout=300)
+            problem = self.measured_problem(m, (0, 2, 5), 40)
+            if problem is None and (hostile.KEY[:12] in m.out + m.err or hostile.KEY[-8:] in m.out + m.err):
+                problem = "the key is in the output"
+            self.count("gateway", kind, f"exit {m.code}", problem, m.err.strip()[:300])
+            self.cleanup(case, i)
+
     # --- concurrency and kills (real processes: the locks are per process) ------------------------------
 
     def spawn(self, ud: Path, *args: str) -> subprocess.Popen[str]:
@@ -225,6 +299,9 @@ def main() -> int:
     parser.add_argument("--profiles", type=int, default=600)
     parser.add_argument("--pairs", type=int, default=32)
     parser.add_argument("--kills", type=int, default=40)
+    parser.add_argument("--imports", type=int, default=300)
+    parser.add_argument("--gateways", type=int, default=80)
+    parser.add_argument("--steps", default="", help="comma-separated step names to run (default: all)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chromium-every", type=int, default=50)
     parser.add_argument("--bases", type=Path, default=Path(tempfile.gettempdir()) / "cherryconf-fuzz-bases")
@@ -256,8 +333,13 @@ def main() -> int:
              ("1.x pairs", lambda: campaign.pairs("1.x", v1_store)),
              ("2.x pairs", lambda: campaign.pairs("2.x", v2_store)),
              ("1.x kills", lambda: campaign.kills("1.x", v1_store)),
-             ("2.x kills", lambda: campaign.kills("2.x", v2_store))]
+             ("2.x kills", lambda: campaign.kills("2.x", v2_store)),
+             ("imports", lambda: campaign.imports(build_bombs(args.bases))),
+             ("gateways", campaign.gateways)]
+    chosen = {s.strip() for s in args.steps.split(",") if s.strip()}
     for name, step in steps:
+        if chosen and name not in chosen:
+            continue
         t = time.monotonic()
         print(f"{name}...", flush=True)
         step()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cherryconf.cli import helpformat
-from cherryconf.errors import BadInput
+from cherryconf.errors import BadInput, one_line
 from cherryconf.i18n import _
 
 if TYPE_CHECKING:
@@ -95,9 +95,12 @@ def emit(opts: Options, result: Result) -> None:
 
         click.echo(dumps(result.data))
     elif result.text:
-        click.echo(result.text)
+        # Names, paths and messages may come from stores, configs and gateways: a control character among them
+        # must not act on the terminal (erase or forge a line, set the title); each line is printed escaped.
+        click.echo("\n".join(one_line(line) for line in result.text.split("\n")))
     if result.problem:
-        click.echo(f"cherryconf: {result.problem}", err=True)  # the result says more; this is why the exit is not 0
+        # The result says more; this is why the exit is not 0.
+        click.echo(f"cherryconf: {one_line(result.problem)}", err=True)
     if result.exit_code:
         click.get_current_context().exit(result.exit_code)
 

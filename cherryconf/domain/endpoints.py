@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from cherryconf.errors import BadInput
 from cherryconf.i18n import _
+from cherryconf.redact import mask_url
 
 Endpoint = Literal["chat/completions", "responses", "models"]
 
@@ -49,31 +50,31 @@ def check_url(raw: str) -> str:
     if not text:
         raise BadInput(_("the base URL is empty"))
     if any(c.isspace() for c in text) or any(ord(c) < 0x20 for c in text):
-        raise BadInput(_("the base URL {text!r} contains spaces or control characters").format(text=text))
+        raise BadInput(_("the base URL {text!r} contains spaces or control characters").format(text=mask_url(text)))
     try:
         parts = urlsplit(text)
     except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 address)
-        raise BadInput(_("the base URL {text!r} is not a valid URL").format(text=text)) from None
+        raise BadInput(_("the base URL {text!r} is not a valid URL").format(text=mask_url(text))) from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise BadInput(_("the base URL {text!r} must start with http:// or https://").format(text=text))
+        raise BadInput(_("the base URL {text!r} must start with http:// or https://").format(text=mask_url(text)))
     if not parts.hostname:
-        raise BadInput(_("the base URL {text!r} has no host name").format(text=text))
+        raise BadInput(_("the base URL {text!r} has no host name").format(text=mask_url(text)))
     if parts.query:
-        raise BadInput(_("the base URL {text!r} must not contain a query string (?...)").format(text=text))
+        raise BadInput(_("the base URL {text!r} must not contain a query string (?...)").format(text=mask_url(text)))
     if parts.fragment:
         raise BadInput(_("the base URL {text!r} may end with '#' but must not contain anything after it").format(
-                           text=text))
+                           text=mask_url(text)))
     try:
         parts.port  # noqa: B018  (validates the port range)
     except ValueError:
-        raise BadInput(_("the base URL {text!r} has an invalid port").format(text=text)) from None
+        raise BadInput(_("the base URL {text!r} has an invalid port").format(text=mask_url(text))) from None
     if _SECOND_SCHEME.search(text, len(parts.scheme) + 3):
         # What pasting into a pre-filled answer gives: https://hosthttps://host/v1/chat/completions.
         raise BadInput(_("the base URL {text!r} holds a second http:// or https://: paste one URL only").format(
-                           text=text))
+                           text=mask_url(text)))
     if not _is_base_path(parts.path):
         raise BadInput(_("the base URL {text!r} has a path that is neither a gateway's base URL nor one of its "
-                         "endpoints (like https://host/v1 or https://host/v1/chat/completions)").format(text=text))
+                         "endpoints (like https://host/v1 or https://host/v1/chat/completions)").format(text=mask_url(text)))
     return text
 
 

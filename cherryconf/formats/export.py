@@ -16,6 +16,7 @@ from cherryconf.domain.spec import default_group
 from cherryconf.errors import BadInput
 from cherryconf.formats.profile import key_env_name
 from cherryconf.i18n import _
+from cherryconf.redact import secret_header
 
 _PROFILE_FIELDS = ("enabled", "notes", "apiVersion", "extra_headers", "apiOptions", "rateLimit")
 _MODEL_FIELDS = ("description", "owned_by", "endpoint_type", "supported_endpoint_types", "pricing")
@@ -118,6 +119,8 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
                 pid=pid, var=key_env_name(pid)))
         entry["models"] = [_model(m, pid) for m in p.get("models", []) if isinstance(m, dict) and m.get("id")]
         entry.update({k: p[k] for k in _PROFILE_FIELDS if p.get(k) is not None})
+        if not with_keys and isinstance(entry.get("extra_headers"), dict):
+            entry["extra_headers"] = _header_references(pid, entry["extra_headers"], key, referenced)
         out.append(entry)
     if not with_keys:
         refs = ", ".join(referenced)
@@ -129,6 +132,33 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
     return document, notes
 
 
+def _header_references(pid: str, headers: dict[str, Any], key: str, referenced: list[str]) -> dict[str, Any]:
+    """The headers with every credential made a reference (joining `referenced`): the key inside a value (`Bearer
+    sk-...`) becomes the key's own reference, any other credential-like header (Authorization, api-key, cookie...)
+    a reference of its own, `${<ID>_HEADER_<NAME>}`."""
+    keys = [] if _REFERENCE.fullmatch(key) else [k.strip() for k in key.split(",") if len(k.strip()) >= 6]
+    out: dict[str, Any] = {}
+    for name, value in headers.items():
+        text = str(value)
+        held = [k for k in keys if k in text]
+        if _REFERENCE.fullmatch(text):
+            out[name] = text
+        elif held:
+            for k in held:
+                text = text.replace(k, "${" + key_env_name(pid) + "}")
+            out[name] = text
+            if key_env_name(pid) not in referenced:
+                referenced.append(key_env_name(pid))
+        elif secret_header(str(name), text, []):
+            var = key_env_name(pid).removesuffix("_API_KEY") + "_HEADER_" + (
+                re.sub(r"[^A-Za-z0-9]+", "_", str(name)).strip("_").upper() or "VALUE")
+            out[name] = "${" + var + "}"
+            referenced.append(var)
+        else:
+            out[name] = value
+    return out
+
+
 def _check_loads(document: dict[str, Any]) -> None:
     """An export that `apply` would refuse is no export: load it as apply would, with every reference set."""
     from cherryconf.formats import profile
@@ -136,6 +166,8 @@ def _check_loads(document: dict[str, Any]) -> None:
     refs = {key_env_name(str(p["id"])): "placeholder" for p in document["providers"]}
     refs.update({str(p["apiKey"])[2:-1]: "placeholder" for p in document["providers"]
                  if _REFERENCE.fullmatch(str(p["apiKey"]))})
+    refs.update({m[2:-1]: "placeholder" for p in document["providers"]
+                 for v in (p.get("extra_headers") or {}).values() for m in _REFERENCE.findall(str(v))})
     try:
         profile.parse(document, "export", env=refs)
     except BadInput as e:

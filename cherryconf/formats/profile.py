@@ -183,8 +183,13 @@ def _check_numbers(data: Any, where: str) -> None:
             raise BadInput(_("{where}: {loc}: input should be a finite number").format(
                 where=where, loc=schema.format_location(loc) or _("(top level)")))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+            at = schema.format_location(loc) or _("(top level)")
+            if abs(value) >= 10**MAX_DIGITS:
+                # Not quoted: thousands of digits are no help in a sentence (and str() refuses 4,300 of them).
+                raise BadInput(_("{where}: {loc}: a number of more than {max} digits is not one Cherry Studio can "
+                                 "hold").format(where=where, loc=at, max=MAX_DIGITS))
             raise BadInput(_("{where}: {loc}: {value} is too large for a number Cherry Studio holds exactly").format(
-                where=where, loc=schema.format_location(loc) or _("(top level)"), value=value))
+                where=where, loc=at, value=value))
 
 
 def parse_yaml(text: str, where: str) -> Any:
@@ -523,6 +528,7 @@ def parse(data: Any, where: str, env: Mapping[str, str] | None, app_version: App
           keep_unread_keys: bool = False) -> LoadedProfile:
     """Validate a profile document; `env` expands its references, `${VAR}` and `keyring:` ones (None: the values
     are meant literally); `keep_unread_keys`: see keyref.resolve_profile."""
+    _check_numbers(data, where)  # also for documents that did not come from YAML (import, export, Ansible)
     if not isinstance(data, dict):
         found = _("an empty file") if data is None else _YAML_KINDS.get(type(data), type(data).__name__)
         raise BadInput(_("{where}: a profile is a mapping with 'version' and 'providers', not {found}").format(

@@ -18,6 +18,7 @@ from cherryconf.domain.moves import RUNTIME_PROVIDERS, Finding, Severity, move_o
 from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, setting_name
 from cherryconf.errors import BadInput
 from cherryconf.i18n import _
+from cherryconf.redact import mask_url
 from cherryconf.stores import StoreState
 
 if TYPE_CHECKING:
@@ -83,7 +84,8 @@ def _bad_api_host(p: dict[str, Any], version: AppVersion | None) -> _Found | Non
     try:
         normalise_api_host(host, version)
     except BadInput as e:
-        return _Found("error", _("apiHost {host!r} is not usable: {message}").format(host=host, message=e.message))
+        return _Found("error", _("apiHost {host!r} is not usable: {message}").format(host=mask_url(host),
+                                                                                      message=e.message))
     return None
 
 
@@ -102,8 +104,10 @@ def _api_host_form(p: dict[str, Any], version: AppVersion | None) -> _Found | No
     def renormalise(q: dict[str, Any]) -> None:
         q["apiHost"] = normal
 
-    return _Found("error", _("apiHost {host!r} makes this app version call {url}").format(host=host, url=url),
-                  renormalise, _("set apiHost to {normal!r} (calls {wanted})").format(normal=normal, wanted=wanted))
+    return _Found("error", _("apiHost {host!r} makes this app version call {url}").format(
+                      host=mask_url(host), url=mask_url(url)),
+                  renormalise, _("set apiHost to {normal!r} (calls {wanted})").format(
+                      normal=mask_url(normal), wanted=mask_url(wanted or "")))
 
 
 def _no_api_host(p: dict[str, Any], version: AppVersion | None) -> _Found | None:

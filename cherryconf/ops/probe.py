@@ -25,8 +25,7 @@ from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion
 from cherryconf.errors import BadInput, Interrupted, KeyRejected
 from cherryconf.i18n import _, ngettext
-from cherryconf.ops import pacing
-from cherryconf.redact import scrub
+from cherryconf.ops import http, pacing
 from cherryconf.stores import sealed
 
 Outcome = Literal["pass", "fail", "inconclusive"]
@@ -318,7 +317,7 @@ class _Prober:
         raw_key = str(provider.get("apiKey") or "")
         # The app rotates comma-separated keys; one probe run needs only the first.
         keys = [k.strip() for k in raw_key.split(",") if k.strip()]
-        self.headers = {"Accept": "application/json, text/event-stream"}
+        self.headers = {"Accept": "application/json, text/event-stream", "Accept-Encoding": http.ACCEPT_ENCODING}
         if keys:
             self.headers["Authorization"] = f"Bearer {keys[0]}"
         extra = provider.get("extra_headers")
@@ -407,18 +406,23 @@ class _Prober:
         """(/models' entries, or None with why: the reason, None when the gateway did not answer; the detail)."""
         try:
             async with asyncio.timeout(self.timeout):
-                resp = await client.get(self.urls["models"], headers=self.headers)
+                async with client.stream("GET", self.urls["models"], headers=self.headers) as resp:
+                    # A list is read whole (up to the cap); an error only as far as it is judged.
+                    text = await (http.read_text(resp) if resp.status_code == 200 else
+                                  http.read_prefix(resp, _BODY_LIMIT))
         except (TimeoutError, httpx.TimeoutException):
             return None, None, _("/models gave no answer within {timeout:g} s").format(timeout=self.timeout)
+        except http.BodyRefused as e:
+            return None, "http_error", f"HTTP {resp.status_code}: {e}"
         except httpx.HTTPError as e:
             return None, None, f"/models: {self.scrub(_network_text(e))}"
         try:
-            data = resp.json()["data"] if resp.status_code == 200 else None
+            data = json.loads(text)["data"] if resp.status_code == 200 else None
             entries = [d for d in data if isinstance(d, dict) and isinstance(d.get("id"), str)] if data else []
         except (ValueError, KeyError, TypeError):
             entries = []
         if not entries:
-            reason, detail = self.classify(resp.status_code, resp.headers, resp.text[:_BODY_LIMIT])
+            reason, detail = self.classify(resp.status_code, resp.headers, text[:_BODY_LIMIT])
             return None, reason, self.scrub(detail)
         return entries, "ok", ""
 
@@ -462,6 +466,8 @@ class _Prober:
                 timeout=self.timeout)), None
         except httpx.HTTPError as e:
             return _Judged("inconclusive", "network", None, _network_text(e)), None
+        except http.BodyRefused as e:
+            return _Judged("fail", "http_error", None, str(e)), None
 
     def heed(self, headers: httpx.Headers) -> None:
         """An answer saying the key has no requests left until a reset: nobody asks before then."""
@@ -476,13 +482,13 @@ class _Prober:
             self.heed(resp.headers)
             if resp.status_code != 200 or "text/event-stream" not in resp.headers.get("content-type", ""):
                 # Not a stream: an error, a redirect, or a gateway that ignored stream=true.
-                text = await _read_limited(resp)
+                text = await http.read_prefix(resp, _BODY_LIMIT)
                 if resp.status_code == 200:
                     return self.judge_json(resp.headers, text, _chat_output)
                 return self.failure(resp, text)
             ttft: float | None = None
             finished = False
-            async for line in resp.aiter_lines():
+            async for line in http.aiter_lines(resp):
                 if not line.startswith("data:"):
                     continue
                 payload = line[5:].strip()
@@ -508,7 +514,7 @@ class _Prober:
         body = {"model": model, "input": PROMPT, "max_output_tokens": MAX_TOKENS}
         async with client.stream("POST", self.urls["responses"], json=body, headers=self.headers) as resp:
             self.heed(resp.headers)
-            text = await _read_limited(resp)
+            text = await http.read_prefix(resp, _BODY_LIMIT)
         if resp.status_code != 200:
             return self.failure(resp, text)
         return self.judge_json(resp.headers, text, _responses_output)
@@ -575,7 +581,7 @@ class _Prober:
 
     def scrub(self, text: str) -> str:
         """The text with any part of the key (or a header value) replaced."""
-        return scrub(text, self.secrets)
+        return http.shown(text, self.secrets)
 
 
 _UNKNOWN_MODEL = re.compile(
@@ -645,17 +651,6 @@ def _network_text(e: httpx.HTTPError) -> str:
     """What went wrong on the wire, without the URL (the caller knows it) and without a traceback."""
     cause = str(e) or type(e).__name__
     return _("network error: {cause}").format(cause=cause)[:_DETAIL_CHARS]
-
-
-async def _read_limited(resp: httpx.Response) -> str:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in resp.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= _BODY_LIMIT:
-            break
-    return b"".join(chunks).decode(resp.encoding or "utf-8", errors="replace")
 
 
 def _chat_delta(event: Any) -> tuple[bool, bool]:

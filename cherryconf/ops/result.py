@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from cherryconf.domain import routing
 from cherryconf.errors import ExitCode
-from cherryconf.redact import masked_value
+from cherryconf.redact import mask_url, masked_value
 
 if TYPE_CHECKING:
     from cherryconf.domain.endpoints import AppVersion
@@ -45,7 +45,7 @@ def change_json(c: ProviderChange, after: list[dict[str, Any]] | None = None,
         "models_added": c.models_added,
         "models_removed": c.models_removed,
         "models_changed": c.models_changed,
-        "chat_url": url,
+        "chat_url": mask_url(url) if url else url,
     }
 
 

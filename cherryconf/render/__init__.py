@@ -7,8 +7,9 @@ import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from cherryconf import console
+from cherryconf.errors import one_line
 from cherryconf.i18n import _, ngettext
-from cherryconf.redact import masked_value
+from cherryconf.redact import mask_url, masked_value
 
 if TYPE_CHECKING:
     from cherryconf.domain.endpoints import AppVersion
@@ -123,7 +124,7 @@ def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
 
 def urls_text(urls: ProviderUrls) -> str:
     """`https://gw/v1/responses (by id; 2 models elsewhere)`: the main URL, and what decides it when not the type."""
-    text = urls.main or "-"
+    text = mask_url(urls.main) if urls.main else "-"
     notes = [_("by id")] if urls.by_id and urls.main else []
     if urls.by_model:
         n = len(urls.by_model)
@@ -152,7 +153,9 @@ def all_users_text(outcomes: list[Outcome], mode: Mode) -> str:
         else:
             lines.append(_("{where}: would change {changes}").format(
                 where=where, changes=" ".join(changed) or _("the default model")))
-    return "\n".join(lines)
+    # Names, paths and errors come from users' files and settings: a control character in them must not reach
+    # root's terminal as one (erase a line, forge another, set the title).
+    return "\n".join(one_line(line) for line in lines)
 
 
 def all_users_json(outcomes: list[Outcome], mode: Mode) -> dict[str, Any]:

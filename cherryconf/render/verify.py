@@ -7,6 +7,7 @@ from typing import Any
 
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops.probe import ENDPOINT_PATH, Outcome, ProbeEndpoint, ProbeResult, Progress, Reason, VerifyReport
+from cherryconf.redact import mask_url
 from cherryconf.render import table
 
 OUTCOME_TEXT: dict[Outcome, str] = {"pass": _("pass"), "fail": _("fail"), "inconclusive": _("inconclusive")}
@@ -66,7 +67,8 @@ def report_text(report: VerifyReport) -> str:
         rows.append([model, listed, *(cell(by_key[(model, e)]) if (model, e) in by_key else _("not probed")
                                       for e in endpoints)])
     lines = [_("provider {id} (type {type})").format(id=report.provider_id, type=report.provider_type)]
-    lines += [f"  {ENDPOINT_PATH[e]}: {report.url_chat if e == 'chat' else report.url_responses}" for e in endpoints]
+    lines += [f"  {ENDPOINT_PATH[e]}: {mask_url(report.url_chat if e == 'chat' else report.url_responses)}"
+              for e in endpoints]
     lines += ["", table(headers, rows)]
     problems = [r for r in report.results if r.outcome != "pass"]
     if problems:

@@ -93,8 +93,22 @@ class Manifest:
         ok = (manifest.format == 1 and not isinstance(manifest.format, bool) and store_kind in ("v1", "v2")
               and created.tzinfo is not None and all(isinstance(x, str) for x in strings)
               and isinstance(manifest.app_version, str | None)
-              and all(_is_int(f.size) for f in manifest.files))
+              and all(_is_int(f.size) for f in manifest.files)
+              and all(_inside(f.path) for f in manifest.files) and _inside(manifest.store_root, root=True))
         return manifest if ok else None
+
+
+def _inside(path: str, root: bool = False) -> bool:
+    """True for a plain relative path that stays inside the directory it is joined to (`.` only for a root).
+
+    An edited manifest naming `../x`, `/etc/x` or `C:\\x` would otherwise have restore hash, and swap in, files
+    outside the backup: such a manifest is damaged, and refused before anything is read or written.
+    """
+    if root and path == ".":
+        return True
+    parts = path.split("/")
+    return (bool(path) and "\\" not in path and ":" not in path and "\x00" not in path
+            and all(part not in ("", ".", "..") for part in parts))
 
 
 def _is_int(value: Any) -> bool:

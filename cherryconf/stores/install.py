@@ -13,6 +13,7 @@ from typing import Literal
 
 from cherryconf.domain.endpoints import AppVersion, parse_version
 from cherryconf.errors import AppRunning, BadInput, StoreError
+from cherryconf.fsutil import open_regular
 from cherryconf.i18n import _
 from cherryconf.paths import Context
 from cherryconf.stores.swap import NEW_SUFFIX, OLD_SUFFIX
@@ -171,7 +172,7 @@ def _store_kind(data_dir: Path) -> StoreKind | None:
 def _app_version(data_dir: Path) -> str | None:
     """The version of the app's newest launch on this data, from version.log (absent before 1.7)."""
     try:
-        with (data_dir / "version.log").open("rb") as log:
+        with open_regular(data_dir / "version.log") as log:
             size = log.seek(0, os.SEEK_END)
             log.seek(max(0, size - _VERSION_LOG_TAIL))
             tail = log.read().decode("utf-8", errors="replace")

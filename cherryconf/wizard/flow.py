@@ -26,7 +26,7 @@ from cherryconf.fsutil import atomic_write
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops import apply
 from cherryconf.paths import Context
-from cherryconf.redact import mask, scrub
+from cherryconf.redact import mask, mask_url, scrub
 from cherryconf.stores import StoreState, install, runlock
 from cherryconf.wizard.questions import (
     _FLAG_FOR,
@@ -290,7 +290,7 @@ class Wizard:
             default=str(default) if default else None, validate=check), use_default=True)
         d.api_host = normalise_api_host(str(raw), d.version)
         own = {"id": d.pid or "-", "type": "openai", "apiHost": d.api_host}  # the wizard's providers are custom
-        self.say("  " + _("Chats will go to {url}").format(url=routing.chat_url(own, d.version)))
+        self.say("  " + _("Chats will go to {url}").format(url=mask_url(routing.chat_url(own, d.version) or "")))
 
     # --- which provider: a new id, or one to update -----------------------------------------------------
 
@@ -456,7 +456,7 @@ class Wizard:
 
     def _fetch_models(self, d: _Draft) -> list[str]:
         """The gateway's model list ([] when it gives none: then the ids are typed); KeyRejected on 401/403."""
-        url = request_url(d.api_host, "models", d.version)
+        url = mask_url(request_url(d.api_host, "models", d.version))
         try:
             with self.spinner(_("Fetching the model list from {url}").format(url=url)):
                 listed = self.list_models(d.api_host, d.key, d.version)
@@ -515,7 +515,7 @@ class Wizard:
             self._check_key(d)
 
     def _check_key(self, d: _Draft) -> None:
-        url = request_url(d.api_host, "models", d.version)
+        url = mask_url(request_url(d.api_host, "models", d.version))
         try:
             with self.spinner(_("Checking the key at {url}").format(url=url)):
                 self.list_models(d.api_host, d.key, d.version)

@@ -10,7 +10,7 @@ import click
 from cherryconf.cli.base import Options, PathParam, command, confirm, emit, json_option, lang_option
 from cherryconf.cli.commands import HELP
 from cherryconf.cli.commands.link import link
-from cherryconf.errors import BadInput, ExitCode, StoreError
+from cherryconf.errors import BadInput, ExitCode, StoreError, one_line
 from cherryconf.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def _apply_all_users(opts: Options, profile_path: Path, owner: str | None, mode:
         raise StoreError(_("no Cherry Studio data found in any user's home on this machine"))
     if mode == "apply" and targets:
         if not opts.json:
-            click.echo("\n".join(f"{t.user.name}: {t.install.data_dir}" for t in targets))
+            click.echo("\n".join(one_line(f"{t.user.name}: {t.install.data_dir}") for t in targets))
         confirm(ngettext("Apply {profile} to this install?", "Apply {profile} to these {n} installs?",
                          len(targets)).format(profile=profile_path.name, n=len(targets)), yes)
     outcomes = problems + allusers.run(targets, profile_path, owner, mode, keep, context.system)

@@ -27,6 +27,7 @@ def link(opts: Options, profile_path: Path, open_it: bool) -> None:
     from cherryconf.domain import routing
     from cherryconf.formats import deeplink, profile
     from cherryconf.ops.result import Result
+    from cherryconf.redact import mask_url
 
     loaded = profile.load(profile_path)
     links = [(p.id, deeplink.build(p.new_provider)) for p in loaded.providers]
@@ -41,7 +42,7 @@ def link(opts: Options, profile_path: Path, open_it: bool) -> None:
     if not opts.json:
         for pid, url in urls.items():
             click.echo(_("{id}: chats will go to {url} once imported").format(
-                id=pid, url=url or _("(a URL cherryconf cannot tell)")), err=True)
+                id=pid, url=mask_url(url) if url else _("(a URL cherryconf cannot tell)")), err=True)
         click.echo(note, err=True)
     for n, (pid, url) in enumerate(links if open_it else []):
         if n and sys.stdin.isatty():

@@ -17,7 +17,7 @@ def providers(opts: Options) -> None:
     from cherryconf import render
     from cherryconf.domain import routing
     from cherryconf.ops.result import Result
-    from cherryconf.redact import mask
+    from cherryconf.redact import mask, mask_url
     from cherryconf.stores import open_store, owners
 
     inst = opts.install()
@@ -31,8 +31,10 @@ def providers(opts: Options) -> None:
         models = [str(m.get("id")) for m in p.get("models", [])]
         key = mask(str(p.get("apiKey", "")))
         owner = record.owner_of(str(p.get("id")))
-        items.append({"id": p.get("id"), "name": p.get("name"), "type": p.get("type"), "url": urls.main,
-                      "urls_by_model": urls.by_model, "routed_by_id": urls.by_id, "models": models, "apiKey": key,
+        items.append({"id": p.get("id"), "name": p.get("name"), "type": p.get("type"),
+                      "url": mask_url(urls.main) if urls.main else None,
+                      "urls_by_model": {m: mask_url(u) if u else u for m, u in urls.by_model.items()},
+                      "routed_by_id": urls.by_id, "models": models, "apiKey": key,
                       "enabled": p.get("enabled"), "owner": owner})
         shown_key = key if str(p.get("apiKey", "")).strip() else _("(none)")  # --json keeps mask()'s "(none)"
         rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), render.urls_text(urls),

@@ -83,18 +83,18 @@ def _file(path: Path) -> Source:
         from cherryconf.formats.importers import backup_zip
 
         return backup_zip.read(path)
+    from cherryconf.formats.importers import limits
+
     try:
-        text = path.read_text("utf-8-sig").strip()
-    except (OSError, UnicodeDecodeError):
+        text = limits.read_text(path, _("config or export")).strip()
+    except UnicodeDecodeError:
         raise BadInput(_("{path} is neither a backup, a database nor a JSON file cherryconf can import")
                        .format(path=path)) from None
     if text.lower().startswith("cherrystudio:"):
         return _link(text)
-    import json5
-
     try:
-        # JSON5 is what claude-code-router reads its config with (comments, trailing commas); plain JSON is JSON5.
-        document = json5.loads(text)
+        # JSON5 is what claude-code-router reads its config with (comments, trailing commas).
+        document = limits.parse_json(text, str(path))
     except ValueError as e:
         raise BadInput(_("{path} is not valid JSON ({error}), nor anything else cherryconf can import")
                        .format(path=path, error=e)) from None
@@ -113,14 +113,11 @@ def _json(path: Path, document: Any) -> Source:
 
 
 def _database(path: Path) -> Source:
-    from cherryconf.formats.importers import ccswitch
+    from cherryconf.formats.importers import ccswitch, limits
 
     try:
-        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
-        try:
+        with limits.sqlite_source(path) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        finally:
-            conn.close()
     except sqlite3.DatabaseError as e:
         raise BadInput(_("{path} is a damaged SQLite database ({error})").format(path=path, error=e)) from None
     if tables >= ccswitch.TABLES:

@@ -61,6 +61,8 @@ def _codex(settings: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str, st
         toml = tomllib.loads(settings["config"]) if isinstance(settings.get("config"), str) else {}
     except tomllib.TOMLDecodeError as e:
         return _("its Codex config.toml is not valid TOML ({error})").format(error=e)
+    except RecursionError:
+        return _("its Codex config.toml is nested too deeply")
     table = (toml.get("model_providers") or {}).get(toml.get("model_provider")) or {}
     fmt = (_text(meta, "apiFormat") or _text(settings, "apiFormat", "api_format") or _text(table, "wire_api")
            or "responses")
@@ -79,19 +81,19 @@ _READERS = {"claude": _claude, "codex": _codex}
 def _json(text: Any) -> dict[str, Any]:
     try:
         value = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # json's C decoder refuses deep nesting with RecursionError
         return {}
     return value if isinstance(value, dict) else {}
 
 
 def read(path: Path) -> Source:
+    from cherryconf.formats.importers import limits
+
     try:
-        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
-        try:
+        with limits.sqlite_source(path) as conn:
+            limits.check_plain_tables(conn, [TABLE], path)
             rows = conn.execute(f"SELECT id, app_type, name, settings_config, meta FROM {TABLE} "
                                 "ORDER BY app_type, sort_index, created_at, id").fetchall()
-        finally:
-            conn.close()
     except sqlite3.DatabaseError as e:
         raise BadInput(_("{path} is a cc-switch database cherryconf cannot read ({error})")
                        .format(path=path, error=e)) from None

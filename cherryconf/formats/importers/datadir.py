@@ -7,12 +7,12 @@ LevelDB LOCK, no SQLite -shm or journal) and no lock of the other install is tak
 from __future__ import annotations
 
 import shutil
-import tempfile
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 from cherryconf.errors import BadInput, CherryconfError
-from cherryconf.formats.importers import Source
+from cherryconf.formats.importers import Source, limits
 from cherryconf.i18n import _
 from cherryconf.stores import StoreState, open_store, sealed
 from cherryconf.stores import install as install_mod
@@ -20,6 +20,8 @@ from cherryconf.stores.install import Install
 
 # 2.x keeps recent writes in the write-ahead log until a checkpoint: the copy needs it to be current.
 _SQLITE_COMPANIONS = ("-wal",)
+# The tables the 2.x store reads (stores/v2/tables.py).
+_V2_TABLES = ("user_provider", "user_model", "app_state", "preference")
 
 
 def read(data_dir: Path, found_by: str = "--from-data-dir") -> Source:
@@ -56,11 +58,15 @@ def read_state(inst: Install) -> StoreState:
 
 
 def _copied(reader: Callable[[Path], StoreState], where: Path) -> StoreState:
-    with tempfile.TemporaryDirectory(prefix="cherryconf-import-") as tmp:
+    with limits.private_temp() as tmp:
         try:
-            return reader(Path(tmp) / "userData")
+            return reader(tmp / "userData")
         except OSError as e:
             raise BadInput(_("cannot read {path} ({error})").format(path=where, error=e.strerror)) from None
+        except BadInput:
+            raise  # already says which source, and why
+        except sqlite3.DatabaseError as e:
+            raise BadInput(_("{path} is a damaged SQLite database ({error})").format(path=where, error=e)) from None
         except CherryconfError as e:
             raise BadInput(_("cannot import from {path}: {reason}").format(path=where, reason=e.message)) \
                 from None
@@ -87,5 +93,9 @@ def _read_v2(database: Path, copy: Path) -> StoreState:
         companion = database.with_name(database.name + suffix)
         if companion.is_file():
             shutil.copyfile(companion, mine.sqlite_path.with_name(mine.sqlite_path.name + suffix))
+    # Someone else's file: checked on a bounded connection before the store's reader, which trusts its tables,
+    # touches it (a recursive view named user_model would never finish).
+    with limits.sqlite_source(mine.sqlite_path, immutable=False) as conn:
+        limits.check_plain_tables(conn, _V2_TABLES, database)
     # The copy is this install's own live database: opened normally, SQLite replays the copied log into it.
     return open_store(mine).read()

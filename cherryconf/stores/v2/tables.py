@@ -73,6 +73,11 @@ def _check_schema(conn: sqlite3.Connection) -> _Schema:
     found: dict[str, frozenset[str]] = {}
     for table, required in _REQUIRED.items():
         cols = _columns(conn, table)
+        damaged = next((name for name in cols if _NOT_UTF8.search(name)), None)
+        if damaged is not None:
+            # sqlite3 decodes a result's column names strictly: refused here, before a SELECT * would fail on it.
+            raise StoreError(_("Cherry Studio's {table} table has a column name that is not UTF-8: the database is "
+                               "damaged; {restore}").format(table=table, restore=RESTORE))
         if not cols:
             raise StoreError(_("Cherry Studio's database has no {table} table: not a 2.x layout cherryconf "
                                "knows").format(
