@@ -72,8 +72,9 @@ def test_an_import_killed_by_sigterm_leaves_no_copy_of_the_store(tmp_path: Path)
     """The private copy of a 2.x store (keys included) is removed when the import is terminated mid-way."""
     data = v2db.build(tmp_path / "other" / "CherryStudio").data_dir
     conn = __import__("sqlite3").connect(data / "Data" / "cherrystudio.sqlite")
-    conn.execute("CREATE TABLE message (id INTEGER PRIMARY KEY, content TEXT)")
-    conn.executemany("INSERT INTO message (content) VALUES (?)", (("x" * 4000,) for _ in range(60_000)))
+    # Bulk, so that the copy takes a while (the app's own message table is there too, empty).
+    conn.execute("CREATE TABLE bulk (id INTEGER PRIMARY KEY, content TEXT)")
+    conn.executemany("INSERT INTO bulk (content) VALUES (?)", (("x" * 4000,) for _ in range(60_000)))
     conn.commit()
     conn.close()
     tmp = own_tmp(tmp_path)
