@@ -51,7 +51,7 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
         claim = owners.claim(owners.load(ctx, install), loaded.owner, [p.id for p in loaded.providers],
                              {str(p.get("id")) for p in state.providers})
     p = plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs,
-                  remove=claim.remove if claim else ())
+                  remove=claim.remove if claim else (), base=store.catalog_capabilities)
     if p.changed:
         store.check(p)
     return Prepared(install, store, p, claim)

@@ -30,7 +30,14 @@ from cherryconf.fsutil import copy_file, create_private, fsync_dir, fsync_file, 
 from cherryconf.i18n import _
 from cherryconf.stores import StoreState
 from cherryconf.stores.shape import RESTORE
-from cherryconf.stores.v2.rows import _check_round_trip, _model_row, _model_v1, _provider_row, _provider_v1
+from cherryconf.stores.v2.rows import (
+    _check_round_trip,
+    _model_row,
+    _model_v1,
+    _provider_row,
+    _provider_v1,
+    v1_capabilities,
+)
 from cherryconf.stores.v2.tables import (
     _MODEL_JSON,
     _PROVIDER_JSON,
@@ -260,6 +267,7 @@ class V2Store:
         # A snapshot elsewhere is read as an immutable file: opening it must not create -wal/-shm beside it.
         self._live = self._root.resolve() == install.sqlite_path.parent.resolve()
         self._models: Catalog | None = None
+        self._presets: dict[tuple[str, str], str | None] = {}  # (provider, model) -> preset_model_id, as last read
 
     @property
     def models(self) -> Catalog:
@@ -273,6 +281,15 @@ class V2Store:
     @property
     def root(self) -> Path:
         return self._root
+
+    def catalog_capabilities(self, provider_id: str, model_id: str) -> list[str] | None:
+        """The 1.x capabilities the app gives this model from its catalog, before any the profile adds: for a row
+        the store holds, its preset model's; for a new one, the catalog model the app would back it with (the
+        store's last read decides which rows exist). None: a custom row, whose stored list is all there is."""
+        key = (provider_id, model_id)
+        preset = self._presets[key] if key in self._presets else self.models.find(model_id)
+        caps = self.models.capabilities(preset)
+        return None if caps is None else v1_capabilities(caps)
 
     @property
     def _db(self) -> Path:
@@ -332,7 +349,9 @@ class V2Store:
             rows = _provider_rows(conn)
             models = _model_rows(conn)
             prefs = _preferences(conn, list(_MODEL_PREFERENCES.values()))
-        providers = [_provider_v1(r, [_model_v1(m) for m in models.get(r["provider_id"], [])]) for r in rows]
+        providers = [_provider_v1(r, [_model_v1(m, self.models) for m in models.get(r["provider_id"], [])])
+                     for r in rows]
+        self._presets = {(m["provider_id"], m["model_id"]): m["preset_model_id"] for ms in models.values() for m in ms}
         by_uid = {f"{m['provider']}::{m['id']}": m for p in providers for m in p["models"]}
         refs = {name: copy.deepcopy(by_uid[prefs[key]]) for name, key in _MODEL_PREFERENCES.items()
                 if isinstance(prefs.get(key), str) and prefs[key] in by_uid}
@@ -437,7 +456,7 @@ class V2Store:
             old_model = by_id.get(w.get("id"))
             row = _model_row(old_model, w, pid, None if old_model else next(keys), now, self.models)
             pairs.append((old_model, {c: v for c, v in row.items() if c in schema.model}))
-        _check_round_trip(want, new, [row for _want, row in pairs])
+        _check_round_trip(want, new, [row for _want, row in pairs], self.models)
         ops: list[Operation] = []
         if old is None:
             ops.append(partial(_insert, table="user_provider", row=new, json_columns=_PROVIDER_JSON))
