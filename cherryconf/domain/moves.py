@@ -53,23 +53,51 @@ class Move:
     left: dict[str, Any]  # the built-in provider, as it is left
 
 
-def move_out(p: dict[str, Any], taken: set[str], version: AppVersion | None) -> Move:
-    """Take a gateway out of a built-in provider the app routes by id, into a custom provider of its own."""
-    pid, host = str(p["id"]), str(p.get("apiHost"))
+def _split(p: dict[str, Any], taken: set[str], version: AppVersion | None, name: str,
+           ptype: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The provider of its own that takes `p`'s gateway (key, models, headers, options), and `p` as it is left:
+    disabled, with no key or models."""
+    host = str(p.get("apiHost"))
     own_id = _own_id(host, taken)
     models: dict[Any, dict[str, Any]] = {}
     for m in p.get("models", []):
         if isinstance(m, dict):
             models.setdefault(m.get("id"), {**m, "provider": own_id})
-    own: dict[str, Any] = {"id": own_id, "name": routing.host_name(host)[:_NAME_LIMIT], "type": "openai",
+    own: dict[str, Any] = {"id": own_id, "name": name[:_NAME_LIMIT], "type": ptype,
                            "apiKey": p.get("apiKey", ""), "apiHost": normalise_api_host(host, version),
                            "models": list(models.values()), "enabled": True, "isSystem": False}
     left = {**p, "apiKey": "", "models": [], "enabled": False}
-    left["apiHost"], left["type"] = routing.BUILT_IN_DEFAULTS[pid]
     for carried in ("extra_headers", "apiOptions"):  # the gateway's, not the vendor's
         if carried in p:
             own[carried] = p[carried]
             del left[carried]
+    return own, left
+
+
+def retire_out(p: dict[str, Any], taken: set[str], version: AppVersion | None) -> Move:
+    """Take a provider under an id the 2.x app retired (spec.RETIRED_PROVIDER_IDS) into one of its own: the app
+    hides the retired one and answers NOT_FOUND for it, so its models cannot be used."""
+    pid = str(p["id"])
+    name = str(p.get("name") or "") if not p.get("isSystem") else routing.host_name(str(p.get("apiHost")))
+    own, left = _split(p, taken, version, name or routing.host_name(str(p.get("apiHost"))) or pid,
+                       str(p.get("type") or "openai"))
+    n = len(own["models"])
+    message = _("Cherry Studio 2.x retired the provider id {pid!r}: it hides this provider and answers \"not found\" "
+                "for it, so its models cannot be used").format(pid=pid)
+    fix = ngettext("move its host, key and {n} model to a provider of its own, {own_id!r}, re-point the settings "
+                   "and assistants that use that model, and leave {pid!r} disabled with no key or models",
+                   "move its host, key and {n} models to a provider of its own, {own_id!r}, re-point the settings "
+                   "and assistants that use those models, and leave {pid!r} disabled with no key or models",
+                   n).format(n=n, own_id=own["id"], pid=pid)
+    return Move(Finding(pid, str(p.get("name", "")), "retired-provider-id", "error", message, fix), own, left)
+
+
+def move_out(p: dict[str, Any], taken: set[str], version: AppVersion | None) -> Move:
+    """Take a gateway out of a built-in provider the app routes by id, into a custom provider of its own."""
+    pid, host = str(p["id"]), str(p.get("apiHost"))
+    own, left = _split(p, taken, version, routing.host_name(host), "openai")
+    own_id = own["id"]
+    left["apiHost"], left["type"] = routing.BUILT_IN_DEFAULTS[pid]
     now, then = routing.chat_url(p, version), routing.chat_url(own, version)
     why = (_("whatever its default endpoint (its models keep the responses endpoint)") if version and version >= (2,)
            else _("whatever its type (it routes by provider id)"))

@@ -419,6 +419,9 @@ class V2Store:
         after_all = last if last is not None else (on_keys[-1] if on_keys else None)
         off_keys = _keys_between(after_all, None, len(off))
         new_keys = dict(zip(on, on_keys, strict=True)) | dict(zip(off, off_keys, strict=True))
+        # A moved model keeps what its row was (catalog-backed or custom) under its new provider.
+        carried = {(new, mid): m for (old, mid), new in plan.moved.items() for m in models.get(old, [])
+                   if m["model_id"] == mid}
         operations: list[Operation] = []
         for pid in plan.changed_ids:
             if pid not in after:  # removed from the store: only ever a provider cherryconf added (owners)
@@ -429,7 +432,7 @@ class V2Store:
                                           model_uids=[m["id"] for m in models.get(pid, [])]))
                 continue
             operations += self._provider_operations(schema, rows.get(pid), models.get(pid, []), after[pid],
-                                                    new_keys.get(pid), now)
+                                                    new_keys.get(pid), now, carried)
         if not plan.moved:
             return operations
         # A move (doctor's gateway out of a built-in provider) inserts the models under their new provider, then
@@ -440,7 +443,8 @@ class V2Store:
                 + [partial(_move_references, moves=moves, now=now)] + deletes)
 
     def _provider_operations(self, schema: _Schema, old: Row | None, old_models: list[Row],
-                             want: dict[str, Any], order_key: str | None, now: int) -> list[Operation]:
+                             want: dict[str, Any], order_key: str | None, now: int,
+                             carried: dict[tuple[str, str], Row]) -> list[Operation]:
         pid = str(want["id"])
         dialects = "api_features" not in schema.provider
         new = {c: v for c, v in _provider_row(old, want, order_key, now, dialects).items() if c in schema.provider}
@@ -454,7 +458,8 @@ class V2Store:
         pairs: list[tuple[Row | None, Row]] = []
         for w in wanted:
             old_model = by_id.get(w.get("id"))
-            row = _model_row(old_model, w, pid, None if old_model else next(keys), now, self.models)
+            row = _model_row(old_model, w, pid, None if old_model else next(keys), now, self.models,
+                             carried.get((pid, str(w.get("id")))))
             pairs.append((old_model, {c: v for c, v in row.items() if c in schema.model}))
         _check_round_trip(want, new, [row for _want, row in pairs], self.models)
         ops: list[Operation] = []

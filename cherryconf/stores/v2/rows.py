@@ -313,9 +313,12 @@ def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, 
 
 
 def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_key: str | None, now: int,
-               models: Catalog) -> Row:
+               models: Catalog, carried: Row | None = None) -> Row:
+    """The row for model `want`; `carried`: the row it moves from (under another provider), whose catalog model
+    it keeps rather than being looked up again."""
     mid = want.get("id")
-    preset = models.find(str(mid)) if old is None else old["preset_model_id"]
+    preset = old["preset_model_id"] if old is not None else (
+        carried["preset_model_id"] if carried is not None else models.find(str(mid)))
     row: Row = dict(old) if old else {
         "id": f"{provider_id}::{mid}", "provider_id": provider_id, "model_id": mid, "preset_model_id": preset,
         "name": None, "description": None, "group": None, "capabilities": [], "input_modalities": None,

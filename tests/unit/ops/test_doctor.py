@@ -35,15 +35,20 @@ def test_responses_type_on_a_gateway_is_fixed_to_openai_but_not_on_openai_itself
     assert found.plan.after[0]["type"] == "openai" and found.plan.after[1] == openai
 
 
-@pytest.mark.parametrize(("host", "version", "fixed"), [
-    ("https://gw.example.com/v1", (1, 5, 0), "https://gw.example.com"),  # old apps build /v1/v1/
-    ("https://gw.example.com/v1/chat/completions", (1, 6, 5), "https://gw.example.com"),
-    ("  https://gw.example.com/v1/chat/completions  ", None, "https://gw.example.com"),
+@pytest.mark.parametrize(("host", "version", "code", "fixed"), [
+    ("https://gw.example.com/v1", (1, 5, 0), "api-host-form", "https://gw.example.com"),  # old apps build /v1/v1/
+    # A whole endpoint URL: the app appends the endpoint again (app issue #18608), on 1.x and 2.x alike.
+    ("https://gw.example.com/v1/chat/completions", (1, 6, 5), "full-endpoint-url", "https://gw.example.com"),
+    ("  https://gw.example.com/v1/chat/completions  ", None, "full-endpoint-url", "https://gw.example.com"),
+    ("https://gw.example.com/v1/chat/completions", (2, 0, 8), "full-endpoint-url", "https://gw.example.com"),
 ])
-def test_an_api_host_the_app_misreads_is_normalised(host: str, version: tuple[int, ...] | None, fixed: str) -> None:
+def test_an_api_host_the_app_misreads_is_normalised(host: str, version: tuple[int, ...] | None, code: str,
+                                                     fixed: str) -> None:
     found = diagnose(StoreState([provider(apiHost=host)], None), version)
-    assert [f.code for f in found.findings] == ["api-host-form"]
+    assert [f.code for f in found.findings] == [code]
     assert found.plan.after[0]["apiHost"] == fixed
+    if code == "full-endpoint-url":
+        assert "#18608" in found.findings[0].message and "/chat/completions/chat/completions" in found.findings[0].message
 
 
 @pytest.mark.parametrize("host", ["https://gw.example.com", "https://gw.example.com/v1/",
