@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cherryconf.domain import twins
 from cherryconf.domain.patch import ProviderPatch
 from cherryconf.domain.spec import setting_name
 from cherryconf.errors import BadInput
@@ -55,6 +56,9 @@ class Plan:
     # Models whose profile named capabilities where the app has its own (2.x catalog models): (provider id, model
     # id) -> (the catalog's, those the profile adds). What the app will offer is both.
     offered: dict[tuple[str, str], tuple[list[str], list[str]]] = field(default_factory=dict)
+    # Providers of the profile matched to a gateway the store holds under another id: store id -> (the profile's
+    # id, why they are the same gateway). The store's provider is updated; no twin is added.
+    matched: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -181,6 +185,29 @@ def diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[Prov
     return out
 
 
+def _retarget(patch: ProviderPatch, pid: str) -> ProviderPatch:
+    """The patch for the provider `pid` instead of its own id (its models name their provider)."""
+    def owned(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**m, "provider": pid} if "provider" in m else m for m in models]
+
+    return ProviderPatch(pid, patch.fields, owned(patch.models), owned(patch.model_updates), patch.replace_models,
+                         {**patch.new_provider, "id": pid, "models": owned(patch.new_provider.get("models", []))})
+
+
+def _twins(current: list[dict[str, Any]], patches: list[ProviderPatch]) -> dict[str, twins.Twin]:
+    """The profile's new providers that are gateways the store holds under another id: profile id -> twin."""
+    held_ids = {str(p.get("id")) for p in current}
+    skip = {patch.id for patch in patches}
+    found: dict[str, twins.Twin] = {}
+    for patch in patches:
+        if patch.id in held_ids:
+            continue
+        twin = twins.find(patch.new_provider, current, skip | {t.held_id for t in found.values()})
+        if twin is not None:
+            found[patch.id] = twin
+    return found
+
+
 def make(
     current: list[dict[str, Any]],
     patches: list[ProviderPatch],
@@ -189,6 +216,7 @@ def make(
     model_refs: dict[str, dict[str, Any]] | None = None,
     remove: Collection[str] = (),
     base: BaseCapabilities | None = None,
+    match_twins: bool = False,
 ) -> Plan:
     """The plan that makes `current` hold every patch, without the providers in `remove`; `current` is not
     modified.
@@ -196,8 +224,16 @@ def make(
     `model_refs` are the app settings that embed a whole Model (default, quick, translate model): a
     `replaceModels` or a removal that would drop one of those models is refused rather than leave the app
     pointing at nothing. `base` names the capabilities the app gives a model of its own accord, to which a
-    profile's add.
+    profile's add. `match_twins`: a new provider of the profile that is a gateway the store already holds under
+    another id (twins.find) updates that one instead of being added beside it.
     """
+    matched: dict[str, tuple[str, str]] = {}
+    if match_twins:
+        found = _twins(current, patches)
+        matched = {t.held_id: (pid, t.why) for pid, t in found.items()}
+        patches = [_retarget(p, found[p.id].held_id) if p.id in found else p for p in patches]
+        if default_model is not None and default_model[0] in found:
+            default_model = (found[default_model[0]].held_id, default_model[1])
     # Providers the profile leaves alone are shared with `current`, not copied (a store may hold a thousand, of
     # twenty models each): nothing here changes a provider in place, a changed one is a new dict.
     after = list(current)
@@ -228,4 +264,4 @@ def make(
         provider_id, model_id = default_model
         provider = next(p for p in after if p.get("id") == provider_id)
         default_after = copy.deepcopy(next(m for m in provider["models"] if m.get("id") == model_id))
-    return Plan(current, after, changes, current_default, default_after, offered=offered)
+    return Plan(current, after, changes, current_default, default_after, offered=offered, matched=matched)

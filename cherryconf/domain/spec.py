@@ -62,7 +62,7 @@ IN_PROCESS_PROVIDER_IDS = frozenset({"local-embedding"})
 def check_header_value(name: str, value: str) -> str | None:
     """Why a request header value cannot be sent, or None. HTTP carries header values as bytes: httpx (verify) and
     the app's own fetch refuse characters beyond ASCII, and a line break would split the header."""
-    bad = sorted({c for c in value if ord(c) > 0x7E or (ord(c) < 0x20 and c != "\t")})
+    bad = list(dict.fromkeys(c for c in value if ord(c) > 0x7E or (ord(c) < 0x20 and c != "\t")))
     if not bad:
         return None
     shown = " ".join(repr(c) for c in bad[:5])

@@ -51,7 +51,9 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
         claim = owners.claim(owners.load(ctx, install), loaded.owner, [p.id for p in loaded.providers],
                              {str(p.get("id")) for p in state.providers})
     p = plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs,
-                  remove=claim.remove if claim else (), base=store.catalog_capabilities)
+                  remove=claim.remove if claim else (), base=store.catalog_capabilities,
+                  # An owner's providers are its profile's ids exactly: no twin is taken over for it.
+                  match_twins=claim is None)
     if p.changed:
         store.check(p)
     return Prepared(install, store, p, claim)

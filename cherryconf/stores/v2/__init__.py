@@ -24,7 +24,7 @@ import fractional_indexing
 
 from cherryconf import faults
 from cherryconf.domain.catalog import Catalog
-from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS
+from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, RETIRED_PROVIDER_IDS
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
 from cherryconf.fsutil import copy_file, create_private, fsync_dir, fsync_file, rename
 from cherryconf.i18n import _
@@ -401,6 +401,9 @@ class V2Store:
             if pid not in planned and pid in held:
                 raise BadInput(_("provider id {pid!r} is Cherry Studio's built-in provider of that name; choose "
                                  "another id for your own provider").format(pid=pid))
+            if pid not in planned and pid in RETIRED_PROVIDER_IDS:
+                raise BadInput(_("provider id {id!r} is one Cherry Studio 2.x retired: it hides such a provider and "
+                                 "its models; choose another id for your own provider").format(id=pid))
             if pid not in planned and pid in BUILT_IN_PROVIDER_IDS | self.models.provider_ids:
                 raise BadInput(_("provider id {id!r} is the id of a provider Cherry Studio ships, which a later "
                                  "release would merge into yours: choose another id for your own provider").format(
