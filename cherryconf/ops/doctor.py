@@ -242,7 +242,7 @@ def _retired(p: dict[str, Any], line: AppVersion | None) -> bool:
     return line is not None and line >= (2,) and str(p.get("id")) in RETIRED_PROVIDER_IDS
 
 
-def _on_disabled(state: StoreState, after: list[dict[str, Any]]) -> tuple[list[Finding], set[str]]:
+def _on_disabled(state: StoreState, after: list[dict[str, Any]]) -> list[Finding]:
     """Model settings (default, quick, translate...) naming a model of a disabled provider: the app then fails with
     an opaque 404 (Cherry Studio issues #20547, #20548; facts file section 9). The fix enables the provider when it
     has somewhere to send chats."""
@@ -252,10 +252,10 @@ def _on_disabled(state: StoreState, after: list[dict[str, Any]]) -> tuple[list[F
     for setting, model in state.model_refs.items():
         pid = str(model.get("provider"))
         p = by_id.get(pid)
-        if p is None or p.get("enabled") or pid in RUNTIME_PROVIDERS:
+        if p is None or p.get("enabled"):  # a provider the store does not hold: dangling-model-setting's case
             continue
         usable = bool(str(p.get("apiHost") or "").strip()) or pid in IN_PROCESS_PROVIDER_IDS
-        if usable and pid not in enable:
+        if usable:
             enable.add(pid)
         findings.append(Finding(pid, str(p.get("name", "")), "model-setting-on-disabled-provider", "error",
                                 _("Cherry Studio's {setting} is {provider}/{id}, but that provider is disabled, so "
@@ -265,7 +265,7 @@ def _on_disabled(state: StoreState, after: list[dict[str, Any]]) -> tuple[list[F
     for p in after:
         if str(p.get("id")) in enable:
             p["enabled"] = True
-    return findings, enable
+    return findings
 
 
 def diagnose(state: StoreState, version: AppVersion | None, moves_only: bool = False,
@@ -309,7 +309,7 @@ def diagnose(state: StoreState, version: AppVersion | None, moves_only: bool = F
                 found.fix(p)
     after = added + after
     if not moves_only:
-        findings += _on_disabled(state, after)[0]
+        findings += _on_disabled(state, after)
     held = {(p.get("id"), m.get("id")) for p in state.providers for m in p.get("models", [])}
     for setting, model in {} if moves_only else state.model_refs.items():
         if model.get("provider") in RUNTIME_PROVIDERS:
