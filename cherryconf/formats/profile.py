@@ -19,8 +19,8 @@ import yaml
 
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion, normalise_api_host
-from cherryconf.domain.patch import LoadedProfile, ProviderPatch
 from cherryconf.domain.moves import needs_own_provider, own_provider
+from cherryconf.domain.patch import LoadedProfile, ProviderPatch
 from cherryconf.domain.spec import (
     OWNER_PATTERN,
     RETIRED_PROVIDER_IDS,

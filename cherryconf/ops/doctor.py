@@ -133,7 +133,8 @@ def _full_endpoint_url(p: dict[str, Any], version: AppVersion | None) -> _Found 
 
     return _Found("error", _("apiHost {host!r} is a whole endpoint URL: Cherry Studio appends the endpoint again and "
                              "calls {url} (app issue #18608)").format(host=host, url=url),
-                  to_base, _("set apiHost to its base {normal!r} (calls {wanted})").format(normal=normal, wanted=wanted))
+                  to_base, _("set apiHost to its base {normal!r} (calls {wanted})").format(normal=normal,
+                                                                                         wanted=wanted))
 
 
 def _api_host_form(p: dict[str, Any], version: AppVersion | None) -> _Found | None:

@@ -56,10 +56,10 @@ def test_doctor_passes_a_fresh_install_of_the_newest_app(fresh: Install, run_cli
 def test_a_fresh_1x_install_passes_doctor(tmp_path: Path, run_cli: Any) -> None:
     # 1.x: the default, quick and translate models point at the runtime CherryAI provider, which is never stored.
     qwen = {"id": "Qwen/Qwen3-8B", "provider": "cherryai", "name": "Qwen3-8B", "group": "qwen"}
-    data_dir = make_userdata(tmp_path / "v1", {k: v for k, v in with_provider(
+    data_dir = make_userdata(tmp_path / "v1", with_provider(
         {"id": "ollama", "name": "Ollama", "type": "ollama", "apiKey": "", "apiHost": "http://localhost:11434",
          "models": [], "isSystem": True, "enabled": False},
-        defaultModel=qwen, quickModel=qwen, translateModel=qwen).items()}, version="1.9.12")
+        defaultModel=qwen, quickModel=qwen, translateModel=qwen), version="1.9.12")
     found = run_cli("--data-dir", str(data_dir), "doctor", "--json")
     codes = [f["code"] for f in json.loads(found.out)["findings"]]
     # The seed's own custom gateway sends a CJK header value; nothing else is flagged.

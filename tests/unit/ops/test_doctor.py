@@ -48,7 +48,8 @@ def test_an_api_host_the_app_misreads_is_normalised(host: str, version: tuple[in
     assert [f.code for f in found.findings] == [code]
     assert found.plan.after[0]["apiHost"] == fixed
     if code == "full-endpoint-url":
-        assert "#18608" in found.findings[0].message and "/chat/completions/chat/completions" in found.findings[0].message
+        message = found.findings[0].message
+        assert "#18608" in message and "/chat/completions/chat/completions" in message
 
 
 @pytest.mark.parametrize("host", ["https://gw.example.com", "https://gw.example.com/v1/",
