@@ -294,8 +294,7 @@ def diagnose(state: StoreState, version: AppVersion | None, moves_only: bool = F
             taken.add(move.own["id"])
             added.append(move.own)
             after[i] = move.left
-            moved.update({(str(p["id"]), str(m["id"])): move.own["id"] for m in p.get("models", [])
-                          if isinstance(m, dict)})
+            moved.update({(str(p["id"]), str(m["id"])): move.own["id"] for m in move.own["models"]})
             continue
         if moves_only:
             continue

@@ -169,3 +169,20 @@ def test_the_1_9_endpoint_hash_form_is_flagged_and_fixed() -> None:
     assert [f.code for f in found.findings] == ["api-host-form"]
     assert "chat/completions/chat/completions" in found.findings[0].message
     assert found.plan.after[0]["apiHost"] == "https://gw.example.com"
+
+
+def test_the_move_names_the_apps_stock_models_and_leaves_its_image_model() -> None:
+    # The 1.x app seeds the built-in openai provider with 9 models, gpt-image-1 among them (not a chat model).
+    stock = [{"id": m, "provider": "openai", "name": m, "group": m} for m in ("gpt-5", "gpt-image-1")]
+    mine = {"id": "deepseek-r1", "provider": "openai", "name": "deepseek-r1", "group": "deepseek-r1"}
+    gateway = provider(id="openai", type="openai-response", apiHost="https://vip.apiyi.com", models=[*stock, mine],
+                       isSystem=True)
+    found = diagnose(StoreState([gateway], None), (1, 9, 12))
+    (finding,) = found.findings
+    assert finding.code == "gateway-in-built-in" and finding.fix is not None
+    assert "gpt-5 are the app's stock models for 'openai'" in finding.fix
+    assert "(gpt-image-1) stay with 'openai'" in finding.fix
+    own, left = found.plan.after[0], found.plan.after[1]
+    assert [m["id"] for m in own["models"]] == ["gpt-5", "deepseek-r1"]
+    assert [m["id"] for m in left["models"]] == ["gpt-image-1"] and left["enabled"] is False
+    assert set(found.plan.moved) == {("openai", "gpt-5"), ("openai", "deepseek-r1")}
