@@ -194,10 +194,11 @@ def _retarget(patch: ProviderPatch, pid: str) -> ProviderPatch:
                          {**patch.new_provider, "id": pid, "models": owned(patch.new_provider.get("models", []))})
 
 
-def _twins(current: list[dict[str, Any]], patches: list[ProviderPatch]) -> dict[str, twins.Twin]:
+def _twins(current: list[dict[str, Any]], patches: list[ProviderPatch], keep_apart: set[str]
+           ) -> dict[str, twins.Twin]:
     """The profile's new providers that are gateways the store holds under another id: profile id -> twin."""
     held_ids = {str(p.get("id")) for p in current}
-    skip = {patch.id for patch in patches}
+    skip = {patch.id for patch in patches} | keep_apart
     found: dict[str, twins.Twin] = {}
     for patch in patches:
         if patch.id in held_ids:
@@ -217,6 +218,7 @@ def make(
     remove: Collection[str] = (),
     base: BaseCapabilities | None = None,
     match_twins: bool = False,
+    keep_apart: Collection[str] = (),
 ) -> Plan:
     """The plan that makes `current` hold every patch, without the providers in `remove`; `current` is not
     modified.
@@ -225,11 +227,11 @@ def make(
     `replaceModels` or a removal that would drop one of those models is refused rather than leave the app
     pointing at nothing. `base` names the capabilities the app gives a model of its own accord, to which a
     profile's add. `match_twins`: a new provider of the profile that is a gateway the store already holds under
-    another id (twins.find) updates that one instead of being added beside it.
+    another id (twins.find) updates that one instead of being added beside it; not one in `keep_apart`.
     """
     matched: dict[str, tuple[str, str]] = {}
     if match_twins:
-        found = _twins(current, patches)
+        found = _twins(current, patches, set(keep_apart))
         matched = {t.held_id: (pid, t.why) for pid, t in found.items()}
         patches = [_retarget(p, found[p.id].held_id) if p.id in found else p for p in patches]
         if default_model is not None and default_model[0] in found:

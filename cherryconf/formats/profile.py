@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 # 1.x model capabilities that 2.x has no name for.
 V1_ONLY_CAPABILITIES = frozenset({"web_search"})
+# Built-in providers whose id sends a gateway's chats somewhere else whatever its type (per-model protocols, no
+# /v1): a profile putting a gateway there is refused with the move's advice. (openai, grok and cherryin: a profile
+# may configure them as the app routes them; check_type_honoured speaks for the type.)
+_ID_ROUTED_PRESETS = frozenset({"aihubmix", "perplexity", "github"})
 MAX_PROFILE_BYTES = 1024 * 1024  # a profile is a few KB; anything near this is a mistake, not a profile
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}()")
 # A value that is exactly `$NAME`: claude-code-router's profiles write keys so; a key never looks like that.
@@ -496,7 +500,8 @@ def _provider_problems(p: dict[str, Any], i: int, seen: set[str], app_version: A
         "isSystem": False,
     }
     new_provider.update({k: v for k, v in fields.items() if k not in new_provider})
-    if api_host and routing.holds_gateway(new_provider) and needs_own_provider(new_provider, app_version):
+    if (pid in _ID_ROUTED_PRESETS and api_host and routing.holds_gateway(new_provider)
+            and needs_own_provider(new_provider, app_version)):
         # What `doctor --fix` would do with it once written: the same advice, before anything is written.
         own = own_provider(new_provider, set(seen), app_version)
         problems.append(_("{loc}.id: Cherry Studio routes its built-in provider {id!r} by id, so a gateway there "

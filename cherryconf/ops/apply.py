@@ -46,6 +46,9 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
     store = open_store(install)
     state = store.read()
     claim = None
+    # Providers an owner manages are that owner's profile's exactly: no other profile takes one over as a twin.
+    owned = ({pid for o in owners.load(ctx, install).owners.values() for pid in o.ids}
+             if ctx is not None and loaded.owner is None else set())
     if loaded.owner is not None:
         if ctx is None:
             raise ValueError("applying an owner's profile needs the context that locates the owners' record")
@@ -54,7 +57,7 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
     p = plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs,
                   remove=claim.remove if claim else (), base=store.catalog_capabilities,
                   # An owner's providers are its profile's ids exactly: no twin is taken over for it.
-                  match_twins=claim is None)
+                  match_twins=claim is None, keep_apart=owned)
     if p.changed:
         store.check(p)
     return Prepared(install, store, p, claim)

@@ -236,3 +236,13 @@ def test_doctor_fixes_a_default_model_on_a_disabled_provider(fresh: Install, run
     assert run_cli(*dd(fresh), "doctor", "--fix", "--yes").code == 0
     (row,) = [r for r in v2db.dump(fresh)["user_provider"] if r["provider_id"] == "cherryai"]
     assert row["is_enabled"] == 1
+
+
+@pytest.mark.parametrize("pid", ["aihubmix", "perplexity", "github"])
+def test_a_gateway_in_a_preset_the_app_routes_by_id_is_refused_with_the_moves_advice(
+        pid: str, tmp_path: Path, run_cli: Any) -> None:
+    data_dir = make_userdata(tmp_path / "v1", version="1.9.12")
+    profile = write(tmp_path, f"version: 1\nproviders:\n  - id: {pid}\n    apiHost: https://vip.apiyi.com/v1\n"
+                              "    apiKey: sk-123456789\n    models: [gpt-4.1]\n")
+    refused = run_cli("--data-dir", str(data_dir), "apply", str(profile), "--dry-run")
+    assert refused.code == 2 and "such as id 'apiyi'" in refused.err and "doctor --fix" in refused.err
