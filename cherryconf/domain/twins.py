@@ -1,4 +1,5 @@
-"""A gateway the store already holds under another id: same normalised host, and the same name or a key in common.
+"""A gateway the store already holds under another id: same normalised host and type, and the same name or a key in
+common.
 
 A 1.x backup imported into a 2.x install (or a profile written elsewhere) names its gateway with an id of its own;
 matching by id alone then adds a second provider of the same name beside the first (issue 24). `apply` and
@@ -52,6 +53,8 @@ def find(wanted: dict[str, Any], held: Iterable[dict[str, Any]], skip: set[str])
         pid = str(p.get("id"))
         if pid in skip or pid == wanted.get("id") or p.get("isSystem") or _host(p.get("apiHost")) != host:
             continue
+        if str(p.get("type") or "openai") != str(wanted.get("type") or "openai"):
+            continue  # one gateway set up twice on purpose: once per protocol (chat, responses, messages...)
         same_name = bool(_name(p)) and _name(p) == _name(wanted)
         same_key = bool(_keys(p) & _keys(wanted))
         if same_name and same_key:
