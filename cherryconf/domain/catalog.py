@@ -123,6 +123,10 @@ class Catalog:
     # The preset providers of the installed app's registry (providers.json), empty for the shipped catalog:
     # cherryconf's own list of them is spec.BUILT_IN_PROVIDER_IDS.
     provider_ids: frozenset[str] = frozenset()
+    # Catalog id -> its capabilities (MODEL_CAPABILITY values), where known. A user_model row whose capabilities
+    # are NULL inherits these; a non-NULL list is used instead of them, not merged (facts file section 9, read in
+    # the 2.x data layer at ousugo/cherry-studio 564c9eac).
+    caps: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     _exact: frozenset[str] = field(init=False, repr=False, compare=False)
     _by_normal: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
@@ -139,20 +143,48 @@ class Catalog:
             return model_id
         return self._by_normal.get(normalise(model_id))
 
+    def capabilities(self, catalog_id: str | None) -> tuple[str, ...] | None:
+        """The capabilities the app gives this catalog model, or None when cherryconf does not know them."""
+        return None if catalog_id is None else self.caps.get(catalog_id)
 
-def _read_ids(path: Path, key: str) -> tuple[str, ...] | None:
+
+def _read_entries(path: Path, key: str) -> list[dict[str, object]] | None:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        ids = tuple(m["id"] for m in doc[key])
+        entries = json.loads(path.read_text(encoding="utf-8"))[key]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return ids if all(isinstance(i, str) for i in ids) else None
+    ok = isinstance(entries, list) and all(isinstance(m, dict) and isinstance(m.get("id"), str) for m in entries)
+    return entries if ok else None
+
+
+def _read_ids(path: Path, key: str) -> tuple[str, ...] | None:
+    entries = _read_entries(path, key)
+    return None if entries is None else tuple(str(m["id"]) for m in entries)
+
+
+def _caps_of(entries: Iterable[dict[str, object]]) -> dict[str, tuple[str, ...]]:
+    """Each registry model's `capabilities` list (packages/provider-registry/data/models.json)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for m in entries:
+        caps = m.get("capabilities")
+        if isinstance(caps, list) and all(isinstance(c, str) for c in caps):
+            out[str(m["id"])] = tuple(caps)
+    return out
+
+
+def _installed(d: Path) -> Catalog | None:
+    entries = _read_entries(d / _REGISTRY_FILE, "models")
+    if not entries:
+        return None
+    return Catalog(tuple(str(m["id"]) for m in entries), str(d / _REGISTRY_FILE),
+                   frozenset(_read_ids(d / _PROVIDERS_FILE, "providers") or ()), _caps_of(entries))
 
 
 def shipped() -> Catalog:
     path = Path(str(resources.files("cherryconf"))) / "data" / "model-catalog.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
-    return Catalog(tuple(doc["models"]), _("cherryconf's catalog ({source})").format(source=doc["source"]))
+    return Catalog(tuple(doc["models"]), _("cherryconf's catalog ({source})").format(source=doc["source"]),
+                   caps={k: tuple(v) for k, v in doc["capabilities"].items()})
 
 
 def resource_dirs(env: Mapping[str, str] | None = None, platform: str = sys.platform) -> list[Path]:
@@ -185,9 +217,7 @@ def load(dirs: Iterable[Path] | None = None) -> Catalog:
     global _default
     if dirs is None and _default is not None:
         return _default
-    found = next((Catalog(ids, str(d / _REGISTRY_FILE), frozenset(_read_ids(d / _PROVIDERS_FILE, "providers") or ()))
-                  for d in (resource_dirs() if dirs is None else dirs)
-                  if (ids := _read_ids(d / _REGISTRY_FILE, "models"))), None) or shipped()
+    found = next((c for d in (resource_dirs() if dirs is None else dirs) if (c := _installed(d))), None) or shipped()
     if dirs is None:
         _default = found
     return found

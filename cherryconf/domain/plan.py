@@ -8,16 +8,20 @@ order of existing providers and everything else stays as it was.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cherryconf.domain import twins
 from cherryconf.domain.patch import ProviderPatch
 from cherryconf.domain.spec import setting_name
 from cherryconf.errors import BadInput
 from cherryconf.i18n import _
 
 Action = Literal["add", "update", "remove", "unchanged"]
+# (provider id, model id) -> the 1.x capabilities the app gives that model of its own accord, or None (see
+# Store.catalog_capabilities): a profile's capabilities add to those.
+BaseCapabilities = Callable[[str, str], "list[str] | None"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,12 @@ class Plan:
     # every setting that names such a model (default, quick, translate, topic-naming model; assistants' models)
     # in the same write, since the app finds a model's provider through the id the reference carries.
     moved: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Models whose profile named capabilities where the app has its own (2.x catalog models): (provider id, model
+    # id) -> (the catalog's, those the profile adds). What the app will offer is both.
+    offered: dict[tuple[str, str], tuple[list[str], list[str]]] = field(default_factory=dict)
+    # Providers of the profile matched to a gateway the store holds under another id: store id -> (the profile's
+    # id, why they are the same gateway). The store's provider is updated; no twin is added.
+    matched: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -61,9 +71,33 @@ class Plan:
         return [c.id for c in self.changes if c.action != "unchanged"]
 
 
-def _merge_models(existing: list[dict[str, Any]], patch: ProviderPatch) -> list[dict[str, Any]]:
+def _with_base(pid: str, model: dict[str, Any], base: BaseCapabilities | None,
+               offered: dict[tuple[str, str], tuple[list[str], list[str]]], new: bool) -> dict[str, Any]:
+    """The model with the capabilities the app will offer: its own (the catalog's) and then the profile's.
+
+    Cherry Studio 2.x uses a catalog model's stored capability list instead of the catalog's, so a profile's list
+    is taken as an addition (facts file section 9, read at ousugo/cherry-studio 564c9eac). `new`: a model the store
+    does not hold yet, which gets the catalog's even when the profile names none.
+    """
+    own = base(pid, str(model.get("id"))) if base is not None else None
+    if own is None or not (new or "capabilities" in model):
+        return model
+    given = [c["type"] for c in model.get("capabilities") or [] if isinstance(c, dict)]
+    added = [c for c in dict.fromkeys(given) if c not in own]
+    if "capabilities" in model:
+        offered[(pid, str(model.get("id")))] = (list(own), added)
+    caps = [*own, *added]
+    out = {k: v for k, v in model.items() if k != "capabilities"}
+    return out | ({"capabilities": [{"type": c, "isUserSelected": True} for c in caps]} if caps else {})
+
+
+def _merge_models(existing: list[dict[str, Any]], patch: ProviderPatch, base: BaseCapabilities | None = None,
+                  offered: dict[tuple[str, str], tuple[list[str], list[str]]] | None = None) -> list[dict[str, Any]]:
+    offered = {} if offered is None else offered
     by_id = {m.get("id"): m for m in existing}
-    wanted = {full["id"]: (full, upd) for full, upd in zip(patch.models, patch.model_updates, strict=True)}
+    wanted = {full["id"]: (_with_base(patch.id, full, base, offered, True),
+                           _with_base(patch.id, upd, base, offered, False) if full["id"] in by_id else upd)
+              for full, upd in zip(patch.models, patch.model_updates, strict=True)}
     merged: list[dict[str, Any]] = []
     for m in existing:
         mid = m.get("id")
@@ -151,6 +185,30 @@ def diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[Prov
     return out
 
 
+def _retarget(patch: ProviderPatch, pid: str) -> ProviderPatch:
+    """The patch for the provider `pid` instead of its own id (its models name their provider)."""
+    def owned(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**m, "provider": pid} if "provider" in m else m for m in models]
+
+    return ProviderPatch(pid, patch.fields, owned(patch.models), owned(patch.model_updates), patch.replace_models,
+                         {**patch.new_provider, "id": pid, "models": owned(patch.new_provider.get("models", []))})
+
+
+def _twins(current: list[dict[str, Any]], patches: list[ProviderPatch], keep_apart: set[str]
+           ) -> dict[str, twins.Twin]:
+    """The profile's new providers that are gateways the store holds under another id: profile id -> twin."""
+    held_ids = {str(p.get("id")) for p in current}
+    skip = {patch.id for patch in patches} | keep_apart
+    found: dict[str, twins.Twin] = {}
+    for patch in patches:
+        if patch.id in held_ids:
+            continue
+        twin = twins.find(patch.new_provider, current, skip | {t.held_id for t in found.values()})
+        if twin is not None:
+            found[patch.id] = twin
+    return found
+
+
 def make(
     current: list[dict[str, Any]],
     patches: list[ProviderPatch],
@@ -158,29 +216,43 @@ def make(
     current_default: dict[str, Any] | None = None,
     model_refs: dict[str, dict[str, Any]] | None = None,
     remove: Collection[str] = (),
+    base: BaseCapabilities | None = None,
+    match_twins: bool = False,
+    keep_apart: Collection[str] = (),
 ) -> Plan:
     """The plan that makes `current` hold every patch, without the providers in `remove`; `current` is not
     modified.
 
     `model_refs` are the app settings that embed a whole Model (default, quick, translate model): a
     `replaceModels` or a removal that would drop one of those models is refused rather than leave the app
-    pointing at nothing.
+    pointing at nothing. `base` names the capabilities the app gives a model of its own accord, to which a
+    profile's add. `match_twins`: a new provider of the profile that is a gateway the store already holds under
+    another id (twins.find) updates that one instead of being added beside it; not one in `keep_apart`.
     """
+    matched: dict[str, tuple[str, str]] = {}
+    if match_twins:
+        found = _twins(current, patches, set(keep_apart))
+        matched = {t.held_id: (pid, t.why) for pid, t in found.items()}
+        patches = [_retarget(p, found[p.id].held_id) if p.id in found else p for p in patches]
+        if default_model is not None and default_model[0] in found:
+            default_model = (found[default_model[0]].held_id, default_model[1])
     # Providers the profile leaves alone are shared with `current`, not copied (a store may hold a thousand, of
     # twenty models each): nothing here changes a provider in place, a changed one is a new dict.
     after = list(current)
     index = {p.get("id"): i for i, p in enumerate(after)}
     added: list[dict[str, Any]] = []
     changes: list[ProviderChange] = []
+    offered: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
     for patch in patches:
         if patch.id in index:
             old = after[index[patch.id]]
             new = {**old, **copy.deepcopy(patch.fields)}
-            new["models"] = _merge_models(old.get("models", []), patch)
+            new["models"] = _merge_models(old.get("models", []), patch, base, offered)
             after[index[patch.id]] = new
             changes.append(_compare(old, new))
         else:
             provider = copy.deepcopy(patch.new_provider)
+            provider["models"] = [_with_base(patch.id, m, base, offered, True) for m in provider.get("models", [])]
             added.append(provider)
             changes.append(_added(provider))
     after = added + after
@@ -194,4 +266,4 @@ def make(
         provider_id, model_id = default_model
         provider = next(p for p in after if p.get("id") == provider_id)
         default_after = copy.deepcopy(next(m for m in provider["models"] if m.get("id") == model_id))
-    return Plan(current, after, changes, current_default, default_after)
+    return Plan(current, after, changes, current_default, default_after, offered=offered, matched=matched)

@@ -48,6 +48,28 @@ BUILT_IN_PROVIDER_IDS = frozenset({
 })
 
 
+# Provider ids the 2.x app retired: it hides such a provider from its lists and answers NOT_FOUND for it, and its
+# models stay behind (src/main/data/retiredProviders.ts at ousugo/cherry-studio 564c9eac, RETIRED_PROVIDER_IDS;
+# a row is retired by its id or its preset id).
+RETIRED_PROVIDER_IDS = frozenset({"cephalon", "github", "tokenflux"})
+
+# Providers the 2.x app runs in its own process: seeded enabled, with models, but with no host and no key
+# (src/main/data/db/seeding/seeders/LocalModelSeeder.ts at ousugo/cherry-studio 564c9eac: `local-embedding`,
+# endpoint_configs {}, no auth config).
+IN_PROCESS_PROVIDER_IDS = frozenset({"local-embedding"})
+
+
+def check_header_value(name: str, value: str) -> str | None:
+    """Why a request header value cannot be sent, or None. HTTP carries header values as bytes: httpx (verify) and
+    the app's own fetch refuse characters beyond ASCII, and a line break would split the header."""
+    bad = list(dict.fromkeys(c for c in value if ord(c) > 0x7E or (ord(c) < 0x20 and c != "\t")))
+    if not bad:
+        return None
+    shown = " ".join(repr(c) for c in bad[:5])
+    return _("header {name}: its value holds {shown}, which an HTTP header cannot carry (only ASCII); "
+             "percent-encode it or agree an ASCII value with the gateway").format(name=name, shown=shown)
+
+
 # --- naming, the way the app derives it --------------------------------------------------------------
 
 # Providers for which the app treats every one of / - _ : and space as a first-rule delimiter.

@@ -1,7 +1,9 @@
 """The app's own provider import link: cherrystudio://providers/api-keys?v=1&data=<base64 JSON>.
 
 The app shows a confirmation dialog and creates (or, for a known id, adds the key to and re-points) the
-provider. The link carries no model list.
+provider. The link carries no model list; with `autoSyncModels: true` the app fetches the gateway's model list
+after the user consents, and enables the provider once it has a model (PR #19206; facts file section 9). The China
+edition registers the scheme `cherrystudio-cn` instead (electron-builder.cn.config.cjs at 22f67fd4).
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ import base64
 import json
 import subprocess
 import sys
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
 from cherryconf.errors import BadInput, CherryconfError
 from cherryconf.i18n import _
 
 PREFIX = "cherrystudio://providers/api-keys?v=1&data="
+SCHEMES = ("cherrystudio", "cherrystudio-cn")
+Rules = Literal["1.x", "2.x"]
 MAX_DATA_BYTES = 64 * 1024  # 2.x refuses a larger data parameter
 # Said wherever a link is shown: it is the one place cherryconf puts a key in plain text.
 KEY_WARNING = _("The link carries the API key in plain text: do not share it or paste it anywhere public.")
@@ -24,9 +28,10 @@ KEY_WARNING = _("The link carries the API key in plain text: do not share it or 
 _STRIPPED_BY_APP = ("'", "(", ")")
 
 
-def payload(provider: dict[str, Any]) -> dict[str, str]:
-    """The JSON the link carries: id, baseUrl, apiKey (required), name and type."""
-    data = {
+def payload(provider: dict[str, Any], sync_models: bool = False) -> dict[str, Any]:
+    """The JSON the link carries: id, baseUrl, apiKey (required), name and type; `autoSyncModels: true` with
+    `sync_models`."""
+    data: dict[str, str] = {
         "id": provider["id"],
         "baseUrl": provider["apiHost"],
         "apiKey": provider["apiKey"],
@@ -47,12 +52,14 @@ def payload(provider: dict[str, Any]) -> dict[str, str]:
             )
     if not data["baseUrl"].lower().startswith(("http://", "https://")):
         raise BadInput(_("provider {id!r}: the import link needs an http(s) base URL").format(id=provider['id']))
-    return data
+    return {**data, "autoSyncModels": True} if sync_models else data
 
 
-def build(provider: dict[str, Any]) -> str:
-    """The import link for one provider: standard base64 (the app maps `_`/`-` back), percent-encoded."""
-    raw = json.dumps(payload(provider), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def build(provider: dict[str, Any], scheme: str = "cherrystudio", sync_models: bool = False) -> str:
+    """The import link for one provider: standard base64 (the app maps `_`/`-` back), percent-encoded. It is
+    decoded again with each line's rules before it is handed out: BadInput when either would read it otherwise."""
+    carried = payload(provider, sync_models)
+    raw = json.dumps(carried, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     encoded = base64.b64encode(raw).decode("ascii")
     data = quote(encoded, safe="")
     if len(data) > MAX_DATA_BYTES:
@@ -60,27 +67,49 @@ def build(provider: dict[str, Any]) -> str:
             _("provider {id!r}: the import link data is {n} bytes, over the app's 64 KiB limit").format(
                 id=provider['id'], n=len(data))
         )
-    return PREFIX + data
+    link = f"{scheme}://providers/api-keys?v=1&data={data}"
+    for rules in ("1.x", "2.x"):
+        try:
+            read = decode(link, rules)
+        except BadInput as e:
+            read = {"": e.message}
+        if read != carried:
+            raise BadInput(_("provider {id!r}: Cherry Studio {rules} would not read its import link back as written; "
+                             "use `cherryconf apply` instead").format(id=provider["id"], rules=rules))
+    return link
 
 
 
-def decode(link: str) -> dict[str, str]:
+def _stripped(text: str) -> str:
+    for c in _STRIPPED_BY_APP:
+        text = text.replace(c, "")
+    return text
+
+
+def decode(link: str, rules: Rules = "1.x") -> dict[str, Any]:
     """The provider an import link carries, read as the app reads it (facts section 5): `data` percent-decoded,
-    `_`/`-` mapped back to `+`/`/`, base64-decoded, `'` `(` `)` deleted, JSON with non-empty id, baseUrl, apiKey.
-    BadInput when it is no such link."""
+    `_`/`-` mapped back to `+`/`/`, base64-decoded, `'` `(` `)` deleted (2.x: only when the text is not JSON as it
+    is), JSON with non-empty id, baseUrl, apiKey (2.x: an http(s) baseUrl, data of at most 64 KiB), and
+    `autoSyncModels` when it is true. Either edition's scheme. BadInput when it is no such link."""
     bad = _("this is not a Cherry Studio provider import link (cherrystudio://providers/api-keys?v=1&data=...)")
     parts = urlsplit(link.strip())
-    if (parts.scheme, parts.netloc, parts.path) != ("cherrystudio", "providers", "/api-keys"):
+    if parts.scheme not in SCHEMES or (parts.netloc, parts.path) != ("providers", "/api-keys"):
         raise BadInput(bad)
     query = parse_qs(parts.query)
     if query.get("v") != ["1"] or len(query.get("data", [])) != 1:
         raise BadInput(bad)
+    if rules == "2.x" and len(query["data"][0]) > MAX_DATA_BYTES:
+        raise BadInput(_("the import link's data is over Cherry Studio 2.x's 64 KiB limit"))
     data = query["data"][0].replace(" ", "+").replace("_", "+").replace("-", "/")
     try:
         text = base64.b64decode(data, validate=True).decode("utf-8")
-        for c in _STRIPPED_BY_APP:
-            text = text.replace(c, "")
-        value = json.loads(text)
+        if rules == "2.x":
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = json.loads(_stripped(text))
+        else:
+            value = json.loads(_stripped(text))
     except ValueError:
         raise BadInput(_("the import link's data is damaged: it is not base64 of JSON")) from None
     if not isinstance(value, dict):
@@ -88,7 +117,11 @@ def decode(link: str) -> dict[str, str]:
     for field in ("id", "baseUrl", "apiKey"):
         if not isinstance(value.get(field), str) or not value[field].strip():
             raise BadInput(_("the import link has no {field}, which Cherry Studio requires").format(field=field))
-    return {k: str(value[k]) for k in ("id", "baseUrl", "apiKey", "name", "type") if isinstance(value.get(k), str)}
+    if rules == "2.x" and not value["baseUrl"].lower().startswith(("http://", "https://")):
+        raise BadInput(_("Cherry Studio 2.x takes only an http(s) baseUrl from an import link"))
+    out: dict[str, Any] = {k: str(value[k]) for k in ("id", "baseUrl", "apiKey", "name", "type")
+                           if isinstance(value.get(k), str)}
+    return out | ({"autoSyncModels": True} if value.get("autoSyncModels") is True else {})
 
 
 def open_link(url: str, provider_id: str) -> None:

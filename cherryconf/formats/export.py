@@ -12,7 +12,7 @@ from typing import Any
 
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion
-from cherryconf.domain.spec import default_group
+from cherryconf.domain.spec import check_header_value, default_group
 from cherryconf.errors import BadInput
 from cherryconf.formats.profile import key_env_name
 from cherryconf.i18n import _
@@ -119,6 +119,7 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
                 pid=pid, var=key_env_name(pid)))
         entry["models"] = [_model(m, pid) for m in p.get("models", []) if isinstance(m, dict) and m.get("id")]
         entry.update({k: p[k] for k in _PROFILE_FIELDS if p.get(k) is not None})
+        _sendable_headers(entry, notes)
         if not with_keys and isinstance(entry.get("extra_headers"), dict):
             entry["extra_headers"] = _header_references(pid, entry["extra_headers"], key, referenced)
         out.append(entry)
@@ -157,6 +158,21 @@ def _header_references(pid: str, headers: dict[str, Any], key: str, referenced: 
         else:
             out[name] = value
     return out
+
+
+def _sendable_headers(entry: dict[str, Any], notes: list[str]) -> None:
+    """Leave out the header values no request can carry (a profile refuses them), with a note each."""
+    headers = entry.get("extra_headers")
+    if not isinstance(headers, dict):
+        return
+    kept = {k: v for k, v in headers.items() if not (isinstance(v, str) and check_header_value(str(k), v))}
+    for name in headers.keys() - kept.keys():
+        notes.append(_("{pid}: header {name} left out: its value holds characters no HTTP request can carry "
+                       "(`cherryconf doctor` says which)").format(pid=entry["id"], name=name))
+    if kept:
+        entry["extra_headers"] = kept
+    else:
+        del entry["extra_headers"]
 
 
 def _check_loads(document: dict[str, Any]) -> None:

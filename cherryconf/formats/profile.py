@@ -19,8 +19,15 @@ import yaml
 
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion, normalise_api_host
+from cherryconf.domain.moves import needs_own_provider, own_provider
 from cherryconf.domain.patch import LoadedProfile, ProviderPatch
-from cherryconf.domain.spec import OWNER_PATTERN, default_group, model_from_id
+from cherryconf.domain.spec import (
+    OWNER_PATTERN,
+    RETIRED_PROVIDER_IDS,
+    check_header_value,
+    default_group,
+    model_from_id,
+)
 from cherryconf.errors import BadInput
 from cherryconf.formats import fastschema, keyref, schema
 from cherryconf.i18n import _
@@ -30,6 +37,10 @@ if TYPE_CHECKING:
 
 # 1.x model capabilities that 2.x has no name for.
 V1_ONLY_CAPABILITIES = frozenset({"web_search"})
+# Built-in providers whose id sends a gateway's chats somewhere else whatever its type (per-model protocols, no
+# /v1): a profile putting a gateway there is refused with the move's advice. (openai, grok and cherryin: a profile
+# may configure them as the app routes them; check_type_honoured speaks for the type.)
+_ID_ROUTED_PRESETS = frozenset({"aihubmix", "perplexity", "github"})
 MAX_PROFILE_BYTES = 1024 * 1024  # a profile is a few KB; anything near this is a mistake, not a profile
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}()")
 # A value that is exactly `$NAME`: claude-code-router's profiles write keys so; a key never looks like that.
@@ -454,6 +465,13 @@ def _provider_problems(p: dict[str, Any], i: int, seen: set[str], app_version: A
         routing.check_type_honoured(pid, ptype)
     except BadInput as e:
         problems.append(f"{loc}.{'type' if 'type' in p else 'id'}: {e.message}")
+    if pid in RETIRED_PROVIDER_IDS and app_version is not None and app_version >= (2,):
+        problems.append(_("{loc}.id: Cherry Studio 2.x retired the provider id {id!r} (it hides such a provider and "
+                          "its models): give your provider an id of its own").format(loc=loc, id=pid))
+    for name, value in (p.get("extra_headers") or {}).items():
+        why = check_header_value(str(name), value) if isinstance(value, str) else None
+        if why:
+            problems.append(f"{loc}.extra_headers: {why}")
     api_host = ""
     try:
         api_host = normalise_api_host(p["apiHost"], app_version)
@@ -487,6 +505,15 @@ def _provider_problems(p: dict[str, Any], i: int, seen: set[str], app_version: A
         "isSystem": False,
     }
     new_provider.update({k: v for k, v in fields.items() if k not in new_provider})
+    if (pid in _ID_ROUTED_PRESETS and api_host and routing.holds_gateway(new_provider)
+            and needs_own_provider(new_provider, app_version)):
+        # What `doctor --fix` would do with it once written: the same advice, before anything is written.
+        own = own_provider(new_provider, set(seen), app_version)
+        problems.append(_("{loc}.id: Cherry Studio routes its built-in provider {id!r} by id, so a gateway there "
+                          "gets {now} instead of {then}; give the gateway a provider of its own, such as id {own!r} "
+                          "(what `cherryconf doctor --fix` moves it to)").format(
+            loc=loc, id=pid, now=routing.chat_url(new_provider, app_version),
+            then=routing.chat_url(own, app_version), own=own["id"]))
     # The app's Provider format (schemas/cherry-provider.schema.json).
     if not fastschema.accepts("provider", new_provider):
         from cherryconf.formats.models import Provider

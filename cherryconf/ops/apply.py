@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from cherryconf import faults
 from cherryconf.domain import plan, undo
-from cherryconf.errors import CherryconfError, ReadBackFailed, StoreError, WriteFailed
+from cherryconf.errors import BadInput, CherryconfError, ReadBackFailed, StoreError, WriteFailed
 from cherryconf.i18n import _
 from cherryconf.ops.session import write_session
 from cherryconf.stores import backup, owners
@@ -42,19 +42,37 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
     """
     from cherryconf.stores import open_store
 
+    _check_edition(loaded)
     store = open_store(install)
     state = store.read()
     claim = None
+    # Providers an owner manages are that owner's profile's exactly: no other profile takes one over as a twin.
+    owned = ({pid for o in owners.load(ctx, install).owners.values() for pid in o.ids}
+             if ctx is not None and loaded.owner is None else set())
     if loaded.owner is not None:
         if ctx is None:
             raise ValueError("applying an owner's profile needs the context that locates the owners' record")
         claim = owners.claim(owners.load(ctx, install), loaded.owner, [p.id for p in loaded.providers],
                              {str(p.get("id")) for p in state.providers})
     p = plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs,
-                  remove=claim.remove if claim else ())
+                  remove=claim.remove if claim else (), base=store.catalog_capabilities,
+                  # An owner's providers are its profile's ids exactly: no twin is taken over for it.
+                  match_twins=claim is None, keep_apart=owned)
     if p.changed:
         store.check(p)
     return Prepared(install, store, p, claim)
+
+
+def _check_edition(loaded: LoadedProfile) -> None:
+    """BadInput for a provider under a preset the installed China edition hides (its OpenAI, Anthropic, Gemini)."""
+    from cherryconf.stores import edition
+
+    hidden = [p.id for p in loaded.providers if p.id in edition.GLOBAL_ONLY_PRESETS]
+    found = edition.detect() if hidden else None
+    if found is not None and found.edition == "cn":
+        raise BadInput(_("{source}: {ids}: Cherry Studio 中国版 (installed in {where}) hides its {ids} provider, so "
+                         "nothing written there would show; give the gateway a provider id of its own").format(
+            source=loaded.source, ids=", ".join(hidden), where=found.resources))
 
 
 def write(ctx: Context, prepared: Prepared, reason: str, keep: int = backup.DEFAULT_KEEP) -> Written:

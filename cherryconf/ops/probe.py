@@ -23,6 +23,7 @@ import httpx
 
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion
+from cherryconf.domain.spec import check_header_value
 from cherryconf.errors import BadInput, Interrupted, KeyRejected
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops import http, pacing
@@ -322,6 +323,9 @@ class _Prober:
             self.headers["Authorization"] = f"Bearer {keys[0]}"
         extra = provider.get("extra_headers")
         extra_headers = {str(k): str(v) for k, v in extra.items()} if isinstance(extra, dict) else {}
+        # A value httpx cannot send fails this provider alone (a row of its own), not the whole run.
+        if unsendable := [w for k, v in extra_headers.items() if (w := check_header_value(k, v))]:
+            raise BadInput(_("provider {id!r}: {why}").format(id=provider.get("id"), why="; ".join(unsendable)))
         self.headers.update(extra_headers)
         # Header values often carry tokens too, so they are scrubbed from details like the key.
         self.secrets = [s for s in [*keys, *extra_headers.values()] if len(s) >= 6]

@@ -63,4 +63,8 @@ def apply_json(install: Install, plan: Plan, backup: Backup | None, owner: str |
         "default_model": plan.default_model_after if plan.default_model_after != plan.default_model_before else None,
         "backup": str(backup.path) if backup else None,
         "backup_id": backup.id if backup else None,
+        "matched": [{"provider": held, "profile_id": wanted, "why": why}
+                    for held, (wanted, why) in plan.matched.items()],
+        "capabilities": [{"provider": pid, "model": model, "catalog": own, "added": added}
+                         for (pid, model), (own, added) in plan.offered.items()],
     }

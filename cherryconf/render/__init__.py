@@ -113,6 +113,15 @@ def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
             "{n} model moves from {old} to {new}; the settings and assistants that use it follow",
             "{n} models move from {old} to {new}; the settings and assistants that use them follow",
             len(models)).format(n=len(models), old=old, new=new)
+    for held, (wanted, why) in plan.matched.items():
+        text += "\n  " + _("the profile's {wanted} is the gateway the store holds as {held} ({why}): {held} is "
+                           "updated, no second provider is added").format(wanted=wanted, held=held, why=why)
+    for (pid, model), (own, added) in plan.offered.items():
+        offered = ", ".join([*own, *added]) or _("(none)")
+        text += "\n  " + (_("{pid}/{model}: Cherry Studio will offer {offered} (its catalog's, and {added} from the "
+                            "profile)") if added else
+                          _("{pid}/{model}: Cherry Studio will offer {offered} (its catalog's: the profile adds "
+                            "nothing to them)")).format(pid=pid, model=model, offered=offered, added=", ".join(added))
     after = plan.default_model_after
     if after is not None and after != plan.default_model_before:
         before = plan.default_model_before

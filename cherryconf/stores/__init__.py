@@ -53,6 +53,11 @@ class Store(Protocol):
         (2.x), "settings" -> item -> a digest of it (this process's hash: compared within one run only)."""
         ...
 
+    def catalog_capabilities(self, provider_id: str, model_id: str) -> list[str] | None:
+        """The 1.x capabilities the app gives this model of its own accord (2.x: its catalog's), to which a
+        profile's capabilities add; None when the model has only those it is given (every 1.x model)."""
+        ...
+
     def exclusive(self) -> AbstractContextManager[None]:
         """Held around every write: refuses (AppRunning) while the app has the store open."""
         ...

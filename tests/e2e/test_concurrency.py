@@ -30,7 +30,9 @@ CHILD_ENV_PATH = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("
 
 
 def profile_for(directory: Path, provider_id: str) -> Path:
-    return write_profile(directory, fz.FUZZ_PROFILE.replace("fuzz-gw", provider_id), f"{provider_id}.yaml")
+    # Two gateways of their own (another host each): the same gateway under two ids would be one provider (twins).
+    text = fz.FUZZ_PROFILE.replace("fuzz-gw", provider_id).replace("fuzz.example", f"{provider_id}.example")
+    return write_profile(directory, text, f"{provider_id}.yaml")
 
 
 def spawn(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

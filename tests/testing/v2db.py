@@ -330,6 +330,114 @@ def build(data_dir: Path, shape: Shape = "release", *, migration_status: str | N
     return Install(data_dir=data_dir, kind="v2", app_version="2.0.7", found_by="test")
 
 
+# --- a first boot of the newest app ------------------------------------------------------------------------------
+#
+# What the app's seeders write into a fresh database, as read at ousugo/cherry-studio 564c9eac (the fork of
+# CherryHQ/cherry-studio that tracks its main branch; package.json says 2.0.8, schema of 2.0.9+): the schema is
+# the "later" shape above (migrations 0000, 0012 dropping `api_features`, 0014 adding `input_modalities_explicit`,
+# migrations/sqlite-drizzle/), and the seeders run in the order of src/main/data/db/seeding/seederRegistry.ts:
+#
+# - CherryAiDefaultModelSeeder (seeders/cherryaiDefaultModelSeeder.ts; names in src/shared/data/presets/cherryai.ts):
+#   provider `cherryai` "CherryAI", enabled, chat endpoint https://api.cherry-ai.com, no auth config; model
+#   `cherryai::qwen` "Qwen" (group "Qwen", capabilities [], streaming); the preferences chat.default_model_id,
+#   feature.quick_assistant.model_id and feature.translate.model_id (scope "default") = "cherryai::qwen".
+# - PresetProviderSeeder (seeders/presetProviderSeeder.ts): one DELTA row per registry provider
+#   (packages/provider-registry/data/providers.json): id, preset id (the entry's presetProviderId, else its id),
+#   name, and an auth shell only for vertexai, azure-openai and aws-bedrock. Endpoints are NOT stored: they resolve
+#   from the registry at read time. Disabled (the column's default), keyless (api_keys default '[]').
+# - LocalModelSeeder (seeders/LocalModelSeeder.ts; names in src/shared/data/presets/localEmbedding.ts): provider
+#   `local-embedding` "Local Models", endpoint_configs {}, no default endpoint, no auth, enabled; model
+#   `local-embedding::qwen3-embedding-0.6b` "Qwen3 Embedding 0.6B" (group "Qwen", capabilities ["embedding"],
+#   not streaming). It runs in-process: no host, no key.
+# - MigrationEngine.needsMigration (migration/v2/core/MigrationEngine.ts): a fresh install marks the migration
+#   completed.
+#
+# Every provider batch goes through ProviderService.batchUpsertTx -> insertManyWithOrderKey (position 'last'):
+# appended after the largest order key; a model's key is scoped to its provider (services/utils/orderKey.ts).
+# Timestamps are Date.now() at insert (db/schemas/_columnHelpers.ts); here the fixed NOW.
+
+FIRST_BOOT_COMMIT = "564c9eac"
+FIRST_BOOT_VERSION = "2.0.8"
+# (id, name, preset id) of providers.json at 564c9eac, in its order.
+REGISTRY_PROVIDERS: list[tuple[str, str, str]] = [
+    (pid, name, preset or pid) for pid, name, preset in [
+        ("cherryin", "CherryIN", None), ("radeon-cloud", "AMD GPU Cloud", None), ("silicon", "Silicon", None),
+        ("aihubmix", "AiHubMix", None), ("ovms", "OpenVINO Model Server", None), ("ocoolai", "ocoolAI", None),
+        ("zhipu", "ZhiPu", None), ("deepseek", "deepseek", None), ("alayanew", "AlayaNew", None),
+        ("dmxapi", "DMXAPI", None), ("aionly", "AIOnly", None), ("burncloud", "BurnCloud", None),
+        ("302ai", "302.AI", None), ("lanyun", "LANYUN", None), ("ph8", "PH8", None), ("sophnet", "SophNet", None),
+        ("ppio", "PPIO", None), ("qiniu", "Qiniu", None), ("openrouter", "OpenRouter", None),
+        ("ollama", "Ollama", None), ("new-api", "New API", None), ("lmstudio", "LM Studio", None),
+        ("anthropic", "Anthropic", None), ("claude-code", "Claude Code", None),
+        ("openai-codex", "OpenAI Codex", None), ("grok-cli", "Grok CLI", None), ("openai", "OpenAI", None),
+        ("opencode", "OpenCode Go", None), ("azure-openai", "Azure OpenAI", None), ("gemini", "Gemini", None),
+        ("vertexai", "VertexAI", None), ("copilot", "Github Copilot", None), ("moonshot", "Moonshot AI", None),
+        ("baichuan", "BAICHUAN AI", None), ("dashscope", "Bailian", None), ("stepfun", "StepFun", None),
+        ("doubao", "doubao", None), ("minimax", "MiniMax", None), ("groq", "Groq", None),
+        ("together", "Together", None), ("fireworks", "Fireworks", None), ("nvidia", "nvidia", None),
+        ("grok", "Grok", None), ("mistral", "Mistral", None), ("jina", "Jina", None),
+        ("perplexity", "Perplexity", None), ("modelscope", "ModelScope", None), ("xirang", "Xirang", None),
+        ("tokenhub", "TokenHub", None), ("baidu-cloud", "Baidu Cloud", None), ("gpustack", "GPUStack", None),
+        ("voyageai", "VoyageAI", None), ("aws-bedrock", "AWS Bedrock", None), ("poe", "Poe", None),
+        ("longcat", "LongCat", None), ("huggingface", "Hugging Face", None), ("gateway", "Vercel AI Gateway", None),
+        ("cerebras", "Cerebras AI", None), ("mimo", "Xiaomi MiMo", None), ("zai", "zai", "zhipu"),
+        ("minimax-global", "minimax-global", "minimax"),
+    ]
+]
+_SEED_AUTH = {"vertexai": {"type": "iam-gcp", "project": "", "location": ""},
+              "azure-openai": {"type": "iam-azure", "apiVersion": ""}, "aws-bedrock": {"type": "iam-aws", "region": ""}}
+LOCAL_EMBEDDING_MODEL = "local-embedding::qwen3-embedding-0.6b"
+CHERRYAI_QWEN = "cherryai::qwen"
+
+
+def _append_providers(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
+    last = conn.execute("SELECT max(order_key) FROM user_provider").fetchone()[0]
+    fresh = [r for r in rows if conn.execute("SELECT 1 FROM user_provider WHERE provider_id = ?",
+                                             (r["provider_id"],)).fetchone() is None]
+    for row, key in zip(fresh, fractional_indexing.generate_n_keys_between(last, None, len(fresh)), strict=True):
+        _insert(conn, "user_provider", {**row, "order_key": key, "created_at": NOW, "updated_at": NOW})
+
+
+def _seed_model(conn: sqlite3.Connection, uid: str, name: str, group: str, caps: list[str], streams: bool) -> None:
+    pid, _sep, mid = uid.partition("::")
+    _insert(conn, "user_model", {
+        "id": uid, "provider_id": pid, "model_id": mid, "preset_model_id": None, "name": name, "group": group,
+        "capabilities": _j(caps), "supports_streaming": int(streams), "order_key": "a0", "created_at": NOW,
+        "updated_at": NOW})
+
+
+def first_boot(data_dir: Path, version: str = FIRST_BOOT_VERSION) -> Install:
+    """A userData directory as the newest 2.x app leaves it after its first start on a fresh machine."""
+    db = data_dir / "Data" / "cherrystudio.sqlite"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    (data_dir / "version.log").write_text(f"{version}|linux|prod|packaged|install|2026-08-22T10:00:00.000Z\n",
+                                          encoding="utf-8")
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(ddl("later"))
+        conn.execute("BEGIN")
+        _append_providers(conn, [{
+            "provider_id": "cherryai", "preset_provider_id": "cherryai", "name": "CherryAI",
+            "endpoint_configs": _j({"openai-chat-completions": {"baseUrl": "https://api.cherry-ai.com"}}),
+            "default_chat_endpoint": "openai-chat-completions", "is_enabled": 1}])
+        _seed_model(conn, CHERRYAI_QWEN, "Qwen", "Qwen", [], True)
+        for key in ("chat.default_model_id", "feature.quick_assistant.model_id", "feature.translate.model_id"):
+            _insert(conn, "preference", {"scope": "default", "key": key, "value": _j(CHERRYAI_QWEN),
+                                         "created_at": NOW, "updated_at": NOW})
+        _append_providers(conn, [{"provider_id": pid, "preset_provider_id": preset, "name": name,
+                                  "auth_config": _j(_SEED_AUTH.get(pid))} for pid, name, preset in REGISTRY_PROVIDERS])
+        _append_providers(conn, [{"provider_id": "local-embedding", "preset_provider_id": "local-embedding",
+                                  "name": "Local Models", "endpoint_configs": "{}", "is_enabled": 1}])
+        _seed_model(conn, LOCAL_EMBEDDING_MODEL, "Qwen3 Embedding 0.6B", "Qwen", ["embedding"], False)
+        value = _j({"status": "completed", "completedAt": NOW, "error": None})
+        _insert(conn, "app_state", {"key": "migration_v2_status", "value": value, "created_at": NOW, "updated_at": NOW})
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return Install(data_dir=data_dir, kind="v2", app_version=version, found_by="test")
+
+
 def connect(install: Install) -> sqlite3.Connection:
     conn = sqlite3.connect(install.sqlite_path, isolation_level=None)
     conn.row_factory = sqlite3.Row

@@ -31,7 +31,7 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
     with opts.writing(inst) if fix else contextlib.nullcontext():
         store = open_store(inst)
         version = inst.version
-        found = diagnose(store.read(), version)
+        found = diagnose(store.read(), version, line=inst.line)
         document: dict[str, Any] = {"install": str(inst.data_dir), "findings": [render.finding_json(f) for f in
                                                                                 found.findings],
                                     "fixed": [], "backup": None}
@@ -48,7 +48,7 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
             n = len(found.fixable)
             confirm(ngettext("Repair {n} problem in {dir}?", "Repair {n} problems in {dir}?", n).format(
                 n=n, dir=inst.data_dir), yes)
-        done = repair(opts.context(), inst, store, found, version, keep)
+        done = repair(opts.context(), inst, store, found, version, keep, line=inst.line)
         remaining = [f for f in done.remaining if f.severity != "note"]
         document["fixed"] = [render.finding_json(f) for f in done.fixed]
         document["backup"] = str(done.backup.path) if done.backup else None

@@ -65,18 +65,25 @@ def import_(opts: Options, source: str | None, from_data_dir: Path | None, take_
     if with_keys and output is None:
         raise BadInput(_("--with-keys writes keys only into a private file, never to the screen: add -o FILE"))
     found = importers.read(source, from_data_dir)
-    document, notes = to_profile(found, take_all, with_keys, _target_version(opts))
+    version, held = _target(opts)
+    document, notes = to_profile(found, take_all, with_keys, version, held)
     _write_profile(opts, document, notes, with_keys, output)
 
 
-def _target_version(opts: Options) -> AppVersion | None:
-    """The version of the install here, if there is one: a profile is made for the app that will apply it."""
+def _target(opts: Options) -> tuple[AppVersion | None, list[dict[str, Any]]]:
+    """The version of the install here, if there is one, and its providers: a profile is made for the app that will
+    apply it."""
+    from cherryconf.stores import open_store
     from cherryconf.stores.install import resolve
 
     try:
-        return resolve(opts.context(), opts.data_dir).version
+        install = resolve(opts.context(), opts.data_dir)
     except CherryconfError:
-        return None
+        return None, []
+    try:
+        return install.version, open_store(install).read().providers
+    except CherryconfError:
+        return install.version, []
 
 
 def _write_profile(opts: Options, document: dict[str, Any], notes: list[str], with_keys: bool,

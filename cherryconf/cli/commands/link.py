@@ -22,21 +22,27 @@ if TYPE_CHECKING:
 @click.argument("profile_path", metavar="PROFILE", type=PathParam())
 @click.option("--open", "open_it", is_flag=True,
               help=_("Hand each link to the operating system (opens the app), one at a time."))
+@click.option("--sync-models", is_flag=True,
+              help=_("Ask the app to fetch the gateway's model list once the import is accepted (Cherry Studio 2.x)."))
 @pass_options
-def link(opts: Options, profile_path: Path, open_it: bool) -> None:
+def link(opts: Options, profile_path: Path, open_it: bool, sync_models: bool = False) -> None:
     from cherryconf.domain import routing
     from cherryconf.formats import deeplink, profile
     from cherryconf.ops.result import Result
     from cherryconf.redact import mask_url
+    from cherryconf.stores import edition
 
     loaded = profile.load(profile_path)
-    links = [(p.id, deeplink.build(p.new_provider)) for p in loaded.providers]
+    # The installed app's edition decides the scheme the OS hands to it (the China edition's is its own).
+    found = edition.detect()
+    scheme = edition.SCHEME[found.edition if found else "global"]
+    links = [(p.id, deeplink.build(p.new_provider, scheme, sync_models)) for p in loaded.providers]
     # No install is read: the URL is the one the newest 1.x app calls for a provider of that id and type.
     urls = {p.id: routing.chat_url(p.new_provider) for p in loaded.providers}
     note = _("Import links carry no models: after importing, add the models in the app, "
              "or use `cherryconf apply` to write them too.")
     emit(opts, Result({"links": [{"id": i, "link": u, "chat_url": urls[i]} for i, u in links], "note": note,
-                       "warning": deeplink.KEY_WARNING},
+                       "warning": deeplink.KEY_WARNING, "edition": found.edition if found else None},
                       "\n".join(u for _pid, u in links)))
     click.echo(deeplink.KEY_WARNING, err=True)
     if not opts.json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cherryconf.domain import twins
 from cherryconf.domain.endpoints import AppVersion, normalise_api_host
 from cherryconf.errors import BadInput
 from cherryconf.formats import export
@@ -13,9 +14,11 @@ from cherryconf.stores import sealed
 
 
 def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
-               version: AppVersion | None = None) -> tuple[dict[str, Any], list[str]]:
+               version: AppVersion | None = None, held: list[dict[str, Any]] | None = None
+               ) -> tuple[dict[str, Any], list[str]]:
     """(profile document, notes): by default the custom providers and the built-in ones holding a key;
-    `take_all`: every provider that has a base URL."""
+    `take_all`: every provider that has a base URL. `held`: the providers of the install the profile is for; a
+    gateway it holds under another id keeps that id (twins.find), so applying updates it instead of adding a twin."""
     # Keys Cherry Studio sealed that no reader could open (a backup, a bare database) are left out, never imported.
     opened, sealed_notes = sealed.opened(source.providers, None)
     providers, notes = _unique(opened)
@@ -25,6 +28,8 @@ def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
     notes = [_("read {what}").format(what=source.what), *source.notes, *sealed_notes, *notes]
     chosen, unusable = _with_base_urls(chosen, version)
     notes += unusable
+    chosen, matched = _as_held(chosen, held or [])
+    notes += matched
     if not chosen:
         raise BadInput(_("{what} holds no provider to import").format(what=source.what))
     document, export_notes = export.to_profile(chosen, [str(p.get("id")) for p in chosen], with_keys, version)
@@ -55,6 +60,24 @@ def _with_base_urls(providers: list[dict[str, Any]], version: AppVersion | None
             notes.append(_("left out {id}: its base URL is not usable ({reason})").format(id=p.get("id"),
                                                                                          reason=e.message))
     return usable, notes
+
+
+def _as_held(providers: list[dict[str, Any]], held: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The providers, each gateway the install already holds under another id taken under that id; a note each."""
+    out, notes = [], []
+    taken = {str(p.get("id")) for p in providers}
+    for p in providers:
+        twin = twins.find(p, held, taken - {str(p.get("id"))})
+        if twin is None or twin.held_id in taken:
+            out.append(p)
+            continue
+        taken.add(twin.held_id)
+        models = [{**m, "provider": twin.held_id} if isinstance(m, dict) else m for m in p.get("models") or []]
+        out.append({**p, "id": twin.held_id, "models": models})
+        notes.append(_("{id}: the install here already holds this gateway as {held} ({why}), so the profile updates "
+                       "{held} instead of adding a second one").format(id=p.get("id"), held=twin.held_id,
+                                                                       why=twin.why))
+    return out, notes
 
 
 def _unique(providers: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:

@@ -101,6 +101,9 @@ class V1Store:
     def root(self) -> Path:
         return self._root
 
+    def catalog_capabilities(self, provider_id: str, model_id: str) -> list[str] | None:
+        return None  # 1.x stores a model's capabilities whole, and infers more from its id at run time
+
     def _files(self, root: Path) -> list[Path]:
         # LevelDB keeps everything flat in one directory; LOCK is recreated by whoever opens it.
         return sorted(p.relative_to(root) for p in root.iterdir() if p.is_file() and p.name != "LOCK")

@@ -24,13 +24,20 @@ import fractional_indexing
 
 from cherryconf import faults
 from cherryconf.domain.catalog import Catalog
-from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS
+from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, RETIRED_PROVIDER_IDS
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
 from cherryconf.fsutil import copy_file, create_private, fsync_dir, fsync_file, rename
 from cherryconf.i18n import _
 from cherryconf.stores import StoreState
 from cherryconf.stores.shape import RESTORE
-from cherryconf.stores.v2.rows import _check_round_trip, _model_row, _model_v1, _provider_row, _provider_v1
+from cherryconf.stores.v2.rows import (
+    _check_round_trip,
+    _model_row,
+    _model_v1,
+    _provider_row,
+    _provider_v1,
+    v1_capabilities,
+)
 from cherryconf.stores.v2.tables import (
     _MODEL_JSON,
     _PROVIDER_JSON,
@@ -260,6 +267,7 @@ class V2Store:
         # A snapshot elsewhere is read as an immutable file: opening it must not create -wal/-shm beside it.
         self._live = self._root.resolve() == install.sqlite_path.parent.resolve()
         self._models: Catalog | None = None
+        self._presets: dict[tuple[str, str], str | None] = {}  # (provider, model) -> preset_model_id, as last read
 
     @property
     def models(self) -> Catalog:
@@ -273,6 +281,15 @@ class V2Store:
     @property
     def root(self) -> Path:
         return self._root
+
+    def catalog_capabilities(self, provider_id: str, model_id: str) -> list[str] | None:
+        """The 1.x capabilities the app gives this model from its catalog, before any the profile adds: for a row
+        the store holds, its preset model's; for a new one, the catalog model the app would back it with (the
+        store's last read decides which rows exist). None: a custom row, whose stored list is all there is."""
+        key = (provider_id, model_id)
+        preset = self._presets[key] if key in self._presets else self.models.find(model_id)
+        caps = self.models.capabilities(preset)
+        return None if caps is None else v1_capabilities(caps)
 
     @property
     def _db(self) -> Path:
@@ -332,7 +349,9 @@ class V2Store:
             rows = _provider_rows(conn)
             models = _model_rows(conn)
             prefs = _preferences(conn, list(_MODEL_PREFERENCES.values()))
-        providers = [_provider_v1(r, [_model_v1(m) for m in models.get(r["provider_id"], [])]) for r in rows]
+        providers = [_provider_v1(r, [_model_v1(m, self.models) for m in models.get(r["provider_id"], [])])
+                     for r in rows]
+        self._presets = {(m["provider_id"], m["model_id"]): m["preset_model_id"] for ms in models.values() for m in ms}
         by_uid = {f"{m['provider']}::{m['id']}": m for p in providers for m in p["models"]}
         refs = {name: copy.deepcopy(by_uid[prefs[key]]) for name, key in _MODEL_PREFERENCES.items()
                 if isinstance(prefs.get(key), str) and prefs[key] in by_uid}
@@ -399,6 +418,9 @@ class V2Store:
             if pid not in planned and pid in held:
                 raise BadInput(_("provider id {pid!r} is Cherry Studio's built-in provider of that name; choose "
                                  "another id for your own provider").format(pid=pid))
+            if pid not in planned and pid in RETIRED_PROVIDER_IDS:
+                raise BadInput(_("provider id {id!r} is one Cherry Studio 2.x retired: it hides such a provider and "
+                                 "its models; choose another id for your own provider").format(id=pid))
             if pid not in planned and pid in BUILT_IN_PROVIDER_IDS | self.models.provider_ids:
                 raise BadInput(_("provider id {id!r} is the id of a provider Cherry Studio ships, which a later "
                                  "release would merge into yours: choose another id for your own provider").format(
@@ -417,6 +439,9 @@ class V2Store:
         after_all = last if last is not None else (on_keys[-1] if on_keys else None)
         off_keys = _keys_between(after_all, None, len(off))
         new_keys = dict(zip(on, on_keys, strict=True)) | dict(zip(off, off_keys, strict=True))
+        # A moved model keeps what its row was (catalog-backed or custom) under its new provider.
+        carried = {(new, mid): m for (old, mid), new in plan.moved.items() for m in models.get(old, [])
+                   if m["model_id"] == mid}
         operations: list[Operation] = []
         for pid in plan.changed_ids:
             if pid not in after:  # removed from the store: only ever a provider cherryconf added (owners)
@@ -427,7 +452,7 @@ class V2Store:
                                           model_uids=[m["id"] for m in models.get(pid, [])]))
                 continue
             operations += self._provider_operations(schema, rows.get(pid), models.get(pid, []), after[pid],
-                                                    new_keys.get(pid), now)
+                                                    new_keys.get(pid), now, carried)
         if not plan.moved:
             return operations
         # A move (doctor's gateway out of a built-in provider) inserts the models under their new provider, then
@@ -438,7 +463,8 @@ class V2Store:
                 + [partial(_move_references, moves=moves, now=now)] + deletes)
 
     def _provider_operations(self, schema: _Schema, old: Row | None, old_models: list[Row],
-                             want: dict[str, Any], order_key: str | None, now: int) -> list[Operation]:
+                             want: dict[str, Any], order_key: str | None, now: int,
+                             carried: dict[tuple[str, str], Row]) -> list[Operation]:
         pid = str(want["id"])
         dialects = "api_features" not in schema.provider
         new = {c: v for c, v in _provider_row(old, want, order_key, now, dialects).items() if c in schema.provider}
@@ -452,9 +478,10 @@ class V2Store:
         pairs: list[tuple[Row | None, Row]] = []
         for w in wanted:
             old_model = by_id.get(w.get("id"))
-            row = _model_row(old_model, w, pid, None if old_model else next(keys), now, self.models)
+            row = _model_row(old_model, w, pid, None if old_model else next(keys), now, self.models,
+                             carried.get((pid, str(w.get("id")))))
             pairs.append((old_model, {c: v for c, v in row.items() if c in schema.model}))
-        _check_round_trip(want, new, [row for _want, row in pairs])
+        _check_round_trip(want, new, [row for _want, row in pairs], self.models)
         ops: list[Operation] = []
         if old is None:
             ops.append(partial(_insert, table="user_provider", row=new, json_columns=_PROVIDER_JSON))

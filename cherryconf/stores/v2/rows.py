@@ -173,7 +173,21 @@ def _pricing_v1(pricing: Any) -> dict[str, Any] | None:
     return out
 
 
-def _model_v1(row: Row) -> dict[str, Any]:
+def _catalog_caps(row: Row | None, models: Catalog | None) -> tuple[str, ...] | None:
+    """The catalog's capabilities for a preset-backed row, when the catalog knows them."""
+    if row is None or models is None or row.get("preset_model_id") is None:
+        return None
+    return models.capabilities(str(row["preset_model_id"]))
+
+
+def v1_capabilities(caps: Any) -> list[str]:
+    """The 1.x names of a 2.x capability list (those 1.x has a name for), in its order."""
+    return list(dict.fromkeys(_CAPABILITY_V1[c] for c in caps or [] if c in _CAPABILITY_V1))
+
+
+def _model_v1(row: Row, models: Catalog | None = None) -> dict[str, Any]:
+    """A model in the 1.x format. Its capabilities are those the app offers: the row's list when it has one, else
+    (a preset-backed row, NULL) the catalog's, which the app then inherits (facts file section 9)."""
     mid, pid = row["model_id"], row["provider_id"]
     m: dict[str, Any] = {
         "id": mid,
@@ -182,7 +196,8 @@ def _model_v1(row: Row) -> dict[str, Any]:
         "name": row["name"] if row["name"] is not None else mid,
         "group": row["group"] if row["group"] is not None else default_group(mid, pid),
     }
-    types = list(dict.fromkeys(_CAPABILITY_V1[c] for c in row.get("capabilities") or [] if c in _CAPABILITY_V1))
+    stored = row.get("capabilities")
+    types = v1_capabilities(stored if stored is not None else _catalog_caps(row, models))
     if types:
         m["capabilities"] = [{"type": t, "isUserSelected": True} for t in types]
     if row.get("supports_streaming") is not None:
@@ -298,9 +313,12 @@ def _provider_row(old: Row | None, want: dict[str, Any], order_key: str | None, 
 
 
 def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_key: str | None, now: int,
-               models: Catalog) -> Row:
+               models: Catalog, carried: Row | None = None) -> Row:
+    """The row for model `want`; `carried`: the row it moves from (under another provider), whose catalog model
+    it keeps rather than being looked up again."""
     mid = want.get("id")
-    preset = models.find(str(mid)) if old is None else old["preset_model_id"]
+    preset = old["preset_model_id"] if old is not None else (
+        carried["preset_model_id"] if carried is not None else models.find(str(mid)))
     row: Row = dict(old) if old else {
         "id": f"{provider_id}::{mid}", "provider_id": provider_id, "model_id": mid, "preset_model_id": preset,
         "name": None, "description": None, "group": None, "capabilities": [], "input_modalities": None,
@@ -308,7 +326,7 @@ def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_ke
         "supports_streaming": 1, "pricing": None, "is_enabled": 1, "is_hidden": 0, "is_deprecated": 0,
         "order_key": order_key, "notes": None, "created_at": now, "updated_at": now,
     }
-    cur = _model_v1(old) if old else {}
+    cur = _model_v1(old, models) if old else {}
 
     def differs(*fields: str) -> bool:
         return old is None or any(cur.get(f, _MISSING) != want.get(f, _MISSING) for f in fields)
@@ -326,7 +344,14 @@ def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_ke
                                    if isinstance(c, dict) and c.get("type") in _CAPABILITY))
         # Capabilities 1.x has no name for (image-generation...) are not cherryconf's to drop.
         names += [c for c in row.get("capabilities") or [] if c not in _CAPABILITY_V1]
-        row["capabilities"] = names if names or not preset else None
+        base = models.capabilities(preset) if preset else None
+        if base is not None:
+            # The app uses a stored list instead of the catalog's: store nothing (inherit) unless the profile adds
+            # to the catalog's, and then the catalog's with the additions (Cherry Studio 2.x, facts section 9).
+            added = [c for c in names if c not in base]
+            row["capabilities"] = [*base, *added] if added else None
+        else:
+            row["capabilities"] = names if names or not preset else None
     if differs("supported_text_delta"):
         streams = want.get("supported_text_delta", True)
         row["supports_streaming"] = None if preset and streams else int(bool(streams))
@@ -340,7 +365,7 @@ def _model_row(old: Row | None, want: dict[str, Any], provider_id: str, order_ke
     elif old is None:
         # The app's add-model form stores ["text"]; a model marked as seeing images gets "image" too, so that
         # its capabilities and its input modalities agree.
-        seeing = "image-recognition" in row["capabilities"]
+        seeing = "image-recognition" in (row["capabilities"] or [])
         row["input_modalities"] = ["text", "image"] if seeing else ["text"]
     return row
 
@@ -377,9 +402,9 @@ def _difference(want: Any, got: Any, path: str) -> tuple[str, Any, Any] | None:
     return None if want == got else (path, want, got)
 
 
-def _check_round_trip(want: dict[str, Any], row: Row, models: list[Row]) -> None:
+def _check_round_trip(want: dict[str, Any], row: Row, models: list[Row], catalog: Catalog | None = None) -> None:
     """BadInput unless the rows read back as exactly the wanted provider."""
-    got = _provider_v1(row, [_model_v1(m) for m in models])
+    got = _provider_v1(row, [_model_v1(m, catalog) for m in models])
     pid = want.get("id")
     where = _("provider {id!r}").format(id=pid)
     found = _difference({**want, "models": None}, {**got, "models": None}, "")

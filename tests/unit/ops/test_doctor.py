@@ -35,15 +35,21 @@ def test_responses_type_on_a_gateway_is_fixed_to_openai_but_not_on_openai_itself
     assert found.plan.after[0]["type"] == "openai" and found.plan.after[1] == openai
 
 
-@pytest.mark.parametrize(("host", "version", "fixed"), [
-    ("https://gw.example.com/v1", (1, 5, 0), "https://gw.example.com"),  # old apps build /v1/v1/
-    ("https://gw.example.com/v1/chat/completions", (1, 6, 5), "https://gw.example.com"),
-    ("  https://gw.example.com/v1/chat/completions  ", None, "https://gw.example.com"),
+@pytest.mark.parametrize(("host", "version", "code", "fixed"), [
+    ("https://gw.example.com/v1", (1, 5, 0), "api-host-form", "https://gw.example.com"),  # old apps build /v1/v1/
+    # A whole endpoint URL: the app appends the endpoint again (app issue #18608), on 1.x and 2.x alike.
+    ("https://gw.example.com/v1/chat/completions", (1, 6, 5), "full-endpoint-url", "https://gw.example.com"),
+    ("  https://gw.example.com/v1/chat/completions  ", None, "full-endpoint-url", "https://gw.example.com"),
+    ("https://gw.example.com/v1/chat/completions", (2, 0, 8), "full-endpoint-url", "https://gw.example.com"),
 ])
-def test_an_api_host_the_app_misreads_is_normalised(host: str, version: tuple[int, ...] | None, fixed: str) -> None:
+def test_an_api_host_the_app_misreads_is_normalised(host: str, version: tuple[int, ...] | None, code: str,
+                                                     fixed: str) -> None:
     found = diagnose(StoreState([provider(apiHost=host)], None), version)
-    assert [f.code for f in found.findings] == ["api-host-form"]
+    assert [f.code for f in found.findings] == [code]
     assert found.plan.after[0]["apiHost"] == fixed
+    if code == "full-endpoint-url":
+        message = found.findings[0].message
+        assert "#18608" in message and "/chat/completions/chat/completions" in message
 
 
 @pytest.mark.parametrize("host", ["https://gw.example.com", "https://gw.example.com/v1/",
@@ -163,3 +169,20 @@ def test_the_1_9_endpoint_hash_form_is_flagged_and_fixed() -> None:
     assert [f.code for f in found.findings] == ["api-host-form"]
     assert "chat/completions/chat/completions" in found.findings[0].message
     assert found.plan.after[0]["apiHost"] == "https://gw.example.com"
+
+
+def test_the_move_names_the_apps_stock_models_and_leaves_its_image_model() -> None:
+    # The 1.x app seeds the built-in openai provider with 9 models, gpt-image-1 among them (not a chat model).
+    stock = [{"id": m, "provider": "openai", "name": m, "group": m} for m in ("gpt-5", "gpt-image-1")]
+    mine = {"id": "deepseek-r1", "provider": "openai", "name": "deepseek-r1", "group": "deepseek-r1"}
+    gateway = provider(id="openai", type="openai-response", apiHost="https://vip.apiyi.com", models=[*stock, mine],
+                       isSystem=True)
+    found = diagnose(StoreState([gateway], None), (1, 9, 12))
+    (finding,) = found.findings
+    assert finding.code == "gateway-in-built-in" and finding.fix is not None
+    assert "gpt-5 are the app's stock models for 'openai'" in finding.fix
+    assert "(gpt-image-1) stay with 'openai'" in finding.fix
+    own, left = found.plan.after[0], found.plan.after[1]
+    assert [m["id"] for m in own["models"]] == ["gpt-5", "deepseek-r1"]
+    assert [m["id"] for m in left["models"]] == ["gpt-image-1"] and left["enabled"] is False
+    assert set(found.plan.moved) == {("openai", "gpt-5"), ("openai", "deepseek-r1")}

@@ -41,7 +41,8 @@ def load(*providers: dict[str, Any], default: str | None = None) -> profile.Load
 
 def make_plan(store: V2Store, loaded: profile.LoadedProfile) -> plan.Plan:
     state = store.read()
-    return plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs)
+    return plan.make(state.providers, loaded.providers, loaded.default_model, state.default_model, state.model_refs,
+                     base=store.catalog_capabilities)
 
 
 def apply(store: V2Store, loaded: profile.LoadedProfile) -> plan.Plan:
@@ -176,12 +177,13 @@ def test_write_adds_a_provider_as_the_app_would(install: Install) -> None:
     models = rows(install, "SELECT * FROM user_model WHERE provider_id = 'gw' ORDER BY order_key")
     assert [m["id"] for m in models] == ["gw::gpt-4.1", "gw::claude-sonnet-4"]
     gpt, claude = models
-    # Both are catalog models: preset-backed rows holding only what the profile changes (claude's name and
-    # capabilities), the rest inherited from the catalog, as the app's add-model path stores them.
+    # Both are catalog models: preset-backed rows holding only what the profile changes (claude's name), the rest
+    # inherited from the catalog, as the app's add-model path stores them. Claude's vision and function calling are
+    # the catalog's already: a stored list would replace the catalog's (reasoning lost), so none is stored.
     assert (gpt["model_id"], gpt["preset_model_id"], gpt["name"], gpt["group"], gpt["capabilities"]) == (
         "gpt-4.1", "gpt-4-1", None, None, None)
     assert (claude["preset_model_id"], claude["name"]) == ("claude-sonnet-4", "Claude Sonnet 4")
-    assert claude["capabilities"] == '["image-recognition","function-call"]'  # web_search: no 2.x name
+    assert claude["capabilities"] is None  # web_search: no 2.x name
     for m in models:
         assert m["input_modalities"] is None and m["endpoint_types"] is None and m["pricing"] is None
         assert (m["supports_streaming"], m["is_enabled"], m["is_hidden"], m["is_deprecated"]) == (None, 1, 0, 0)

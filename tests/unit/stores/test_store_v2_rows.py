@@ -47,7 +47,8 @@ def loaded(install: Install, doc: dict[str, Any] = PROFILE) -> profile.LoadedPro
 
 def apply(store: V2Store, lp: profile.LoadedProfile) -> plan.Plan:
     state = store.read()
-    p = plan.make(state.providers, lp.providers, lp.default_model, state.default_model, state.model_refs)
+    p = plan.make(state.providers, lp.providers, lp.default_model, state.default_model, state.model_refs,
+                  base=store.catalog_capabilities)
     if p.changed:
         store.check(p)
         with store.exclusive():
@@ -94,14 +95,24 @@ def test_catalog_models_are_preset_backed_and_a_private_one_is_custom(install: I
     assert not apply(store, loaded(install)).changed  # a second apply is a no-op
 
 
-def test_a_profile_capability_on_a_catalog_model_is_kept_as_the_apps_override(install: Install) -> None:
+def test_a_profile_capability_on_a_catalog_model_adds_to_the_catalogs(install: Install) -> None:
+    # 2.x uses a stored capability list instead of the catalog's (facts file section 9; ousugo/cherry-studio
+    # 564c9eac): gpt-4.1 given only function_calling must keep the catalog's image-recognition, deepseek-r1 given
+    # vision must keep its reasoning and function calling.
     doc = {"version": 1, "providers": [{**PROFILE["providers"][0], "models": [
-        {"id": "gpt-4.1", "name": "GPT 4.1 (gateway)", "capabilities": ["function_calling"]}]}]}
+        {"id": "gpt-4.1", "name": "GPT 4.1 (gateway)", "capabilities": ["function_calling"]},
+        {"id": "deepseek-r1", "capabilities": ["vision"]}]}]}
     store = store_of(install)
-    apply(store, loaded(install, doc))
-    row = models(install, "gw")["gpt-4.1"]
-    assert (row["preset_model_id"], row["name"], row["capabilities"]) == ("gpt-4-1", "GPT 4.1 (gateway)",
-                                                                          '["function-call"]')
+    p = apply(store, loaded(install, doc))
+    rows = models(install, "gw")
+    gpt, r1 = rows["gpt-4.1"], rows["deepseek-r1"]
+    assert (gpt["preset_model_id"], gpt["name"], gpt["capabilities"]) == ("gpt-4-1", "GPT 4.1 (gateway)", None)
+    assert r1["preset_model_id"] == "deepseek-r1"
+    assert json.loads(r1["capabilities"]) == ["function-call", "reasoning", "structured-output", "image-recognition"]
+    assert p.offered == {("gw", "gpt-4.1"): (["function_calling", "vision"], []),
+                         ("gw", "deepseek-r1"): (["function_calling", "reasoning"], ["vision"])}
+    read = {m["id"]: m for m in store.read().providers[0]["models"]}
+    assert [c["type"] for c in read["deepseek-r1"]["capabilities"]] == ["function_calling", "reasoning", "vision"]
     assert healthy(install)
     assert not apply(store, loaded(install, doc)).changed
 
