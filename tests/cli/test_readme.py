@@ -167,6 +167,7 @@ PYTHONS = [pytest.param("/usr/bin", id="debian-python"), pytest.param("", id="pa
 
 
 @pytest.mark.slow
+@pytest.mark.posix_only  # the README's sh line (Windows' PowerShell lines are checked for consistency above)
 @pytest.mark.parametrize("first_on_path", PYTHONS)
 def test_the_install_command_works_as_written(tmp_path: Path, first_on_path: str) -> None:
     if first_on_path and not (Path(first_on_path) / "python3").exists():
