@@ -45,6 +45,7 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
     _check_edition(loaded)
     store = open_store(install)
     state = store.read()
+    loaded = _as_sealed(loaded, state.providers, install)
     claim = None
     # Providers an owner manages are that owner's profile's exactly: no other profile takes one over as a twin.
     owned = ({pid for o in owners.load(ctx, install).owners.values() for pid in o.ids}
@@ -61,6 +62,29 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
     if p.changed:
         store.check(p)
     return Prepared(install, store, p, claim)
+
+
+def _as_sealed(loaded: LoadedProfile, held: list[dict[str, Any]], install: Install) -> LoadedProfile:
+    """The profile with each key the store already holds sealed (Cherry Studio encrypts a plaintext key at its
+    next start) given as the store holds it: the same key is then no change, and apply stays idempotent."""
+    import dataclasses
+
+    from cherryconf.stores import sealed
+
+    stored = {str(p.get("id")): str(p.get("apiKey") or "") for p in held}
+    patches = []
+    for patch in loaded.providers:
+        key, now = patch.fields.get("apiKey"), stored.get(patch.id, "")
+        if isinstance(key, str) and key and sealed.is_sealed(now):
+            try:
+                same = sealed.unseal(now, install.data_dir) == key
+            except CherryconfError:
+                same = False  # cannot be read here: the profile's key is written, as before
+            if same:
+                patch = dataclasses.replace(patch, fields={**patch.fields, "apiKey": now},
+                                            new_provider={**patch.new_provider, "apiKey": now})
+        patches.append(patch)
+    return dataclasses.replace(loaded, providers=patches)
 
 
 def _check_edition(loaded: LoadedProfile) -> None:

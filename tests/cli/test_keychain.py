@@ -229,3 +229,19 @@ def test_a_safe_storage_key_is_read_through_the_secret_service(run_cli: Any, tmp
     verified = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw")
     assert verified.code == 0, verified.err
     assert _bearers(gateway) == {f"Bearer {gateway.key}"}
+
+
+def test_a_key_the_app_sealed_since_is_no_change(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    """The app encrypts a plaintext key at its next start: applying the same profile again changes nothing (and
+    writes nothing); a different key is still written."""
+    data_dir = _store_with_sealed_key(run_cli, tmp_path, gateway, lambda d: sealing.aes(gateway.key, d))
+    sealed_key = _keys_in_store(data_dir)
+    profile = _profile(tmp_path, gateway, "${GW_KEY}")
+    again = run_cli("--data-dir", str(data_dir), "apply", str(profile), "--yes", env={"GW_KEY": gateway.key})
+    assert again.code == 0 and "no changes" in again.out, again.out + again.err
+    assert _keys_in_store(data_dir) == sealed_key
+    check = run_cli("--data-dir", str(data_dir), "apply", str(profile), "--check", env={"GW_KEY": gateway.key})
+    assert check.code == 0, check.out + check.err
+    rotated = run_cli("--data-dir", str(data_dir), "apply", str(profile), "--yes", env={"GW_KEY": "sk-rotated-99"})
+    assert rotated.code == 0, rotated.err
+    assert _keys_in_store(data_dir) == ["sk-rotated-99"]
