@@ -1,6 +1,6 @@
 """Test-only (the Windows lane under Wine; never shipped): psutil's `Process.name()` and `exe()` fail with
 WinError 87 for every process under Wine 8.0, which lacks `NtQuerySystemInformation(SystemProcessIdInformation)`.
-Installed into the Windows Python's site-packages with a `.pth` line that imports it, this module waits for
+Imported by a `sitecustomize` in the Windows Python's standard library folder, this module waits for
 `psutil._pswindows` to be imported and gives its `Process.exe` a fallback on `QueryFullProcessImageNameW`, the
 documented Win32 call, which Wine has (`name()` is the basename of `exe()` in psutil once the fast path fails)."""
 
