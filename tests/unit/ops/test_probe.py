@@ -269,13 +269,11 @@ def test_results_keep_model_order_and_on_result_sees_each(gateway: Gateway) -> N
 def test_concurrency_overlaps_and_is_bounded(gateway: Gateway) -> None:
     gateway.latency = 0.25
     gateway.models.update({f"m{i}": ModelSpec() for i in range(9)})
-    started = time.perf_counter()
     report = verify(gateway.provider(), models=None, endpoints="chat", concurrency=3)
-    wall = time.perf_counter() - started
     assert all(r.outcome == "pass" for r in report.results)
+    # Three at once, never more: the gateway saw them overlap (the speed-up is measured by bench_verify.py, not
+    # by a timed test, which a loaded machine or the Windows lane would fail).
     assert gateway.max_in_flight == 3
-    # /models plus three rounds of three: about 1 s, against 2.5 s one at a time.
-    assert wall < 1.8
 
 
 def test_concurrency_one_is_sequential(gateway: Gateway) -> None:
@@ -324,8 +322,8 @@ def test_text_for_a_responses_provider_says_how_to_fix_it(gateway: Gateway) -> N
 def test_fixes_name_the_models_by_reason(gateway: Gateway) -> None:
     gateway.models.update({"a": ModelSpec(chat="no_channel"), "b": ModelSpec(chat="model_not_found"),
                            "c": ModelSpec(), "d": ModelSpec(chat="slow")})
-    gateway.slow_seconds = 1.0
-    report = verify(gateway.provider(), models=None, endpoints="chat", timeout=0.3)
+    gateway.slow_seconds = 8.0  # d times out; a and b answer well within the timeout, even on a loaded machine
+    report = verify(gateway.provider(), models=None, endpoints="chat", timeout=3.0)
     todo = fixes(report)
     assert len(todo) == 2
     assert todo[0].startswith("a: the key's group has no channel")

@@ -71,7 +71,8 @@ def test_a_v2_restore_waits_for_a_database_held_briefly(tmp_path: Path, run_cli:
     # 5 s at most) outlasts the hold, so this cannot fail by timing.
     holder = hold(install.sqlite_path, 4.0)
     try:
-        restored = run_cli("--data-dir", data_dir, "restore", "--yes")
+        # --whole: the swap of the database file (an undo writes rows in a transaction and renames nothing).
+        restored = run_cli("--data-dir", data_dir, "restore", "--whole", "--yes")
     finally:
         holder.wait(timeout=30)
     assert restored.code == 0, restored.err
