@@ -78,6 +78,15 @@ def create_private(path: Path) -> None:
         os.close(fd)
 
 
+def real_path(path: Path) -> Path:
+    """`path.resolve()`, or where the system cannot resolve it the absolute, normalised path: Windows under Wine
+    fails past 260 characters (ERROR_MORE_DATA, which Python's lenient resolve does not expect)."""
+    try:
+        return path.resolve()
+    except OSError:
+        return Path(os.path.abspath(path))  # noqa: PTH100 (resolve is what failed)
+
+
 def private_file(path: Path) -> None:
     """Make the existing file `path` private to the user (0600, or a private DACL on Windows)."""
     fd = os.open(path, os.O_RDONLY)

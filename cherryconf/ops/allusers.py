@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from cherryconf import fsutil
 from cherryconf.errors import BadInput, CherryconfError, ExitCode, StoreError
 from cherryconf.formats import profile
+from cherryconf.fsutil import real_path
 from cherryconf.i18n import _
 from cherryconf.ops import apply
 from cherryconf.ops.result import apply_json
@@ -148,7 +149,7 @@ def find(found_users: list[User], system: System) -> tuple[list[Target], list[Ou
                                               home=user.home, strerror=e.strerror)))
             continue
         for inst in installs:
-            identity = os.path.normcase(str(inst.data_dir.resolve()))
+            identity = os.path.normcase(str(real_path(inst.data_dir)))
             if not _owned_by(inst.data_dir, user):
                 continue  # another user's directory, named in this user's settings: it counts for its owner
             if identity not in seen:

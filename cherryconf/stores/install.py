@@ -13,7 +13,7 @@ from typing import Literal
 
 from cherryconf.domain.endpoints import AppVersion, parse_version
 from cherryconf.errors import AppRunning, BadInput, StoreError
-from cherryconf.fsutil import open_regular
+from cherryconf.fsutil import open_regular, real_path
 from cherryconf.i18n import _
 from cherryconf.paths import Context
 from cherryconf.stores.swap import NEW_SUFFIX, OLD_SUFFIX
@@ -76,7 +76,7 @@ class Install:
     @property
     def key(self) -> str:
         """Stable, filesystem-safe id of this install, used to group its backups."""
-        resolved = os.path.normcase(str(self.data_dir.resolve()))
+        resolved = os.path.normcase(str(real_path(self.data_dir)))
         digest = hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:8]
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(resolved).name).strip("._") or "install"
         return f"{name}-{digest}"
@@ -105,7 +105,7 @@ def find_installs(ctx: Context) -> list[Install]:
     for data_dir, why in _candidates(ctx):
         if not data_dir.is_dir() or _store_kind(data_dir) is None:
             continue
-        identity = os.path.normcase(str(data_dir.resolve()))
+        identity = os.path.normcase(str(real_path(data_dir)))
         if identity not in seen:
             seen.add(identity)
             installs.append(inspect(data_dir, why))
@@ -236,7 +236,7 @@ def _is_cherry_executable(name: str) -> bool:
 
 
 def _process_reason(install: Install) -> str | None:
-    data_dir = os.path.normcase(str(install.data_dir.resolve()))
+    data_dir = os.path.normcase(str(real_path(install.data_dir)))
     for pid, name in _processes():
         if pid == os.getpid() or not _is_cherry_executable(name):
             continue
@@ -301,7 +301,7 @@ def _uses_data_dir(pid: int, cmdline: list[str], data_dir: str) -> bool:
 
 def _within(path: str, data_dir: str) -> bool:
     try:
-        candidate = os.path.normcase(str(Path(path).resolve()))
+        candidate = os.path.normcase(str(real_path(Path(path))))
     except (OSError, RuntimeError):
         return False
     return candidate == data_dir or candidate.startswith(data_dir.rstrip(os.sep) + os.sep)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cherryconf.errors import AppRunning, StoreError, WriteFailed
-from cherryconf.fsutil import fsync_dir
+from cherryconf.fsutil import fsync_dir, real_path
 from cherryconf.i18n import _
 from cherryconf.stores.v1.leveldb_files import (
     _BLOCK,
@@ -257,7 +257,7 @@ def _fingerprint(path: Path) -> frozenset[tuple[str, int, int, int]] | None:
 
 
 def _lock_file(path: Path) -> Path:
-    return (path / "LOCK").resolve()
+    return real_path(path / "LOCK")
 
 
 def _try_lock(lock: Path, *, create: bool) -> int | None:

@@ -26,7 +26,7 @@ from cherryconf import faults
 from cherryconf.domain.catalog import Catalog
 from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, RETIRED_PROVIDER_IDS
 from cherryconf.errors import AppRunning, BadInput, ReadBackFailed, StoreError
-from cherryconf.fsutil import copy_file, create_private, fsync_dir, fsync_file, rename
+from cherryconf.fsutil import copy_file, create_private, fsync_dir, fsync_file, real_path, rename
 from cherryconf.i18n import _
 from cherryconf.stores import StoreState
 from cherryconf.stores.shape import RESTORE
@@ -265,7 +265,7 @@ class V2Store:
         self.install = install
         self._root = root or install.sqlite_path.parent
         # A snapshot elsewhere is read as an immutable file: opening it must not create -wal/-shm beside it.
-        self._live = self._root.resolve() == install.sqlite_path.parent.resolve()
+        self._live = real_path(self._root) == real_path(install.sqlite_path.parent)
         self._models: Catalog | None = None
         self._presets: dict[tuple[str, str], str | None] = {}  # (provider, model) -> preset_model_id, as last read
 
