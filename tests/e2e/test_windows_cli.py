@@ -82,7 +82,8 @@ def test_v2_apply_then_restore_gives_back_identical_rows(tmp_path: Path) -> None
     after = v2db.dump(install)
     assert [p for p in after["user_provider"] if p["provider_id"] == "relay"]
     assert after != before
-    restored = cherryconf(tmp_path, "--data-dir", data_dir, "restore", "--yes")
+    # --whole: the file as it was, so identical rows (an undo re-points and stamps the preference it touched).
+    restored = cherryconf(tmp_path, "--data-dir", data_dir, "restore", "--whole", "--yes")
     assert restored.code == 0, restored.err
     assert v2db.dump(install) == before
 
@@ -145,6 +146,6 @@ def test_a_data_directory_under_a_chinese_user_name_with_spaces(tmp_path: Path) 
     backup = json.loads(applied.out)["backup"]
     assert backup.startswith(win(profile / "AppData" / "Local" / "cherryconf")), backup
     assert [p for p in v2db.dump(install)["user_provider"] if p["provider_id"] == "relay"]
-    restored = cherryconf(tmp_path, "restore", "--yes", env=env)
+    restored = cherryconf(tmp_path, "restore", "--whole", "--yes", env=env)
     assert restored.code == 0, restored.err
     assert v2db.dump(install) == before
