@@ -14,9 +14,9 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -259,11 +259,12 @@ def list_models(
     urls = {"models": f"{base}/models", "chat": f"{base}/chat/completions"}
     prober = _Prober(provider, urls, timeout)
 
-    async def fetch() -> tuple[list[dict[str, Any]] | None, Reason | None, str]:
+    async def fetch() -> _Listing:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport) as client:
-            return await prober.model_entries(client)
+            prober.pacer = pacing.Pacer(1, probes=1)
+            return (await prober.paced(lambda: prober.model_entries(client)))[0]
 
-    entries, reason, detail = asyncio.run(fetch())
+    entries, reason, detail, _later_s = asyncio.run(fetch())
     if entries is None:
         if reason == "bad_key":
             raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=detail))
@@ -290,6 +291,17 @@ class _Judged(NamedTuple):
     detail: str
     ttft_ms: float | None = None
     retry_after: float | None = None  # the gateway said "later": the wait it named, -1 when it named none
+    total_ms: float | None = None  # the whole request, when it was answered
+
+
+class _Listing(NamedTuple):
+    entries: list[dict[str, Any]] | None  # None: /models gave no list, for `reason` (None: no answer at all)
+    reason: Reason | None
+    detail: str
+    retry_after: float | None = None  # as in _Judged
+
+
+_Answer = TypeVar("_Answer", _Judged, _Listing)
 
 
 class _Pace:
@@ -344,11 +356,9 @@ class _Prober:
             self.pacer = pacer = pacing.Pacer(concurrency, probes=len(run.chosen or []) * len(run.wanted))
 
             async def listing() -> None:
-                started = await pacer.acquire()
-                try:
-                    run.listed, run.hints, run.models_detail = await self.list_models(client)
-                finally:
-                    pacer.release(started, "ok")
+                # Paced and asked again after a 429 like a probe: a rate limit must not cost the run its list.
+                got, _retries = await self.paced(lambda: self.model_entries(client))
+                run.listed, run.hints, run.models_detail = self.listed(got)
 
             # The models to probe are known unless /models names them: then /models goes along with the probes.
             listed = asyncio.create_task(listing()) if run.chosen is not None else None
@@ -396,18 +406,18 @@ class _Prober:
                     listed.cancel()
                 run.retries, run.waited = pacer.retries, pacer.waited
 
-    async def list_models(self, client: httpx.AsyncClient) -> tuple[list[str] | None, dict[str, list[str]], str]:
+    @staticmethod
+    def listed(got: _Listing) -> tuple[list[str] | None, dict[str, list[str]], str]:
         """(model ids, endpoint hints per model, why there is no list)."""
-        entries, reason, detail = await self.model_entries(client)
+        entries, reason, detail, _later_s = got
         if entries is None:
             return None, {}, _("/models gave no model list ({detail})").format(detail=detail) if reason else detail
         hints = {d["id"]: [str(t) for t in d["supported_endpoint_types"]] for d in entries
                  if isinstance(d.get("supported_endpoint_types"), list)}
         return list(dict.fromkeys(d["id"] for d in entries)), hints, ""
 
-    async def model_entries(self, client: httpx.AsyncClient) -> tuple[list[dict[str, Any]] | None, Reason | None,
-                                                                      str]:
-        """(/models' entries, or None with why: the reason, None when the gateway did not answer; the detail)."""
+    async def model_entries(self, client: httpx.AsyncClient) -> _Listing:
+        """/models' entries, or None with why: the reason (None when the gateway did not answer) and detail."""
         try:
             async with asyncio.timeout(self.timeout):
                 async with client.stream("GET", self.urls["models"], headers=self.headers) as resp:
@@ -415,11 +425,11 @@ class _Prober:
                     text = await (http.read_text(resp) if resp.status_code == 200 else
                                   http.read_prefix(resp, _BODY_LIMIT))
         except (TimeoutError, httpx.TimeoutException):
-            return None, None, _("/models gave no answer within {timeout:g} s").format(timeout=self.timeout)
+            return _Listing(None, None, _("/models gave no answer within {timeout:g} s").format(timeout=self.timeout))
         except http.BodyRefused as e:
-            return None, "http_error", f"HTTP {resp.status_code}: {e}"
+            return _Listing(None, "http_error", f"HTTP {resp.status_code}: {e}")
         except httpx.HTTPError as e:
-            return None, None, f"/models: {self.scrub(_network_text(e))}"
+            return _Listing(None, None, f"/models: {self.scrub(_network_text(e))}")
         try:
             data = json.loads(text)["data"] if resp.status_code == 200 else None
             entries = [d for d in data if isinstance(d, dict) and isinstance(d.get("id"), str)] if data else []
@@ -427,36 +437,39 @@ class _Prober:
             entries = []
         if not entries:
             reason, detail = self.classify(resp.status_code, resp.headers, text[:_BODY_LIMIT])
-            return None, reason, self.scrub(detail)
-        return entries, "ok", ""
+            return _Listing(None, reason, self.scrub(detail), _later(resp.status_code, resp.headers, text))
+        return _Listing(entries, "ok", "")
 
     async def probe(self, client: httpx.AsyncClient, model: str, endpoint: ProbeEndpoint) -> ProbeResult:
         """One model on one endpoint: sent when the pacer lets it, again after each wait a 429 asks for."""
+        judged, attempt = await self.paced(lambda: self.attempt(client, model, endpoint))
+        return ProbeResult(model, endpoint, judged.outcome, judged.reason, judged.status,
+                           self.scrub(judged.detail)[:_DETAIL_CHARS], judged.ttft_ms, judged.total_ms, attempt)
+
+    async def paced(self, send: Callable[[], Awaitable[_Answer]]) -> tuple[_Answer, int]:
+        """`send` when the pacer lets it, again after each wait a 429 asks for: (the last answer, its retries)."""
         assert self.pacer is not None
         pacer = self.pacer
         attempt = 0
         while True:
             started = await pacer.acquire()
-            judged, total = await self.attempt(client, model, endpoint)
-            pacer.release(started, "throttled" if judged.retry_after is not None
-                          else "slow" if judged.reason == "timeout" else "ok")
-            if judged.retry_after is None:
-                break
-            wait = judged.retry_after if judged.retry_after >= 0 else pacing.FALLBACK_WAIT * 2 ** attempt
-            if not pacer.may_retry(attempt, wait, told=judged.retry_after >= 0):
+            got = await send()
+            later = got.retry_after
+            pacer.release(started, "throttled" if later is not None else "slow" if got.reason == "timeout" else "ok")
+            if later is None:
+                return got, attempt
+            wait = later if later >= 0 else pacing.FALLBACK_WAIT * 2 ** attempt
+            if not pacer.may_retry(attempt, wait, told=later >= 0):
                 if attempt:
-                    judged = judged._replace(detail=ngettext(
+                    got = got._replace(detail=ngettext(
                         "{detail} (still refused after {n} retry)", "{detail} (still refused after {n} retries)",
-                        attempt).format(detail=judged.detail, n=attempt))
-                break
+                        attempt).format(detail=got.detail, n=attempt))
+                return got, attempt
             pacer.retries += 1
             pacer.pause(wait)
             attempt += 1
-        return ProbeResult(model, endpoint, judged.outcome, judged.reason, judged.status,
-                           self.scrub(judged.detail)[:_DETAIL_CHARS], judged.ttft_ms, total, attempt)
 
-    async def attempt(self, client: httpx.AsyncClient, model: str, endpoint: ProbeEndpoint
-                      ) -> tuple[_Judged, float | None]:
+    async def attempt(self, client: httpx.AsyncClient, model: str, endpoint: ProbeEndpoint) -> _Judged:
         start = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
@@ -464,14 +477,14 @@ class _Prober:
                     judged = await self.chat(client, model, start)
                 else:
                     judged = await self.responses(client, model)
-            return judged, round((time.perf_counter() - start) * 1000, 1)
+            return judged._replace(total_ms=round((time.perf_counter() - start) * 1000, 1))
         except (TimeoutError, httpx.TimeoutException):
             return _Judged("inconclusive", "timeout", None, _("no answer within {timeout:g} s").format(
-                timeout=self.timeout)), None
+                timeout=self.timeout))
         except httpx.HTTPError as e:
-            return _Judged("inconclusive", "network", None, _network_text(e)), None
+            return _Judged("inconclusive", "network", None, _network_text(e))
         except http.BodyRefused as e:
-            return _Judged("fail", "http_error", None, str(e)), None
+            return _Judged("fail", "http_error", None, str(e))
 
     def heed(self, headers: httpx.Headers) -> None:
         """An answer saying the key has no requests left until a reset: nobody asks before then."""

@@ -7,12 +7,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from testing.gateway import Behaviour, Gateway, ModelSpec, running
 
 from cherryconf.errors import BadInput
 from cherryconf.ops import pacing
-from cherryconf.ops.probe import Endpoints, ProbeResult, Progress, VerifyReport, verify
+from cherryconf.ops.probe import Endpoints, ProbeResult, Progress, VerifyReport, list_models, verify
 from cherryconf.render.verify import fixes, progress_line, report_json, report_text
 
 
@@ -360,10 +361,36 @@ def test_a_rate_limited_gateway_still_gives_every_model_a_real_verdict(gateway: 
     seen: list[Progress] = []
     report = verify(gateway.provider(), models=None, endpoints="chat", on_progress=seen.append)
     assert gateway.throttled > 0  # the bucket did refuse some
-    assert report.rate_limited == gateway.throttled == sum(r.retries for r in report.results)
+    # /models goes along with the probes and is asked again like them when refused.
+    listing_retries = gateway.paths().count("/v1/models") - 1
+    assert report.rate_limited == gateway.throttled == sum(r.retries for r in report.results) + listing_retries
+    assert report.listed_models is not None and len(report.listed_models) == 9
     assert [r.reason for r in report.results] == ["ok"] * 8 + ["unknown_model"]
     assert seen[-1].done == seen[-1].total == 9 and seen[-1].retries == report.rate_limited
     assert "rate-limited" in report_text(report) and report_json(report)["rate_limited"] == report.rate_limited
+
+
+def _spend_the_bucket(gateway: Gateway) -> None:
+    """Take the one token a 1-per-second bucket holds, so the next request is refused for about a second."""
+    gateway.rate, gateway.burst = 1.0, 1
+    assert httpx.get(f"{gateway.url}/v1/models", headers={"Authorization": f"Bearer {gateway.key}"}).status_code == 200
+
+
+@pytest.mark.parametrize("all_models", [True, False], ids=["all-models", "configured"])
+def test_a_rate_limited_models_list_is_waited_for_not_lost(gateway: Gateway, all_models: bool) -> None:
+    gateway.models.update({"m": ModelSpec()})
+    _spend_the_bucket(gateway)
+    report = verify(gateway.provider(), models=None, endpoints="chat", all_models=all_models)
+    assert report.listed_models == ["m"] and report.models_detail == ""
+    assert [r.reason for r in report.results] == ["ok"]
+    assert report.rate_limited == gateway.throttled >= 1
+
+
+def test_the_wizard_s_model_list_waits_out_a_rate_limit(gateway: Gateway) -> None:
+    gateway.models.update({"a": ModelSpec(), "b": ModelSpec()})
+    _spend_the_bucket(gateway)
+    assert list_models(gateway.provider()) == ["a", "b"]
+    assert gateway.throttled == 1 and gateway.paths().count("/v1/models") == 3
 
 
 def test_a_503_naming_a_wait_as_an_http_date_is_asked_again(gateway: Gateway) -> None:
