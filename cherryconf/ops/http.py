@@ -8,6 +8,8 @@ here, a bounded amount at a time, instead of by httpx, whose decoders inflate a 
 
 from __future__ import annotations
 
+import functools
+import ssl
 import zlib
 from collections.abc import AsyncIterator
 
@@ -21,6 +23,13 @@ LINE_LIMIT = 256 * 1024  # one event of a chat stream is a few hundred bytes
 SHOWN_LIMIT = 2048  # characters of a gateway's text that can reach a message, before scrubbing
 # What the reader can inflate; asked for explicitly, so that a gateway has no reason to send another coding.
 ACCEPT_ENCODING = "gzip, deflate"
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context every client of this process shares: building one reads the CA bundle (about
+    20 ms), and the wizard and a verify of several providers open a client each."""
+    return httpx.create_ssl_context()
 
 
 class BodyRefused(Exception):

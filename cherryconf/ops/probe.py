@@ -260,7 +260,8 @@ def list_models(
     prober = _Prober(provider, urls, timeout)
 
     async def fetch() -> _Listing:
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport) as client:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport,
+                                     verify=http.tls_context()) as client:
             prober.pacer = pacing.Pacer(1, probes=1)
             return (await prober.paced(lambda: prober.model_entries(client)))[0]
 
@@ -352,7 +353,7 @@ class _Prober:
     ) -> None:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, limits=limits,
-                                     transport=transport) as client:
+                                     transport=transport, verify=http.tls_context()) as client:
             self.pacer = pacer = pacing.Pacer(concurrency, probes=len(run.chosen or []) * len(run.wanted))
 
             async def listing() -> None:
