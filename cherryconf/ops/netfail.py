@@ -23,8 +23,10 @@ Kind = Literal["refused", "no_host", "certificate", "tls", "unreachable", "dropp
 
 # Windows Sockets codes, for an error that carries only `winerror` (Python maps most of them to errno, not these).
 _WSA_NO_HOST = {11001, 11002, 11003, 11004}  # WSAHOST_NOT_FOUND, WSATRY_AGAIN, WSANO_RECOVERY, WSANO_DATA
-_WSA_REFUSED = {10061}
-_WSA_UNREACHABLE = {10051, 10065}  # WSAENETUNREACH, WSAEHOSTUNREACH
+# WSAECONNREFUSED; ERROR_CONNECTION_REFUSED, what the Proactor event loop's connect reports
+_WSA_REFUSED = {10061, 1225}
+# WSAENETUNREACH, WSAEHOSTUNREACH; ERROR_NETWORK_UNREACHABLE, ERROR_HOST_UNREACHABLE (the Proactor's)
+_WSA_UNREACHABLE = {10051, 10065, 1231, 1232}
 _WSA_DROPPED = {10053, 10054}  # WSAECONNABORTED, WSAECONNRESET
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH}
 

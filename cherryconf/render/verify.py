@@ -27,7 +27,7 @@ REASON_TEXT: dict[Reason, str] = {
     "redirect": _("redirected"),
     "http_error": _("HTTP error"),
     "no_output": _("no output"),
-    "key_rejected": _("key rejected"),
+    "key_rejected": _("key already rejected"),
 }
 
 # What to do about models that fail for each reason on the endpoint the provider uses.
@@ -120,7 +120,7 @@ def report_text(report: VerifyReport) -> str:
 def _detail_lines(problems: list[ProbeResult]) -> list[str]:
     """One line per problem; one in all when every probe failed alike (a refused connection, a rejected key)."""
     if len(problems) > 1 and len({r.detail for r in problems}) == 1:
-        return ["  " + _("every probe ({n}): {detail}").format(
+        return ["  " + _("each of the {n} probes sent: {detail}").format(
             n=len(problems), detail=problems[0].detail)]
     return ["  " + _("{model} on {endpoint}: {detail}").format(
         model=r.model, endpoint=ENDPOINT_PATH[r.endpoint], detail=r.detail) for r in problems]

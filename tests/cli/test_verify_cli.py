@@ -159,7 +159,7 @@ def test_nothing_reachable_is_exit_5_and_says_so(run_cli: Any, tmp_path: Path, g
     refused = f"connection refused: nothing listens at 127.0.0.1:{port}; check the port and host in the URL"
     assert result.err == f"cherryconf: provider down: nothing could be checked on chat/completions: {refused}\n"
     # Said once in the details (not once per probe), and as the verdict; the OS's own words nowhere.
-    assert result.out.count(refused) == 2 and "every probe (2): " + refused in result.out
+    assert result.out.count(refused) == 2 and "each of the 2 probes sent: " + refused in result.out
     assert result.out.rstrip().endswith(f"1 not checked on chat/completions: {refused}")
     assert "Errno" not in result.out + result.err and "attempts failed" not in result.out
 
@@ -172,7 +172,10 @@ def test_a_host_that_does_not_resolve_is_named_in_the_users_language(run_cli: An
                                                                        expected: str) -> None:
     host = "no-such-gateway.invalid"  # .invalid never resolves (RFC 6761), on or off the network
     data_dir = loopback_store(tmp_path, stored("gone", "Gone", f"https://{host}", "sk-abcdef123456", "gpt-4.1"))
-    result = run_cli("--data-dir", str(data_dir), "--json", "verify", "--provider", "gone", env={"LANG": lang})
+    # No proxy: it would resolve the name itself and answer for it.
+    no_proxy = dict.fromkeys(("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"))
+    result = run_cli("--data-dir", str(data_dir), "--json", "verify", "--provider", "gone",
+                     env={"LANG": lang, **no_proxy})
     assert result.code == 5
     report = json.loads(result.out)
     said = expected.format(host=host)
@@ -294,9 +297,9 @@ SIX = [f"model-{i}" for i in range(6)]
 
 
 @pytest.mark.parametrize(("env", "said"), [
-    ({}, ("the gateway refuses the API key; 12 probes after that answer were not sent", "key rejected",
+    ({}, ("the gateway refuses the API key; 12 probes after that answer were not sent", "key already rejected",
           "cherryconf key set REF")),
-    ({"LANG": "zh_CN.UTF-8"}, ("网关拒绝了该 API 密钥；此后的 12 个探测未发送", "密钥被拒绝",
+    ({"LANG": "zh_CN.UTF-8"}, ("网关拒绝了该 API 密钥；此后的 12 个探测未发送", "密钥已被拒绝",
                                "cherryconf key set REF")),
 ])
 def test_a_rejected_key_stops_the_probes_and_is_said_once(run_cli: Any, tmp_path: Path, env: dict[str, str],

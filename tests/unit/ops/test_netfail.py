@@ -38,6 +38,7 @@ def windows(code: int, text: str) -> OSError:
     (OSError(errno.ENETUNREACH, "Network is unreachable"), "unreachable"),
     (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), "dropped"),
     (windows(10061, "由于目标计算机积极拒绝，无法连接。"), "refused"),
+    (windows(1225, "The remote computer refused the network connection"), "refused"),
     (windows(11001, "不知道这样的主机。"), "no_host"),
     (windows(10065, "A socket operation was attempted to an unreachable host"), "unreachable"),
     (OSError("something else"), "other"),
