@@ -356,3 +356,13 @@ def test_everything_404_in_chinese(run_cli: Any, tmp_path: Path, gateway: Gatewa
     assert result.code == 5
     assert f"每个请求都得到 404，/models 也是：基础 URL {gateway.url}/console/v1 很可能有误；" in result.out
     assert "请试试去掉 /console 的 apiHost" in result.out
+
+
+def test_several_providers_name_the_one_whose_key_is_rejected(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    data_dir = loopback_store(tmp_path, stored("good", "Good", gateway.url, gateway.key, "gpt-4.1"),
+                              stored("badkey", "Bad key", gateway.url, "sk-wrong-0123456789abcdef", *SIX))
+    result = run_cli("--data-dir", str(data_dir), "verify", "--endpoint", "chat", "--concurrency", "1")
+    assert result.code == 5
+    assert result.err == "cherryconf: verify found problems (failed: badkey (key rejected))\n"
+    # badkey: its /models was refused, so none of its six models was asked.
+    assert not [r for r in gateway.requests if r.body and r.body.get("model") in SIX]
