@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from enum import IntEnum
 
 # Line breaks and other control characters; a message quoting damaged data must still be one line.
@@ -13,6 +15,14 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 def one_line(text: str) -> str:
     """`text` with every control character written as an escape (\\n, \\x07...), so it prints as one line."""
     return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
+
+
+def closest(wanted: str, known: Iterable[str]) -> str | None:
+    """The one of `known` a mistyped `wanted` most likely meant (ignoring case), for a "did you mean" in a
+    message; None when none is close."""
+    by_folded = {k.casefold(): k for k in known if k}
+    match = difflib.get_close_matches(wanted.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return by_folded[match[0]] if match else None
 
 
 class ExitCode(IntEnum):

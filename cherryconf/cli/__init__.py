@@ -7,6 +7,7 @@ Only click is imported at start-up; every command imports what it needs, so `--v
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -14,7 +15,7 @@ import click
 
 from cherryconf import __version__, console
 from cherryconf.cli import helpformat
-from cherryconf.cli.base import Options, PathParam, lang_option
+from cherryconf.cli.base import COMPLETE_VAR, Options, PathParam, lang_option
 from cherryconf.cli.commands import COMMANDS, HELP
 from cherryconf.errors import CherryconfError, ExitCode
 from cherryconf.i18n import _
@@ -82,6 +83,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
         obj = getattr(ctx, "obj", None)
         return obj if isinstance(obj, Options) else None
 
+    if os.environ.get(COMPLETE_VAR):
+        # The shell asks for completions (a script `cherryconf completion` printed): click answers, nothing runs.
+        from click.shell_completion import shell_complete
+
+        sys.exit(shell_complete(cli, {}, "cherryconf", COMPLETE_VAR, os.environ[COMPLETE_VAR]))
     console.setup_streams()
     try:
         with cli.make_context("cherryconf", list(sys.argv[1:] if argv is None else argv)) as ctx:

@@ -67,6 +67,9 @@ class Options:
 
 pass_options = click.make_pass_decorator(Options)
 
+# Set by the scripts `cherryconf completion SHELL` prints, when the shell asks for completions (click's protocol).
+COMPLETE_VAR = "_CHERRYCONF_COMPLETE"
+
 
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     opts = ctx.find_object(Options)

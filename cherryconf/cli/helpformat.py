@@ -62,6 +62,9 @@ class Formatter(click.HelpFormatter):
         for i, paragraph in enumerate(text.split("\n\n")):
             if i:
                 self.write_paragraph()
+            if paragraph.startswith("\b\n"):  # click's mark for lines kept as written (commands to type)
+                self.write("".join(f"{'':>{self.current_indent}}{line}\n" for line in paragraph[2:].split("\n")))
+                continue
             for line in wrap(paragraph.replace("\n", " "), max(self.width - self.current_indent, 11)):
                 self.write(f"{'':>{self.current_indent}}{line}\n")
 

@@ -168,3 +168,19 @@ def request_url(
 def chat_url(api_host: str, provider_type: str, app_version: AppVersion | None = None) -> str:
     """The URL a chat with this provider goes to, as the installed app version builds it."""
     return request_url(api_host, endpoint_for_type(provider_type), app_version)
+
+
+def wrong_base_hint(base: str) -> str:
+    """What to try when /models and every endpoint under the base URL `base` answer 404: the base most likely
+    misses or doubles the version segment the gateway serves its API under, or has a path before it."""
+    path = urlsplit(base).path.rstrip("/")
+    if re.search(r"/v1/v1(?:/|$)", path):
+        return _("it holds /v1 twice: remove the /v1 at the end of the apiHost")
+    version = _VERSION_SEGMENT.search(path)
+    if version is None:
+        return _("it has no /v1, under which most gateways serve their API: try the base URL with /v1 at its end "
+                 "(an apiHost of https://host or https://host/v1)")
+    if version.start() > 0:
+        return _("most gateways serve their API at the host's own /v1: try the apiHost without {prefix}").format(
+            prefix=path[: version.start()])
+    return _("check the host and port: they may be a web page's, not the gateway API's")

@@ -13,7 +13,7 @@ from typing import Any
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion
 from cherryconf.domain.spec import check_header_value, default_group
-from cherryconf.errors import BadInput
+from cherryconf.errors import BadInput, closest
 from cherryconf.formats.profile import key_env_name
 from cherryconf.i18n import _
 from cherryconf.redact import secret_header
@@ -74,6 +74,10 @@ def select(providers: list[dict[str, Any]], ids: list[str] | None, version: AppV
         known = {str(p.get("id")) for p in providers}
         missing = [i for i in ids if i not in known]
         if missing:
+            close = closest(missing[0], known)
+            if close is not None:
+                raise BadInput(_("the store has no provider {id!r}: did you mean {close!r}? (`cherryconf providers` "
+                                 "lists them)").format(id=missing[0], close=close))
             raise BadInput(_("the store has no provider {id!r}; `cherryconf providers` lists them").format(
                 id=missing[0]))
         chosen = [p for p in providers if str(p.get("id")) in ids]

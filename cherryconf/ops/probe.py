@@ -17,22 +17,23 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
 from cherryconf.domain import routing
-from cherryconf.domain.endpoints import AppVersion
+from cherryconf.domain.endpoints import AppVersion, wrong_base_hint
 from cherryconf.domain.spec import check_header_value
 from cherryconf.errors import BadInput, Interrupted, KeyRejected
 from cherryconf.i18n import _, ngettext
-from cherryconf.ops import http, pacing
+from cherryconf.ops import answers, http, netfail, pacing
 from cherryconf.stores import sealed
 
-Outcome = Literal["pass", "fail", "inconclusive"]
+# "not_probed": not sent, because the gateway had already rejected the key (it would refuse this one too).
+Outcome = Literal["pass", "fail", "inconclusive", "not_probed"]
 Reason = Literal[
     "ok", "bad_key", "unknown_model", "endpoint_not_served", "no_channel", "quota_or_rate_limit", "timeout",
-    "network", "html_not_json", "redirect", "http_error", "no_output",
+    "network", "html_not_json", "redirect", "http_error", "no_output", "key_rejected",
 ]
 ProbeEndpoint = Literal["chat", "responses"]
 # "in_use": the endpoint the app uses for this provider (what --all-models probes unless told otherwise).
@@ -46,7 +47,6 @@ ENDPOINT_TYPE: dict[ProbeEndpoint, str] = {"chat": "openai", "responses": "opena
 # Enough for a reasoning model to get through some reasoning_content and still show it answers.
 MAX_TOKENS = 64
 PROMPT = "Reply with the single word: ok"
-_DETAIL_CHARS = 160
 _BODY_LIMIT = 64 * 1024  # an error body worth reading is small; a huge one is not an API's answer
 _INCONCLUSIVE: frozenset[Reason] = frozenset({"timeout", "network"})
 _ORDER: tuple[ProbeEndpoint, ...] = ("chat", "responses")
@@ -85,6 +85,10 @@ class VerifyReport:
     interrupted: bool = False  # Ctrl-C: results holds the verdicts gathered until then
     rate_limited: int = 0  # requests the gateway refused for now (429, 503 with a wait) and that were sent again
     waited_s: float = 0.0  # seconds the run paused because the gateway said so
+    models_status: int | None = None  # the HTTP status /models answered with (None: no answer)
+    # The gateway's answer to the first request it refused the key on (HTTP 401); the probes not sent by then
+    # are `not_probed`. "" when the key was not refused.
+    key_rejected: str = ""
 
     @property
     def models(self) -> list[str]:
@@ -103,6 +107,31 @@ class VerifyReport:
         here = self.on(self.configured_endpoint)
         return bool(here) and all(r.outcome == "inconclusive" for r in here)
 
+    def no_answer(self) -> str:
+        """Why nothing answered on the endpoint in use, when all its probes failed alike on the wire (one sentence
+        saying what to do); else ""."""
+        here = self.on(self.configured_endpoint)
+        details = {r.detail for r in here}
+        if here and all(r.reason == "network" for r in here) and len(details) == 1:
+            return details.pop()
+        if here and all(r.reason == "timeout" for r in here):
+            return _("no answer within the timeout: run again, or give it longer with --timeout")
+        return ""
+
+    def base_url_wrong(self) -> bool:
+        """/models and every probe answered 404 (a JSON error or a web page): the base URL, not the models, is
+        wrong."""
+        return (self.models_status == 404 and bool(self.results)
+                and all(r.status == 404 for r in self.results))
+
+    @property
+    def base_url(self) -> str:
+        return self.url_chat.removesuffix("/chat/completions")
+
+    def base_url_advice(self) -> str:
+        return _("every request got 404, /models too: the base URL {base} is probably wrong; {hint}").format(
+            base=self.base_url, hint=wrong_base_hint(self.base_url))
+
     def verdict(self) -> str:
         """The result in plain words: how many models answer where, and what to do about the type."""
         n = len(self.models)
@@ -118,11 +147,21 @@ class VerifyReport:
     def _advice(self) -> str:
         configured = self.configured_endpoint
         here = self.on(configured)
+        if self.key_rejected:
+            unsent = sum(r.outcome == "not_probed" for r in self.results)
+            return ngettext("the gateway refuses the API key; {n} probe after that answer was not sent",
+                            "the gateway refuses the API key; {n} probes after that answer were not sent",
+                            unsent).format(n=unsent) if unsent else _("the gateway refuses the API key")
+        if self.base_url_wrong():
+            return self.base_url_advice()
         if not here:
             return _("the provider uses {endpoint}, which was not probed").format(endpoint=ENDPOINT_PATH[configured])
         failing = self.failing_on_configured_endpoint()
         unsure = [r for r in here if r.outcome == "inconclusive"]
         if not failing:
+            if unsure and (why := self.no_answer()):
+                return _("{n} not checked on {endpoint}: {why}").format(n=len(unsure), endpoint=ENDPOINT_PATH[
+                    configured], why=why)
             if unsure:
                 return _("{n} inconclusive (timeout or network) on {endpoint}: run again").format(
                     n=len(unsure), endpoint=ENDPOINT_PATH[configured])
@@ -233,6 +272,8 @@ class _Run:
     results: list[ProbeResult] = field(default_factory=list)
     retries: int = 0
     waited: float = 0.0
+    models_status: int | None = None
+    key_rejected: str = ""
 
 
 def _report(pid: str, ptype: str, configured: ProbeEndpoint, by_id: bool, urls: dict[str, str], run: _Run,
@@ -244,7 +285,8 @@ def _report(pid: str, ptype: str, configured: ProbeEndpoint, by_id: bool, urls: 
     unlisted = [] if run.listed is None else [m for m in chosen if m not in listed]
     return VerifyReport(pid, ptype, configured, by_id, urls["chat"], urls["responses"], run.listed, unlisted,
                         {m: run.hints[m] for m in chosen if m in run.hints}, results, run.models_detail,
-                        skipped + run.not_chat, len(place), interrupted, run.retries, round(run.waited, 1))
+                        skipped + run.not_chat, len(place), interrupted, run.retries, round(run.waited, 1),
+                        run.models_status, run.key_rejected)
 
 
 def list_models(
@@ -265,7 +307,7 @@ def list_models(
             prober.pacer = pacing.Pacer(1, probes=1)
             return (await prober.paced(lambda: prober.model_entries(client)))[0]
 
-    entries, reason, detail, _later_s = asyncio.run(fetch())
+    entries, reason, detail, _later_s, _status = asyncio.run(fetch())
     if entries is None:
         if reason == "bad_key":
             raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=detail))
@@ -300,8 +342,10 @@ class _Listing(NamedTuple):
     reason: Reason | None
     detail: str
     retry_after: float | None = None  # as in _Judged
+    status: int | None = None  # None: no answer
 
 
+_UNSENT = _Judged("not_probed", "key_rejected", None, _("not sent: the gateway had rejected the key"))
 _Answer = TypeVar("_Answer", _Judged, _Listing)
 
 
@@ -344,8 +388,14 @@ class _Prober:
         self.secrets = [s for s in [*keys, *extra_headers.values()] if len(s) >= 6]
         self.urls = urls
         self.timeout = timeout
-        self.origin = _origin(urls["chat"])
+        self.origin = answers.origin(urls["chat"])
         self.pacer: pacing.Pacer | None = None
+        self.refused = ""  # the first answer refusing the key (401): every later request would get the same
+
+    def refuse(self, answer: ProbeResult | _Listing) -> None:
+        """A 401 means the key, not the model or the endpoint: nothing more is sent with it."""
+        if answer.reason == "bad_key" and answer.status == 401 and not self.refused:
+            self.refused = self.scrub(answer.detail)
 
     async def run(
         self, run: _Run, concurrency: int, on_result: Callable[[ProbeResult], None] | None,
@@ -360,6 +410,8 @@ class _Prober:
                 # Paced and asked again after a 429 like a probe: a rate limit must not cost the run its list.
                 got, _retries = await self.paced(lambda: self.model_entries(client))
                 run.listed, run.hints, run.models_detail = self.listed(got)
+                run.models_status = got.status
+                self.refuse(got)
 
             # The models to probe are known unless /models names them: then /models goes along with the probes.
             listed = asyncio.create_task(listing()) if run.chosen is not None else None
@@ -385,6 +437,7 @@ class _Prober:
                 while jobs:
                     model, endpoint = jobs.popleft()
                     result = await self.probe(client, model, endpoint)
+                    self.refuse(result)
                     run.results.append(result)
                     pace.finished()
                     if on_result is not None:
@@ -405,12 +458,12 @@ class _Prober:
                 tick.cancel()
                 if listed:
                     listed.cancel()
-                run.retries, run.waited = pacer.retries, pacer.waited
+                run.retries, run.waited, run.key_rejected = pacer.retries, pacer.waited, self.refused
 
     @staticmethod
     def listed(got: _Listing) -> tuple[list[str] | None, dict[str, list[str]], str]:
         """(model ids, endpoint hints per model, why there is no list)."""
-        entries, reason, detail, _later_s = got
+        entries, reason, detail, _later_s, _status = got
         if entries is None:
             return None, {}, _("/models gave no model list ({detail})").format(detail=detail) if reason else detail
         hints = {d["id"]: [str(t) for t in d["supported_endpoint_types"]] for d in entries
@@ -428,9 +481,9 @@ class _Prober:
         except (TimeoutError, httpx.TimeoutException):
             return _Listing(None, None, _("/models gave no answer within {timeout:g} s").format(timeout=self.timeout))
         except http.BodyRefused as e:
-            return _Listing(None, "http_error", f"HTTP {resp.status_code}: {e}")
+            return _Listing(None, "http_error", f"HTTP {resp.status_code}: {e}", status=resp.status_code)
         except httpx.HTTPError as e:
-            return _Listing(None, None, f"/models: {self.scrub(_network_text(e))}")
+            return _Listing(None, None, f"/models: {netfail.describe(e, self.urls['models'])}")
         try:
             data = json.loads(text)["data"] if resp.status_code == 200 else None
             entries = [d for d in data if isinstance(d, dict) and isinstance(d.get("id"), str)] if data else []
@@ -438,14 +491,18 @@ class _Prober:
             entries = []
         if not entries:
             reason, detail = self.classify(resp.status_code, resp.headers, text[:_BODY_LIMIT])
-            return _Listing(None, reason, self.scrub(detail), _later(resp.status_code, resp.headers, text))
-        return _Listing(entries, "ok", "")
+            return _Listing(None, reason, self.scrub(detail), answers.later(resp.status_code, resp.headers, text),
+                            resp.status_code)
+        return _Listing(entries, "ok", "", status=200)
 
     async def probe(self, client: httpx.AsyncClient, model: str, endpoint: ProbeEndpoint) -> ProbeResult:
         """One model on one endpoint: sent when the pacer lets it, again after each wait a 429 asks for."""
-        judged, attempt = await self.paced(lambda: self.attempt(client, model, endpoint))
-        return ProbeResult(model, endpoint, judged.outcome, judged.reason, judged.status,
-                           self.scrub(judged.detail)[:_DETAIL_CHARS], judged.ttft_ms, judged.total_ms, attempt)
+        judged, attempt = (_UNSENT, 0) if self.refused else await self.paced(
+            lambda: self.attempt(client, model, endpoint))
+        # A network sentence is cherryconf's own, whole; what a gateway said is cut short.
+        detail = judged.detail if judged.reason == "network" else self.scrub(judged.detail)[:answers.DETAIL_CHARS]
+        return ProbeResult(model, endpoint, judged.outcome, judged.reason, judged.status, detail, judged.ttft_ms,
+                           judged.total_ms, attempt)
 
     async def paced(self, send: Callable[[], Awaitable[_Answer]]) -> tuple[_Answer, int]:
         """`send` when the pacer lets it, again after each wait a 429 asks for: (the last answer, its retries)."""
@@ -471,6 +528,8 @@ class _Prober:
             attempt += 1
 
     async def attempt(self, client: httpx.AsyncClient, model: str, endpoint: ProbeEndpoint) -> _Judged:
+        if self.refused:  # checked again when the pacer lets it go: the key may have been refused meanwhile
+            return _UNSENT
         start = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
@@ -483,7 +542,7 @@ class _Prober:
             return _Judged("inconclusive", "timeout", None, _("no answer within {timeout:g} s").format(
                 timeout=self.timeout))
         except httpx.HTTPError as e:
-            return _Judged("inconclusive", "network", None, _network_text(e))
+            return _Judged("inconclusive", "network", None, netfail.describe(e, self.urls[endpoint]))
         except http.BodyRefused as e:
             return _Judged("fail", "http_error", None, str(e))
 
@@ -502,7 +561,7 @@ class _Prober:
                 # Not a stream: an error, a redirect, or a gateway that ignored stream=true.
                 text = await http.read_prefix(resp, _BODY_LIMIT)
                 if resp.status_code == 200:
-                    return self.judge_json(resp.headers, text, _chat_output)
+                    return self.judge_json(resp.headers, text, answers.chat_output)
                 return self.failure(resp, text)
             ttft: float | None = None
             finished = False
@@ -520,7 +579,7 @@ class _Prober:
                     # Some gateways report an upstream failure inside a 200 stream.
                     reason, detail = self.classify(200, resp.headers, payload)
                     return _Judged("fail", reason, 200, detail, ttft)
-                has_text, finish = _chat_delta(event)
+                has_text, finish = answers.chat_delta(event)
                 if has_text and ttft is None:
                     ttft = round((time.perf_counter() - start) * 1000, 1)
                 finished = finished or finish
@@ -535,14 +594,14 @@ class _Prober:
             text = await http.read_prefix(resp, _BODY_LIMIT)
         if resp.status_code != 200:
             return self.failure(resp, text)
-        return self.judge_json(resp.headers, text, _responses_output)
+        return self.judge_json(resp.headers, text, answers.responses_output)
 
     def judge_json(self, headers: httpx.Headers, text: str, has_output: Callable[[Any], bool]) -> _Judged:
         """A 200 answer that should be JSON: pass when it holds output, else say what it holds."""
         try:
             data = json.loads(text)
         except ValueError:
-            if not _looks_html(headers, text):
+            if not answers.looks_html(headers, text):
                 return _Judged("fail", "no_output", 200, _("HTTP 200 but the body is not JSON"))
             data = None
         if data is None or (isinstance(data, dict) and data.get("error")):
@@ -555,18 +614,18 @@ class _Prober:
     def failure(self, resp: httpx.Response, text: str) -> _Judged:
         status = resp.status_code
         if resp.is_redirect:
-            where = _origin(urljoin(str(resp.url), resp.headers.get("location", "")))
+            where = answers.origin(urljoin(str(resp.url), resp.headers.get("location", "")))
             elsewhere = "" if where == self.origin else _(", another host")
             return _Judged("fail", "redirect", status,
                            _("HTTP {status}: redirects to {where}{elsewhere}; not followed, is the base URL "
                              "right?").format(status=status, where=where, elsewhere=elsewhere))
         reason, detail = self.classify(status, resp.headers, text)
         return _Judged("inconclusive" if reason in _INCONCLUSIVE else "fail", reason, status, detail,
-                       retry_after=_later(status, resp.headers, text))
+                       retry_after=answers.later(status, resp.headers, text))
 
     def classify(self, status: int, headers: httpx.Headers, text: str) -> tuple[Reason, str]:
         """Why a request failed, from its status and body; the detail quotes the gateway's message."""
-        message = _error_message(text)
+        message = answers.error_message(text)
         detail = f"HTTP {status}: {message}" if message else f"HTTP {status}"
         low = text.lower()
         # Proxies in front of a gateway answer these, often with an HTML page; the gateway itself was not asked.
@@ -574,7 +633,7 @@ class _Prober:
             return "timeout", detail
         if status in (502, 520, 521, 522, 523):
             return "network", detail
-        if not _is_json(headers, text) and _looks_html(headers, text):
+        if not answers.is_json(headers, text) and answers.looks_html(headers, text):
             title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
             page = f" ({' '.join(title.group(1).split())[:60]})" if title else ""
             return "html_not_json", _("HTTP {status}: an HTML page{page}, not JSON: is the base URL right?").format(
@@ -584,12 +643,13 @@ class _Prober:
         if "no channel" in low or "无可用渠道" in text or "no available channel" in low or (
                 status == 503 and "channel" in low):
             return "no_channel", detail
-        if "convert_request_failed" in low or "invalid url" in low or status in (405, 501) or _ROUTE.search(text):
+        if ("convert_request_failed" in low or "invalid url" in low or status in (405, 501)
+                or answers.ROUTE.search(text)):
             return "endpoint_not_served", detail
-        if "model_not_found" in low or _UNKNOWN_MODEL.search(text):
+        if "model_not_found" in low or answers.UNKNOWN_MODEL.search(text):
             return "unknown_model", detail
         # Checked before 403: some gateways (new-api) answer 403 when the account's quota is used up.
-        if status in (402, 429) or _QUOTA.search(text):
+        if status in (402, 429) or answers.QUOTA.search(text):
             return "quota_or_rate_limit", detail
         if status == 403:
             return "bad_key", detail
@@ -600,110 +660,3 @@ class _Prober:
     def scrub(self, text: str) -> str:
         """The text with any part of the key (or a header value) replaced."""
         return http.shown(text, self.secrets)
-
-
-_UNKNOWN_MODEL = re.compile(
-    r"model[^.\n]{0,80}?(not found|does not exist|not exist|unknown|no such|not available|invalid|not supported)"
-    r"|(unknown|invalid|unsupported) model|模型[^。\n]{0,40}?(不存在|不支持|未找到)",
-    re.IGNORECASE)
-# "endpoint not supported", "model x is not supported on /v1/responses": the route, not the model, is refused.
-_ROUTE = re.compile(r"(endpoint|route)[^.\n]{0,40}?not (supported|found|implemented)"
-                    r"|not supported[^.\n]{0,40}?(endpoint|route|/v1/|responses api)", re.IGNORECASE)
-_QUOTA = re.compile(r"insufficient_quota|quota|rate.?limit|too many requests|额度|余额不足", re.IGNORECASE)
-
-
-# A 429 saying the account is out of money or quota: asking again will not help.
-_OUT_OF_QUOTA = re.compile(r"insufficient_quota|exceeded your current quota|billing|balance|credit|额度|余额",
-                           re.IGNORECASE)
-
-
-def _later(status: int, headers: httpx.Headers, text: str) -> float | None:
-    """For a refusal worth asking again: the wait the gateway names, -1 when it names none; else None.
-
-    A 429 is a rate limit unless its body says the quota is spent; a 503 only when it names a wait (a 503 without
-    one is most often a gateway with no channel for the model, which no wait changes)."""
-    if status not in (429, 503):
-        return None
-    told = pacing.told_delay(headers)
-    if told is not None:
-        return told
-    if status == 429 and not _OUT_OF_QUOTA.search(text):
-        return -1.0
-    return None
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _is_json(headers: httpx.Headers, text: str) -> bool:
-    return "json" in headers.get("content-type", "") or text.lstrip()[:1] in ("{", "[")
-
-
-def _looks_html(headers: httpx.Headers, text: str) -> bool:
-    start = text.lstrip()[:15].lower()
-    return "text/html" in headers.get("content-type", "") or start.startswith(("<!doctype", "<html"))
-
-
-def _error_message(text: str) -> str:
-    """The message an error body carries ({"error": {"message"}}, {"error": "..."}, {"message"}, {"detail"})."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return " ".join(text.split())[:_DETAIL_CHARS] if not text.lstrip().startswith("<") else ""
-    if not isinstance(data, dict):
-        return ""
-    err = data.get("error", data)
-    if isinstance(err, str):
-        return err
-    if isinstance(err, dict):
-        for field in ("message", "msg", "detail", "code", "type"):
-            if isinstance(err.get(field), str) and err[field]:
-                code = err.get("code") if field == "message" and isinstance(err.get("code"), str) else None
-                return f"{err[field]} ({code})" if code and code not in err[field] else str(err[field])
-    return ""
-
-
-def _network_text(e: httpx.HTTPError) -> str:
-    """What went wrong on the wire, without the URL (the caller knows it) and without a traceback."""
-    cause = str(e) or type(e).__name__
-    return _("network error: {cause}").format(cause=cause)[:_DETAIL_CHARS]
-
-
-def _chat_delta(event: Any) -> tuple[bool, bool]:
-    """(has output text, has finish_reason) of one chat.completion.chunk."""
-    if not isinstance(event, dict) or not isinstance(event.get("choices"), list):
-        return False, False
-    text = finish = False
-    for choice in event["choices"]:
-        if not isinstance(choice, dict):
-            continue
-        delta = choice.get("delta") or {}
-        if isinstance(delta, dict):
-            # `reasoning` is OpenRouter's name for reasoning_content.
-            text = text or any(isinstance(delta.get(k), str) and delta[k] != ""
-                               for k in ("content", "reasoning_content", "reasoning"))
-        finish = finish or bool(choice.get("finish_reason"))
-    return text, finish
-
-
-def _chat_output(data: Any) -> bool:
-    """A non-streamed chat.completion holds a message with content or reasoning_content."""
-    choices = data.get("choices") if isinstance(data, dict) else None
-    if not isinstance(choices, list):
-        return False
-    for c in choices:
-        msg = c.get("message") if isinstance(c, dict) else None
-        if isinstance(msg, dict) and (msg.get("content") or msg.get("reasoning_content")):
-            return True
-        if isinstance(c, dict) and c.get("finish_reason"):
-            return True
-    return False
-
-
-def _responses_output(data: Any) -> bool:
-    """A Responses API answer holds output items (a reasoning item counts: the model ran) or output_text."""
-    if not isinstance(data, dict):
-        return False
-    return bool(data.get("output")) or bool(data.get("output_text"))

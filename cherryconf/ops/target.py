@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cherryconf.domain.endpoints import AppVersion
-from cherryconf.errors import BadInput
+from cherryconf.errors import BadInput, closest
 from cherryconf.formats import profile
 from cherryconf.i18n import _
 
@@ -24,6 +24,10 @@ def find(providers: list[dict[str, Any]], wanted: str) -> dict[str, Any]:
     exact_id = [p for p in providers if p.get("id") == wanted]
     found = exact_id or named(lambda v: v == wanted) or named(lambda v: v.casefold() == wanted.casefold())
     if not found:
+        close = closest(wanted, [str(p.get(k, "")) for p in providers for k in ("id", "name")])
+        if close is not None:
+            raise BadInput(_("the store has no provider with the id or name {wanted!r}: did you mean {close!r}? "
+                             "(`cherryconf providers` lists them)").format(wanted=wanted, close=close))
         raise BadInput(_("the store has no provider with the id or name {wanted!r}: `cherryconf providers` lists "
                          "them").format(wanted=wanted))
     if len(found) > 1:
@@ -70,6 +74,10 @@ def from_profile(path: Path, provider_id: str | None, app_version: AppVersion | 
     if provider_id is not None:
         patches = [p for p in patches if p.id == provider_id]
         if not patches:
+            close = closest(provider_id, [p.id for p in loaded.providers])
+            if close is not None:
+                raise BadInput(_("{source}: no provider {provider_id!r} in this profile: did you mean "
+                                 "{close!r}?").format(source=loaded.source, provider_id=provider_id, close=close))
             raise BadInput(_("{source}: no provider {provider_id!r} in this profile").format(
                                source=loaded.source, provider_id=provider_id))
     if len(patches) > 1:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from cherryconf.domain.endpoints import wrong_base_hint
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops.probe import ENDPOINT_PATH, Outcome, ProbeEndpoint, ProbeResult, Progress, Reason, VerifyReport
 from cherryconf.redact import mask_url
 from cherryconf.render import table
 
-OUTCOME_TEXT: dict[Outcome, str] = {"pass": _("pass"), "fail": _("fail"), "inconclusive": _("inconclusive")}
+OUTCOME_TEXT: dict[Outcome, str] = {"pass": _("pass"), "fail": _("fail"), "inconclusive": _("inconclusive"),
+                                     "not_probed": _("not probed")}
 
 REASON_TEXT: dict[Reason, str] = {
     "ok": _("ok"),
@@ -25,6 +27,7 @@ REASON_TEXT: dict[Reason, str] = {
     "redirect": _("redirected"),
     "http_error": _("HTTP error"),
     "no_output": _("no output"),
+    "key_rejected": _("key already rejected"),
 }
 
 # What to do about models that fail for each reason on the endpoint the provider uses.
@@ -39,6 +42,9 @@ _REMEDY: dict[Reason, str] = {
     "http_error": _("the gateway answered with an error: see the details above"),
     "no_output": _("the gateway answered without any output: see the details above"),
 }
+_KEY_REMEDY = _("the gateway rejected the API key: give the right one (in a profile, the environment variable its "
+                "apiKey names, or `cherryconf key set REF` for a keyring: key; for a stored provider, its key in "
+                "Cherry Studio's settings), then run verify again")
 
 
 def _ms(value: float | None) -> str:
@@ -70,12 +76,13 @@ def report_text(report: VerifyReport) -> str:
     lines += [f"  {ENDPOINT_PATH[e]}: {mask_url(report.url_chat if e == 'chat' else report.url_responses)}"
               for e in endpoints]
     lines += ["", table(headers, rows)]
-    problems = [r for r in report.results if r.outcome != "pass"]
+    problems = [r for r in report.results if r.outcome not in ("pass", "not_probed")]
     if problems:
-        lines += ["", _("details:")]
-        lines += ["  " + _("{model} on {endpoint}: {detail}").format(
-            model=r.model, endpoint=ENDPOINT_PATH[r.endpoint], detail=r.detail) for r in problems]
-    if report.listed_models is None:
+        lines += ["", _("details:"), *_detail_lines(problems)]
+    shared = {r.detail for r in problems}
+    if report.listed_models is None and len(shared) == 1 and shared.pop() in report.models_detail:
+        lines += ["", _("note: /models failed the same way; the LISTED column is unknown")]
+    elif report.listed_models is None:
         lines += ["", _("note: {detail}; the LISTED column is unknown").format(detail=report.models_detail)]
     elif report.unlisted:
         lines += ["", _("note: the gateway's /models does not list {models}").format(
@@ -97,7 +104,10 @@ def report_text(report: VerifyReport) -> str:
             done=len(report.results), total=report.planned)]
     lines += ["", report.verdict()]
     todo = fixes(report)
-    if todo:
+    if todo and (report.key_rejected or report.base_url_wrong()):
+        lines += ["", _("to fix:")]
+        lines += [f"  {line}" for line in todo]
+    elif todo:
         where = ENDPOINT_PATH[report.configured_endpoint]
         n = len(report.failing_on_configured_endpoint())
         lines += ["", ngettext("to fix ({n} model fails on {endpoint}, the endpoint in use):",
@@ -105,6 +115,15 @@ def report_text(report: VerifyReport) -> str:
             n=n, endpoint=where)]
         lines += [f"  {line}" for line in todo]
     return "\n".join(lines)
+
+
+def _detail_lines(problems: list[ProbeResult]) -> list[str]:
+    """One line per problem; one in all when every probe failed alike (a refused connection, a rejected key)."""
+    if len(problems) > 1 and len({r.detail for r in problems}) == 1:
+        return ["  " + _("each of the {n} probes sent: {detail}").format(
+            n=len(problems), detail=problems[0].detail)]
+    return ["  " + _("{model} on {endpoint}: {detail}").format(
+        model=r.model, endpoint=ENDPOINT_PATH[r.endpoint], detail=r.detail) for r in problems]
 
 
 def _hint_lines(report: VerifyReport) -> list[str]:
@@ -117,6 +136,11 @@ def _hint_lines(report: VerifyReport) -> list[str]:
 
 def fixes(report: VerifyReport) -> list[str]:
     """How to fix the models that fail on the endpoint the provider uses, one line per remedy; [] when none fail."""
+    if report.key_rejected:
+        return [_KEY_REMEDY]
+    if report.base_url_wrong():
+        return [_("the base URL {base}: {hint}").format(base=report.base_url,
+                                                        hint=wrong_base_hint(report.base_url))]
     failing = report.failing_on_configured_endpoint()
     if not failing:
         return []
@@ -140,11 +164,20 @@ def problem(report: VerifyReport) -> str | None:
     """Why verify exits 5 for this provider, in one sentence; None when the endpoint in use answers."""
     where = ENDPOINT_PATH[report.configured_endpoint]
     failing = report.failing_on_configured_endpoint()
+    if report.key_rejected:
+        return _("provider {id}: the gateway rejected the API key ({detail})").format(id=report.provider_id,
+                                                                                       detail=report.key_rejected)
+    if report.base_url_wrong():
+        return _("provider {id}: every request got 404, /models too: the base URL {base} is probably "
+                 "wrong").format(id=report.provider_id, base=report.base_url)
     if failing:
         return ngettext("provider {id}: {n} of {total} model fails on {endpoint}, the endpoint it uses",
                         "provider {id}: {n} of {total} models fail on {endpoint}, the endpoint it uses",
                         len(report.models)).format(id=report.provider_id, n=len(failing), total=len(report.models),
                                                    endpoint=where)
+    if report.unchecked() and (why := report.no_answer()):
+        return _("provider {id}: nothing could be checked on {endpoint}: {why}").format(
+            id=report.provider_id, endpoint=where, why=why)
     if report.unchecked():
         return _("provider {id}: nothing could be checked: no answer on {endpoint} (timeout or network "
                  "error)").format(id=report.provider_id, endpoint=where)
@@ -153,10 +186,12 @@ def problem(report: VerifyReport) -> str | None:
 
 def problems(reports: list[VerifyReport], not_checked: dict[str, str]) -> str | None:
     """Why verify of several providers exits 5: which failed, which could not be checked; None when all answer."""
-    failed = [ngettext("{id} ({n} model)", "{id} ({n} models)", len(r.failing_on_configured_endpoint())).format(
-        id=r.provider_id, n=len(r.failing_on_configured_endpoint())) for r in reports
-              if r.failing_on_configured_endpoint()]
-    unchecked = [r.provider_id for r in reports if not r.failing_on_configured_endpoint() and r.unchecked()]
+    failed = [_("{id} (key rejected)").format(id=r.provider_id) if r.key_rejected else
+              ngettext("{id} ({n} model)", "{id} ({n} models)", len(r.failing_on_configured_endpoint())).format(
+                  id=r.provider_id, n=len(r.failing_on_configured_endpoint())) for r in reports
+              if r.key_rejected or r.failing_on_configured_endpoint()]
+    unchecked = [r.provider_id for r in reports
+                 if not r.key_rejected and not r.failing_on_configured_endpoint() and r.unchecked()]
     unchecked += list(not_checked)
     parts = ([_("failed: {ids}").format(ids=", ".join(failed))] if failed else []) + (
         [_("could not be checked: {ids}").format(ids=", ".join(unchecked))] if unchecked else [])
@@ -193,4 +228,5 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
     document["verdict"] = report.verdict()
     document["failing_on_configured_endpoint"] = [r.model for r in report.failing_on_configured_endpoint()]
     document["fix"] = fixes(report)
+    document["base_url_wrong"] = report.base_url_wrong()
     return document

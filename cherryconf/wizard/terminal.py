@@ -28,9 +28,10 @@ def gateway_check(provider: dict[str, Any], models: list[str],
     from cherryconf.ops import probe
 
     report = probe.verify(provider, models=models, endpoints="chat", timeout=30.0, app_version=version)
-    if report.results and all(r.reason == "bad_key" for r in report.results):
-        # Every model refused with 401/403: it is the key, not the models.
-        raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=report.results[0].detail))
+    if report.results and all(r.reason in ("bad_key", "key_rejected") for r in report.results):
+        # Every model refused with 401/403, or not asked after a 401: it is the key, not the models.
+        detail = report.key_rejected or report.results[0].detail
+        raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=detail))
     return [(r.model, r.outcome == "pass", r.detail or r.reason) for r in report.results]
 
 

@@ -60,6 +60,12 @@ def test_every_command_is_documented_and_every_documented_command_exists() -> No
     assert documented_commands(reference(README, "## Commands")) == set(cli.commands)
 
 
+def test_both_readmes_say_how_to_enable_tab_completion() -> None:
+    for readme in (README, README_ZH):
+        assert {'eval "$(cherryconf completion bash)"', 'eval "$(cherryconf completion zsh)"', "~/.bashrc",
+                "cherryconf completion fish > ~/.config/fish/completions/cherryconf.fish"} <= inline_code(readme)
+
+
 def test_each_readme_links_the_other_from_its_first_line() -> None:
     assert README.splitlines()[0] == "[简体中文](README.zh-CN.md)"
     assert README_ZH.splitlines()[0] == "[English](README.md)"
@@ -155,8 +161,8 @@ def test_the_source_comes_from_the_projects_repository_and_pip_from_any_mirror()
 def test_the_test_section_says_how_long_and_how_to_run_less() -> None:
     for readme, heading in ((README, "Run the tests"), (README_ZH, "运行测试")):
         tests = section(readme, heading)
-        assert re.search(r"\b5\b", tests) and "15" in tests and "20" in tests
-        assert {'bash scripts/test -m "not slow and not chromium"',
+        assert re.search(r"\b5\b", tests) and "15" in tests and "25" in tests
+        assert {'bash scripts/test -m "not slow and not chromium"', "CHERRYCONF_SKIP_WINDOWS=1 bash scripts/test",
                 ".venv/bin/python -m pytest tests/unit/domain/test_plan.py"} <= inline_code(readme)
     assert (ROOT / "tests" / "unit" / "domain" / "test_plan.py").is_file()
 

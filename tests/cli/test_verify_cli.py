@@ -152,13 +152,46 @@ def test_off_a_terminal_every_provider_worth_checking_is_verified_and_failures_a
 
 
 def test_nothing_reachable_is_exit_5_and_says_so(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
-    data_dir = loopback_store(tmp_path, stored("down", "Down", f"http://127.0.0.1:{closed_port()}", gateway.key,
-                                               "gpt-4.1"))
+    port = closed_port()
+    data_dir = loopback_store(tmp_path, stored("down", "Down", f"http://127.0.0.1:{port}", gateway.key, "gpt-4.1"))
     result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "down")
     assert result.code == 5
-    assert result.err == ("cherryconf: provider down: nothing could be checked: no answer on chat/completions "
-                          "(timeout or network error)\n")
-    assert "run again" in result.out
+    refused = f"connection refused: nothing listens at 127.0.0.1:{port}; check the port and host in the URL"
+    assert result.err == f"cherryconf: provider down: nothing could be checked on chat/completions: {refused}\n"
+    # Said once in the details (not once per probe), and as the verdict; the OS's own words nowhere.
+    assert result.out.count(refused) == 2 and "each of the 2 probes sent: " + refused in result.out
+    assert result.out.rstrip().endswith(f"1 not checked on chat/completions: {refused}")
+    assert "Errno" not in result.out + result.err and "attempts failed" not in result.out
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en_US.UTF-8", "host not found: {host} does not resolve; check the host name in the URL"),
+    ("zh_CN.UTF-8", "找不到主机：{host} 无法解析；请检查 URL 中的主机名"),
+])
+def test_a_host_that_does_not_resolve_is_named_in_the_users_language(run_cli: Any, tmp_path: Path, lang: str,
+                                                                       expected: str) -> None:
+    host = "no-such-gateway.invalid"  # .invalid never resolves (RFC 6761), on or off the network
+    data_dir = loopback_store(tmp_path, stored("gone", "Gone", f"https://{host}", "sk-abcdef123456", "gpt-4.1"))
+    # No proxy: it would resolve the name itself and answer for it.
+    no_proxy = dict.fromkeys(("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"))
+    result = run_cli("--data-dir", str(data_dir), "--json", "verify", "--provider", "gone",
+                     env={"LANG": lang, **no_proxy})
+    assert result.code == 5
+    report = json.loads(result.out)
+    said = expected.format(host=host)
+    assert {r["detail"] for r in report["results"]} == {said} and report["models_detail"] == f"/models: {said}"
+    assert report["problem"].endswith(said) and "Errno" not in result.out
+
+
+def test_a_tls_failure_says_so(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    # https to a port that speaks plain HTTP: the handshake fails.
+    host = gateway.url.removeprefix("http://")
+    data_dir = loopback_store(tmp_path, stored("tls", "TLS", f"https://{host}", gateway.key, "gpt-4.1"))
+    result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "tls", "--endpoint", "chat")
+    assert result.code == 5
+    assert result.err == (f"cherryconf: provider tls: nothing could be checked on chat/completions: TLS failure: no "
+                          f"secure connection to {host}; check that the URL's scheme (https or http) and port are "
+                          "the gateway's\n")
 
 
 def test_a_failure_on_the_endpoint_in_use_is_named(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
@@ -256,3 +289,80 @@ def test_ctrl_c_prints_the_verdicts_so_far_and_exits_130(tmp_path: Path, as_json
     else:
         assert "interrupted: 3 of 6 probes done" in out and "fast-2" in out and "slow-0" not in out
         assert "3 of 3 models answer on chat/completions" in out
+
+
+# --- a wrong key, a wrong base URL: said once, with what to do -----------------------------------------------------
+
+SIX = [f"model-{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize(("env", "said"), [
+    ({}, ("the gateway refuses the API key; 12 probes after that answer were not sent", "key already rejected",
+          "cherryconf key set REF")),
+    ({"LANG": "zh_CN.UTF-8"}, ("网关拒绝了该 API 密钥；此后的 12 个探测未发送", "密钥已被拒绝",
+                               "cherryconf key set REF")),
+])
+def test_a_rejected_key_stops_the_probes_and_is_said_once(run_cli: Any, tmp_path: Path, env: dict[str, str],
+                                                          said: tuple[str, ...]) -> None:
+    with running(Gateway({m: ModelSpec() for m in SIX})) as gw:
+        data_dir = loopback_store(tmp_path, stored("gw", "GW", gw.url, "sk-wrong-0123456789abcdef", *SIX))
+        # One request at a time: /models goes first, its 401 stops everything after it.
+        result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw", "--concurrency", "1", env=env)
+        assert gw.paths() == ["/v1/models"]
+    assert result.code == 5
+    verdict, cell, remedy = said
+    assert result.out.count("HTTP 401") == 1 and result.out.count(remedy) == 1 and verdict in result.out
+    assert result.out.count(cell) == 12  # every model on both endpoints: not probed, because of the key
+    assert result.err.count("HTTP 401") == 1 and result.err.count("\n") == 1
+
+
+def test_a_rejected_key_sends_fewer_requests_and_keeps_json_whole(run_cli: Any, tmp_path: Path) -> None:
+    with running(Gateway({m: ModelSpec() for m in SIX})) as gw:
+        data_dir = loopback_store(tmp_path, stored("gw", "GW", gw.url, "sk-wrong-0123456789abcdef", *SIX))
+        result = run_cli("--data-dir", str(data_dir), "--json", "verify", "--provider", "gw")
+        sent = len(gw.requests)
+    report = json.loads(result.out)
+    assert result.code == 5 and sent < 1 + 12  # the probes in flight when the 401 came, not all twelve
+    assert report["key_rejected"].startswith("HTTP 401") and report["planned"] == len(report["results"]) == 12
+    outcomes = {(r["outcome"], r["reason"]) for r in report["results"]}
+    assert ("not_probed", "key_rejected") in outcomes and outcomes <= {("not_probed", "key_rejected"),
+                                                                       ("fail", "bad_key")}
+    assert report["problem"].startswith("provider gw: the gateway rejected the API key (HTTP 401")
+
+
+@pytest.mark.parametrize(("path", "models_route", "hint"), [
+    ("/console", True, "most gateways serve their API at the host's own /v1: try the apiHost without /console"),
+    ("/v1/", False, "check the host and port: they may be a web page's, not the gateway API's"),
+])
+def test_everything_404_blames_the_base_url(run_cli: Any, tmp_path: Path, path: str, models_route: bool,
+                                            hint: str) -> None:
+    # An HTML 404 page for every path (a web server, not the API), or a JSON 404 for every route.
+    with running(Gateway({"gpt-4.1": ModelSpec(chat="invalid_url", responses="invalid_url")},
+                         serve_models=models_route)) as gw:
+        data_dir = loopback_store(tmp_path, stored("gw", "GW", gw.url + path, gw.key, "gpt-4.1"))
+        result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw")
+        base = gw.url + ("/console/v1" if path == "/console" else "/v1")
+    assert result.code == 5
+    assert result.err == (f"cherryconf: provider gw: every request got 404, /models too: the base URL {base} is "
+                          "probably wrong\n")
+    assert f"the base URL {base} is probably wrong; {hint}" in result.out
+    assert f"to fix:\n  the base URL {base}: {hint}" in result.out
+    assert "gateway refuses" not in result.out and "endpoint in use" not in result.out
+
+
+def test_everything_404_in_chinese(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    data_dir = loopback_store(tmp_path, stored("gw", "GW", gateway.url + "/console", gateway.key, "gpt-4.1"))
+    result = run_cli("--data-dir", str(data_dir), "verify", "--provider", "gw", env={"LANG": "zh_CN.UTF-8"})
+    assert result.code == 5
+    assert f"每个请求都得到 404，/models 也是：基础 URL {gateway.url}/console/v1 很可能有误；" in result.out
+    assert "请试试去掉 /console 的 apiHost" in result.out
+
+
+def test_several_providers_name_the_one_whose_key_is_rejected(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
+    data_dir = loopback_store(tmp_path, stored("good", "Good", gateway.url, gateway.key, "gpt-4.1"),
+                              stored("badkey", "Bad key", gateway.url, "sk-wrong-0123456789abcdef", *SIX))
+    result = run_cli("--data-dir", str(data_dir), "verify", "--endpoint", "chat", "--concurrency", "1")
+    assert result.code == 5
+    assert result.err == "cherryconf: verify found problems (failed: badkey (key rejected))\n"
+    # badkey: its /models was refused, so none of its six models was asked.
+    assert not [r for r in gateway.requests if r.body and r.body.get("model") in SIX]

@@ -30,6 +30,7 @@ HELP = {
     "restore": _("Undo what cherryconf changed since a backup (default: the newest), and only that; --whole puts the "
                  "whole store back as it was."),
     "key": _("Keep API keys in the system keychain."),
+    "completion": _("Print the shell completion script for bash, zsh or fish (Tab completes commands and options)."),
 }
 
 # Where each command is defined: module, function.
@@ -47,4 +48,5 @@ COMMANDS = {
     "backups": ("cherryconf.cli.commands.backups", "backups"),
     "restore": ("cherryconf.cli.commands.restore", "restore"),
     "key": ("cherryconf.cli.commands.key", "key"),
+    "completion": ("cherryconf.cli.commands.completion", "completion"),
 }

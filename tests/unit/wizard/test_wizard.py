@@ -660,7 +660,8 @@ def test_model_list_failure_is_explained_then_ids_are_typed(harness: Harness, fa
     elif failure == "html":
         base, expected = f"{harness.gw.url}/api/v3", "an HTML page (404 Not Found), not JSON"
     else:
-        base, expected = f"http://127.0.0.1:{closed_port()}", "network error"
+        port = closed_port()
+        base, expected = f"http://127.0.0.1:{port}", f"connection refused: nothing listens at 127.0.0.1:{port}"
     url = request_url(normalise_api_host(base, (1, 6, 5)), "models", (1, 6, 5))
 
     def typed(q: Question) -> str:
