@@ -63,10 +63,11 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -
 
 
 def _fail(opts: Options | None, message: str, code: int) -> NoReturn:
+    from cherryconf.cli.base import warn
     from cherryconf.errors import one_line
 
     message = one_line(message)  # whatever it quotes (a usage error, an unexpected one), it stays one line
-    click.echo(f"cherryconf: {message}", err=True)
+    warn(message, console.BAD)
     if opts is not None and opts.json:
         from cherryconf.render import dumps
 

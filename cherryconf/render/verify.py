@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from cherryconf import console
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops.probe import ENDPOINT_PATH, Outcome, ProbeEndpoint, ProbeResult, Progress, Reason, VerifyReport
 from cherryconf.redact import mask_url
 from cherryconf.render import table
 
 OUTCOME_TEXT: dict[Outcome, str] = {"pass": _("pass"), "fail": _("fail"), "inconclusive": _("inconclusive")}
+_OUTCOME_COLOUR: dict[Outcome, str] = {"pass": console.GOOD, "fail": console.BAD, "inconclusive": console.CHANGE}
 
 REASON_TEXT: dict[Reason, str] = {
     "ok": _("ok"),
@@ -49,9 +51,9 @@ def cell(r: ProbeResult) -> str:
     """One table cell: `pass 520 ms (first token 310 ms)`, `fail: no channel for the group (503)`."""
     if r.outcome == "pass":
         first = " " + _("(first token {ms})").format(ms=_ms(r.ttft_ms)) if r.ttft_ms is not None else ""
-        return f"{OUTCOME_TEXT['pass']} {_ms(r.total_ms)}{first}"
+        return f"{console.paint(OUTCOME_TEXT['pass'], console.GOOD)} {_ms(r.total_ms)}{first}"
     status = f" ({r.status})" if r.status is not None else ""
-    return f"{OUTCOME_TEXT[r.outcome]}: {REASON_TEXT[r.reason]}{status}"
+    return f"{console.paint(OUTCOME_TEXT[r.outcome], _OUTCOME_COLOUR[r.outcome])}: {REASON_TEXT[r.reason]}{status}"
 
 
 def report_text(report: VerifyReport) -> str:
@@ -95,7 +97,9 @@ def report_text(report: VerifyReport) -> str:
     if report.interrupted:
         lines += ["", _("interrupted: {done} of {total} probes done; the verdict below covers those only").format(
             done=len(report.results), total=report.planned)]
-    lines += ["", report.verdict()]
+    verdict = (console.BAD if report.failing_on_configured_endpoint()
+               else console.CHANGE if report.unchecked() or report.interrupted else console.GOOD)
+    lines += ["", console.paint(report.verdict(), verdict)]
     todo = fixes(report)
     if todo:
         where = ENDPOINT_PATH[report.configured_endpoint]
