@@ -184,8 +184,10 @@ def findings_text(findings: list[Finding]) -> str:
     for f in findings:
         mark = {"error": console.paint("✗", console.BAD), "warning": console.paint("!", console.CHANGE)}.get(
             f.severity, "·")
-        who = f"{f.provider_id} ({f.provider_name})" if f.provider_name else f.provider_id
-        lines.append(f"{mark} {who}: {f.message}")
+        who = (_("{id} ({name})").format(id=f.provider_id, name=f.provider_name) if f.provider_name
+               else f.provider_id)
+        # The brackets and the colon: full-width ones in Chinese.
+        lines.append(f"{mark} " + _("{who}: {message}").format(who=who, message=f.message))
         if f.severity == "note":
             lines.append("    " + _("(a note: nothing to fix)"))
         else:

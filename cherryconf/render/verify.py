@@ -52,8 +52,11 @@ def cell(r: ProbeResult) -> str:
     if r.outcome == "pass":
         first = " " + _("(first token {ms})").format(ms=_ms(r.ttft_ms)) if r.ttft_ms is not None else ""
         return f"{console.paint(OUTCOME_TEXT['pass'], console.GOOD)} {_ms(r.total_ms)}{first}"
-    status = f" ({r.status})" if r.status is not None else ""
-    return f"{console.paint(OUTCOME_TEXT[r.outcome], _OUTCOME_COLOUR[r.outcome])}: {REASON_TEXT[r.reason]}{status}"
+    reason = REASON_TEXT[r.reason] if r.status is None else _("{reason} ({status})").format(
+        reason=REASON_TEXT[r.reason], status=r.status)
+    # The colon (and the brackets of the status): full-width ones in Chinese.
+    return _("{outcome}: {reason}").format(outcome=console.paint(OUTCOME_TEXT[r.outcome],
+                                                                  _OUTCOME_COLOUR[r.outcome]), reason=reason)
 
 
 def report_text(report: VerifyReport) -> str:
@@ -136,7 +139,7 @@ def fixes(report: VerifyReport) -> list[str]:
         remedy = _REMEDY.get(reason, _("see the details above"))
         if reason == "endpoint_not_served" and configured == "responses":
             remedy = _("the gateway does not serve responses for these: run `cherryconf doctor --fix` (type openai)")
-        lines.append(f"{models}: {remedy}")
+        lines.append(_("{models}: {remedy}").format(models=models, remedy=remedy))
     return lines
 
 

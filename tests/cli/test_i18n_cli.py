@@ -144,7 +144,7 @@ def test_verify_report_in_chinese_and_its_json_keeps_shape_codes_and_results(run
         zh_doc = json.loads(run_cli("verify", str(path), "--json", env={**env, **ZH}).out)
         en_doc = json.loads(run_cli("verify", str(path), "--json", env={**env, **EN}).out)
     assert zh.code == 5
-    assert "该分组没有可用渠道 (503)" in zh.out and "待修复（2 个模型在正在使用的端点 responses 上失败）：" in zh.out
+    assert "该分组没有可用渠道（503）" in zh.out and "待修复（2 个模型在正在使用的端点 responses 上失败）：" in zh.out
     assert zh.err == "cherryconf: 服务商 gw：2 个模型中有 2 个在其使用的端点 responses 上失败\n"
     assert shape(zh_doc) == shape(en_doc)
 
