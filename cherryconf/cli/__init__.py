@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.UsageError as e:
         # One sentence, like every other bad input, and where to look for the right usage.
         where = e.ctx.command_path if e.ctx else "cherryconf"
-        _fail(options(), _("{error} (see `{command} --help`)").format(error=e.format_message().rstrip(".。"),
+        # click joins its sentences with a space, which a Chinese full stop does not take.
+        message = e.format_message().replace("。 ", "。").rstrip(".。")
+        _fail(options(), _("{error} (see `{command} --help`)").format(error=message,
                                                                       command=where), ExitCode.BAD_INPUT)
     except click.ClickException as e:
         _fail(options(), e.format_message(), e.exit_code)

@@ -16,6 +16,12 @@ def _wide(text: str) -> bool:
 
 
 class Formatter(click.HelpFormatter):
+    def write_heading(self, heading: str) -> None:
+        if not _wide(heading):
+            super().write_heading(heading)
+            return
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")  # a Chinese heading takes a full-width colon
+
     def write_text(self, text: str) -> None:
         if not _wide(text):
             super().write_text(text)

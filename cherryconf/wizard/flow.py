@@ -267,7 +267,8 @@ class Wizard:
         if flags.preset is not None:
             return presets.get(flags.preset)
         picked: presets.Preset = self._ask(Question("preset", "select", _("Which gateway?"), [
-            Choice(f"{p.title}: {p.description}" if p.description else p.title, p) for p in presets.presets()
+            Choice(_("{title}: {description}").format(title=p.title, description=p.description) if p.description
+                   else p.title, p) for p in presets.presets()
         ]))
         return picked
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def userdata(tmp_path: Path) -> Path:
 
 def in_terminal(tmp_path: Path, args: list[str], env: dict[str, str], columns: int = 200,
                 escapes: bool = False) -> str:
-    term = Tmux.cli(tmp_path, args, env=env, columns=columns)
+    term = Tmux.cli(Path(tempfile.mkdtemp(dir=tmp_path)), args, env=env, columns=columns)  # a server each
     try:
         shown = term.wait_for("[exit ")
         return term.screen(escapes=escapes) if escapes else shown

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 @command(help=HELP["wizard"])
 @lang_option
 @click.option("--preset",
-              help=_("A preset from templates/ (apiyi, openrouter, deepseek, siliconflow, newapi, custom)."))
+              help=_("The gateway to set up: apiyi (API易), openrouter, deepseek, siliconflow, newapi (New API / "
+                     "One API) or custom (any other)."))
 @click.option("--name", help=_("Provider name shown in Cherry Studio."))
 @click.option("--id", "provider_id", help=_("Provider id (default: the preset's, or derived from the name)."))
 @click.option("--base-url", help=_("The gateway's base URL, in any pasted form."))
