@@ -4,11 +4,23 @@ rest is wrapped by `console.wrap`, as all of cherryconf's output is."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 
 import click
 
 from cherryconf import console
+from cherryconf.i18n import _
+
+# click names its parameter types in English and never looks the names up; they are the metavars of the help
+# (INTEGER RANGE) and words of its errors ("'abc' is not a valid float range"): given in the user's language here.
+for _type, _name in ((click.types.StringParamType, _("text")), (click.types.IntParamType, _("integer")),
+                     (click.types.IntRange, _("integer range")), (click.types.FloatParamType, _("float")),
+                     (click.types.FloatRange, _("float range")), (click.types.BoolParamType, _("boolean")),
+                     (click.types.UUIDParameterType, _("uuid")), (click.types.File, _("filename")),
+                     (click.types.DateTime, _("datetime"))):
+    _type.name = _name
 
 
 def _wide(text: str) -> bool:
@@ -49,6 +61,8 @@ class Formatter(click.HelpFormatter):
                 self.write(" " * (first_width - console.columns(first) + col_spacing))
             else:
                 self.write("\n" + hang)
+            # click joins what it adds ([default: 20; x>=1]) with a semicolon: a full-width one in Chinese.
+            second = re.sub(r"\[([^\[\]]*)\]$", lambda m: "[" + m[1].replace("; ", "；") + "]", second)
             self.write(("\n" + hang).join(console.wrap(second, text_width)) + "\n")
 
 
@@ -58,6 +72,10 @@ class Context(click.Context):
 
 class Command(click.Command):
     context_class = Context
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", _("[OPTIONS]"))
+        super().__init__(*args, **kwargs)
 
     def get_short_help_str(self, limit: int = 45) -> str:
         """click cuts the summary in the command list by characters, at spaces: cut a wide one by columns, at its
@@ -77,3 +95,9 @@ class Command(click.Command):
 class Group(click.Group):
     context_class = Context
     command_class = Command
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", _("[OPTIONS]"))
+        super().__init__(*args, **kwargs)
+        # click's own words for the command and its arguments, in the usage line.
+        self.subcommand_metavar = self.subcommand_metavar.replace("COMMAND", _("COMMAND")).replace("ARGS", _("ARGS"))

@@ -184,3 +184,15 @@ def test_presets_read_as_gateway_names_in_chinese(run_cli: RunCli) -> None:
 def test_click_sentences_join_without_a_space_in_chinese(run_cli: RunCli) -> None:
     err = run_cli("apply", "--nope", env=ZH).err
     assert "没有选项 '--nope'。是不是想用" in err and "。 " not in err, err
+
+
+def test_click_metavars_and_its_errors_speak_chinese(run_cli: RunCli) -> None:
+    helped = run_cli("apply", "--help", env=ZH).out
+    assert "用法： cherryconf apply [选项] PROFILE" in helped and "--keep 整数范围" in helped, helped
+    assert "[默认：20；x>=1]" in helped and "INTEGER" not in helped and "[OPTIONS]" not in helped
+    assert "[选项] [命令] [参数]..." in run_cli("--help", env=ZH).out
+    err = run_cli("verify", "--timeout", "abc", env=ZH).err
+    assert "'abc' 不是有效的小数范围" in err and "float" not in err, err
+    # English stays click's own.
+    assert "--keep INTEGER RANGE" in run_cli("apply", "--help", env=EN).out
+    assert "'abc' is not a valid float range" in run_cli("verify", "--timeout", "abc", env=EN).err
