@@ -139,3 +139,13 @@ def punctuation_problems(catalogs: list[Path] = CATALOGS) -> list[str]:
                 if bad:
                     found.append(f"{path.name}: {text!r}: {', '.join(repr(b) for b in bad)}")
     return found
+
+
+def plurals_worded_apart(pot: Path = PACKAGE / "locale" / "cherryconf.pot") -> list[str]:
+    """ngettext messages whose singular names no count where the plural does ("the model" / "none of the {n}
+    models"): Chinese has one plural form for every count, so its one sentence must serve both; it cannot."""
+    from babel.messages.pofile import read_po
+
+    with pot.open("rb") as f:
+        catalog = read_po(f)
+    return [m.id[0] for m in catalog if m.pluralizable and "{n}" in m.id[1] and "{n}" not in m.id[0]]

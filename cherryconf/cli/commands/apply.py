@@ -131,8 +131,9 @@ def _apply_all_users(opts: Options, profile_path: Path, owner: str | None, mode:
     if mode == "apply" and targets:
         if not opts.json:
             say("\n".join(f"{t.user.name}: {t.install.data_dir}" for t in targets))
-        confirm(ngettext("Apply {profile} to this install?", "Apply {profile} to these {n} installs?",
-                         len(targets)).format(profile=profile_path.name, n=len(targets)), yes)
+        # Worded apart, not one message's plural forms: Chinese has one form, and "this one" takes no count.
+        confirm((_("Apply {profile} to this install?") if len(targets) == 1 else
+                 _("Apply {profile} to these {n} installs?")).format(profile=profile_path.name, n=len(targets)), yes)
     outcomes = problems + allusers.run(targets, profile_path, owner, mode, keep, context.system)
     emit(opts, Result(render.all_users_json(outcomes, mode), render.all_users_text(outcomes, mode),
                       allusers.exit_code(outcomes)))

@@ -184,3 +184,8 @@ def test_the_punctuation_guard_finds_half_width_marks(tmp_path: Path) -> None:
     # The placeholder's colon, a status code's and a URL's brackets are not inside a Chinese sentence.
     assert [line.split(": ", 1)[1] for line in found] == ["'模型:列表': ':'", "'网关, 模型': ', '", "'用法:': ':'",
                                                           "'服务商 (已停用)': '(已停用)'"]
+
+
+def test_no_plural_message_says_one_thing_without_its_count() -> None:
+    # Such messages are two _() messages chosen by the count (see wizard.flow's test chats).
+    assert i18n_guard.plurals_worded_apart() == []
