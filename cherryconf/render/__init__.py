@@ -146,7 +146,11 @@ def urls_text(urls: ProviderUrls) -> str:
     if urls.by_model:
         n = len(urls.by_model)
         notes.append(ngettext("{n} model elsewhere", "{n} models elsewhere", n).format(n=n))
-    return f"{text} ({'; '.join(notes)})" if notes else text
+    if not notes:
+        return text
+    # The brackets and the semicolon: full-width ones in Chinese.
+    said = notes[0] if len(notes) == 1 else _("{first}; {second}").format(first=notes[0], second=notes[1])
+    return _("{url} ({notes})").format(url=text, notes=said)
 
 
 _ACTION_MARKS = {"add": "+", "update": "~", "remove": "-"}

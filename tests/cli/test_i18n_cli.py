@@ -196,3 +196,11 @@ def test_click_metavars_and_its_errors_speak_chinese(run_cli: RunCli) -> None:
     # English stays click's own.
     assert "--keep INTEGER RANGE" in run_cli("apply", "--help", env=EN).out
     assert "'abc' is not a valid float range" in run_cli("verify", "--timeout", "abc", env=EN).err
+
+
+def test_what_the_views_put_around_names_is_full_width_in_chinese(run_cli: RunCli, tmp_path: Path) -> None:
+    ud = make_userdata(tmp_path)  # openai, deepseek (routed by id) and a gateway named 我的网关 🚀
+    listed = run_cli("--data-dir", str(ud), "providers", env=ZH).out
+    assert "https://api.openai.com/v1/responses（按 id）" in listed, listed
+    found = run_cli("--data-dir", str(ud), "doctor", env=ZH).out
+    assert "（我的网关 🚀）：" in found and "(我的网关" not in found, found
