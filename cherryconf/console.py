@@ -75,7 +75,10 @@ def _windows_ansi(stream: TextIO) -> bool:
     import msvcrt
 
     kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined,unused-ignore]
-    handle = msvcrt.get_osfhandle(stream.fileno())  # type: ignore[attr-defined,unused-ignore]
+    try:
+        handle = msvcrt.get_osfhandle(stream.fileno())  # type: ignore[attr-defined,unused-ignore]
+    except (OSError, ValueError):  # a stream with no file behind it
+        return False
     mode = ctypes.c_uint32()
     if not kernel32.GetConsoleMode(handle, ctypes.byref(mode)):
         return False
