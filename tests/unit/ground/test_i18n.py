@@ -166,6 +166,8 @@ def test_every_preset_has_its_title_and_description_in_chinese(monkeypatch: pyte
         assert description and description != english[key][1], key
         assert any("\u4e00" <= c <= "\u9fff" for c in description), key
         assert title == english[key][0] or any("\u4e00" <= c <= "\u9fff" for c in title), key
+    # Cherry Studio's own Chinese names for these vendors (its zh-cn locale), so the list reads as the app does.
+    assert chinese["siliconflow"][0] == "硅基流动" and chinese["deepseek"][0] == "深度求索"
 
 
 # --- the Chinese catalogs' punctuation --------------------------------------------------------------------------
