@@ -64,10 +64,11 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, debug: bool) -
 
 
 def _fail(opts: Options | None, message: str, code: int) -> NoReturn:
+    from cherryconf.cli.base import warn
     from cherryconf.errors import one_line
 
     message = one_line(message)  # whatever it quotes (a usage error, an unexpected one), it stays one line
-    click.echo(f"cherryconf: {message}", err=True)
+    warn(message, console.BAD)
     if opts is not None and opts.json:
         from cherryconf.render import dumps
 
@@ -100,7 +101,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.UsageError as e:
         # One sentence, like every other bad input, and where to look for the right usage.
         where = e.ctx.command_path if e.ctx else "cherryconf"
-        _fail(options(), _("{error} (see `{command} --help`)").format(error=e.format_message().rstrip(".。"),
+        # click joins its sentences with a space, which a Chinese full stop does not take.
+        message = e.format_message().replace("。 ", "。").rstrip(".。")
+        _fail(options(), _("{error} (see `{command} --help`)").format(error=message,
                                                                       command=where), ExitCode.BAD_INPUT)
     except click.ClickException as e:
         _fail(options(), e.format_message(), e.exit_code)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cherryconf import console
 from cherryconf.cli import helpformat
 from cherryconf.errors import BadInput, one_line
 from cherryconf.i18n import _
@@ -51,7 +52,7 @@ class Options:
         ctx = self.context()
         inst = install_mod.resolve(ctx, self.data_dir)
         for note in backup.finish_interrupted(ctx, inst):
-            click.echo(f"cherryconf: {note}", err=True)
+            warn(note)
         return inst
 
     @contextlib.contextmanager
@@ -61,7 +62,7 @@ class Options:
 
         with session.held(self.context(), inst) as notes:
             for note in notes:
-                click.echo(f"cherryconf: {note}", err=True)
+                warn(note)
             yield
 
 
@@ -90,6 +91,19 @@ lang_option = click.option("--lang", type=click.Choice(["zh-CN", "en"], case_sen
                                   "system's)."))
 
 
+def say(text: str, err: bool = False) -> None:
+    """Print human text: wrapped to the terminal, in colour where the console says so, control characters
+    escaped (see `console.finish`). Every line cherryconf prints for people goes through here; JSON does not."""
+    stream = sys.stderr if err else sys.stdout
+    colour = console.use_colour(stream)
+    click.echo(console.finish(console.fill(text, console.width(stream)), colour), err=err, color=colour)
+
+
+def warn(message: str, colour: str = console.CHANGE) -> None:
+    """`cherryconf: message` on stderr, the prefix in `colour` (a note's yellow, or an error's red)."""
+    say(console.paint("cherryconf:", colour) + " " + message, err=True)
+
+
 def emit(opts: Options, result: Result) -> None:
     """Print the command's result, the one place it is printed: its JSON document with --json, else its text; then
     why it failed, if it did, and end the run with its exit code."""
@@ -98,12 +112,10 @@ def emit(opts: Options, result: Result) -> None:
 
         click.echo(dumps(result.data))
     elif result.text:
-        # Names, paths and messages may come from stores, configs and gateways: a control character among them
-        # must not act on the terminal (erase or forge a line, set the title); each line is printed escaped.
-        click.echo("\n".join(one_line(line) for line in result.text.split("\n")))
+        say(result.text)
     if result.problem:
-        # The result says more; this is why the exit is not 0.
-        click.echo(f"cherryconf: {one_line(result.problem)}", err=True)
+        # The result says more; this is why the exit is not 0 (one line, whatever it quotes).
+        warn(one_line(result.problem), console.BAD)
     if result.exit_code:
         click.get_current_context().exit(result.exit_code)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import unicodedata
+import sys
 from typing import TYPE_CHECKING, Any
 
 from cherryconf import console
@@ -35,21 +35,26 @@ def dumps(document: Any) -> str:
     return json.dumps(document, ensure_ascii=console.JSON_ASCII, indent=2, default=str)
 
 
-def width(text: str) -> int:
-    """Terminal columns: CJK and other wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+width = console.columns
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """A plain aligned table, in terminal columns (a CJK name takes two per character)."""
+def table(headers: list[str], rows: list[list[str]], fit: int | None = -1) -> str:
+    """A plain aligned table, in terminal columns (a CJK name takes two per character). Wider than `fit` columns
+    (the terminal's, by default; None: any width), it is one block per row instead, `HEADER  value` a line, so that
+    each value stays whole, as it must be typed back (ids, URLs), rather than wrapped mid-row."""
     if not rows:
         return ""
+    if fit == -1:
+        fit = console.width(sys.stdout)
     widths = [max(width(h), *(width(r[i]) for r in rows)) for i, h in enumerate(headers)]
 
-    def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+    def line(cells: list[str], sizes: list[int]) -> str:
+        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, sizes, strict=True)).rstrip()
 
-    return "\n".join([line(headers), *(line(r) for r in rows)])
+    if fit is None or sum(widths) + 2 * (len(widths) - 1) <= fit:
+        return "\n".join([line(headers, widths), *(line(r, widths) for r in rows)])
+    label = max(width(h) for h in headers)
+    return "\n\n".join("\n".join(line([h, c], [label, 0]) for h, c in zip(headers, r, strict=True)) for r in rows)
 
 
 def show_value(field: str, value: Any) -> str:
@@ -57,6 +62,8 @@ def show_value(field: str, value: Any) -> str:
     if value is None:
         return _("(unset)")
     shown = masked_value(field, value)
+    if shown == "(none)":  # no key: redact's word, the same in --json in every language; in words here
+        return _("(none)")
     if shown is not value:  # masked: shown bare, not as JSON with quotes
         return shown if isinstance(shown, str) else "{" + ", ".join(f"{k}: {v}" for k, v in shown.items()) + "}"
     if isinstance(value, str):
@@ -83,14 +90,15 @@ def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]],
             continue
         p = by_id.get(c.id, {})
         if c.action == "add":
-            lines.append("+ " + _("{id} ({name}): add provider, type {type}").format(
-                id=c.id, name=c.name, type=p.get("type")))
+            lines.append(console.paint("+ " + _("{id} ({name}): add provider, type {type}").format(
+                id=c.id, name=c.name, type=p.get("type")), console.GOOD))
             for f in ("apiHost", "apiKey"):
                 lines.append(f"    {f}: {show_value(f, p.get(f))}")
         elif c.action == "remove":
-            lines.append("- " + _("{id} ({name}): provider removed").format(id=c.id, name=c.name))
+            lines.append(console.paint("- " + _("{id} ({name}): provider removed").format(id=c.id, name=c.name),
+                                       console.BAD))
         else:
-            lines.append("~ " + _("{id} ({name}): update").format(id=c.id, name=c.name))
+            lines.append(console.paint("~ " + _("{id} ({name}): update").format(id=c.id, name=c.name), console.CHANGE))
             for fc in c.fields:
                 lines.append(f"    {fc.field}: {show_value(fc.field, fc.before)} -> {show_value(fc.field, fc.after)}")
         summary = _models_summary(c)
@@ -109,10 +117,10 @@ def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
     for (old, model), new in plan.moved.items():
         moves.setdefault((old, new), []).append(model)
     for (old, new), models in moves.items():
-        text += "\n~ " + ngettext(
+        text += "\n" + console.paint("~ " + ngettext(
             "{n} model moves from {old} to {new}; the settings and assistants that use it follow",
             "{n} models move from {old} to {new}; the settings and assistants that use them follow",
-            len(models)).format(n=len(models), old=old, new=new)
+            len(models)).format(n=len(models), old=old, new=new), console.CHANGE)
     for held, (wanted, why) in plan.matched.items():
         text += "\n  " + _("the profile's {wanted} is the gateway the store holds as {held} ({why}): {held} is "
                            "updated, no second provider is added").format(wanted=wanted, held=held, why=why)
@@ -126,8 +134,8 @@ def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
     if after is not None and after != plan.default_model_before:
         before = plan.default_model_before
         was = f"{before.get('provider')}/{before.get('id')}" if before else _("(none)")
-        text += "\n~ " + _("default model: {was} -> {provider}/{id}").format(
-            was=was, provider=after.get("provider"), id=after.get("id"))
+        text += "\n" + console.paint("~ " + _("default model: {was} -> {provider}/{id}").format(
+            was=was, provider=after.get("provider"), id=after.get("id")), console.CHANGE)
     return text
 
 
@@ -138,7 +146,11 @@ def urls_text(urls: ProviderUrls) -> str:
     if urls.by_model:
         n = len(urls.by_model)
         notes.append(ngettext("{n} model elsewhere", "{n} models elsewhere", n).format(n=n))
-    return f"{text} ({'; '.join(notes)})" if notes else text
+    if not notes:
+        return text
+    # The brackets and the semicolon: full-width ones in Chinese.
+    said = notes[0] if len(notes) == 1 else _("{first}; {second}").format(first=notes[0], second=notes[1])
+    return _("{url} ({notes})").format(url=text, notes=said)
 
 
 _ACTION_MARKS = {"add": "+", "update": "~", "remove": "-"}
@@ -176,9 +188,12 @@ def all_users_json(outcomes: list[Outcome], mode: Mode) -> dict[str, Any]:
 def findings_text(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
-        mark = {"error": "✗", "warning": "!"}.get(f.severity, "·")
-        who = f"{f.provider_id} ({f.provider_name})" if f.provider_name else f.provider_id
-        lines.append(f"{mark} {who}: {f.message}")
+        mark = {"error": console.paint("✗", console.BAD), "warning": console.paint("!", console.CHANGE)}.get(
+            f.severity, "·")
+        who = (_("{id} ({name})").format(id=f.provider_id, name=f.provider_name) if f.provider_name
+               else f.provider_id)
+        # The brackets and the colon: full-width ones in Chinese.
+        lines.append(f"{mark} " + _("{who}: {message}").format(who=who, message=f.message))
         if f.severity == "note":
             lines.append("    " + _("(a note: nothing to fix)"))
         else:

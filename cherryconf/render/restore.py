@@ -26,7 +26,10 @@ def record_line(r: Record | None) -> str:
     if r.owners:
         parts.append(_("owners"))
     # Ids and names only: never a value, so never a key.
-    line = r.reason + ": " + (", ".join(parts) or _("nothing"))
+    said = parts[0] if parts else _("nothing")
+    for part in parts[1:]:
+        said = _("{line}, {part}").format(line=said, part=part)  # a full-width comma in Chinese
+    line = _("{reason}: {parts}").format(reason=r.reason, parts=said)
     return line if r.state == "written" else line + " " + _("(interrupted: may not have been written)")
 
 

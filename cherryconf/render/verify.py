@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from cherryconf import console
 from cherryconf.domain.endpoints import wrong_base_hint
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops.probe import ENDPOINT_PATH, Outcome, ProbeEndpoint, ProbeResult, Progress, Reason, VerifyReport
@@ -13,6 +14,8 @@ from cherryconf.render import table
 
 OUTCOME_TEXT: dict[Outcome, str] = {"pass": _("pass"), "fail": _("fail"), "inconclusive": _("inconclusive"),
                                      "not_probed": _("not probed")}
+_OUTCOME_COLOUR: dict[Outcome, str] = {"pass": console.GOOD, "fail": console.BAD, "inconclusive": console.CHANGE,
+                                       "not_probed": console.CHANGE}
 
 REASON_TEXT: dict[Reason, str] = {
     "ok": _("ok"),
@@ -55,9 +58,12 @@ def cell(r: ProbeResult) -> str:
     """One table cell: `pass 520 ms (first token 310 ms)`, `fail: no channel for the group (503)`."""
     if r.outcome == "pass":
         first = " " + _("(first token {ms})").format(ms=_ms(r.ttft_ms)) if r.ttft_ms is not None else ""
-        return f"{OUTCOME_TEXT['pass']} {_ms(r.total_ms)}{first}"
-    status = f" ({r.status})" if r.status is not None else ""
-    return f"{OUTCOME_TEXT[r.outcome]}: {REASON_TEXT[r.reason]}{status}"
+        return f"{console.paint(OUTCOME_TEXT['pass'], console.GOOD)} {_ms(r.total_ms)}{first}"
+    reason = REASON_TEXT[r.reason] if r.status is None else _("{reason} ({status})").format(
+        reason=REASON_TEXT[r.reason], status=r.status)
+    # The colon (and the brackets of the status): full-width ones in Chinese.
+    return _("{outcome}: {reason}").format(outcome=console.paint(OUTCOME_TEXT[r.outcome],
+                                                                  _OUTCOME_COLOUR[r.outcome]), reason=reason)
 
 
 def report_text(report: VerifyReport) -> str:
@@ -102,7 +108,9 @@ def report_text(report: VerifyReport) -> str:
     if report.interrupted:
         lines += ["", _("interrupted: {done} of {total} probes done; the verdict below covers those only").format(
             done=len(report.results), total=report.planned)]
-    lines += ["", report.verdict()]
+    verdict = (console.BAD if report.failing_on_configured_endpoint()
+               else console.CHANGE if report.unchecked() or report.interrupted else console.GOOD)
+    lines += ["", console.paint(report.verdict(), verdict)]
     todo = fixes(report)
     if todo and (report.key_rejected or report.base_url_wrong()):
         lines += ["", _("to fix:")]
@@ -156,7 +164,7 @@ def fixes(report: VerifyReport) -> list[str]:
         remedy = _REMEDY.get(reason, _("see the details above"))
         if reason == "endpoint_not_served" and configured == "responses":
             remedy = _("the gateway does not serve responses for these: run `cherryconf doctor --fix` (type openai)")
-        lines.append(f"{models}: {remedy}")
+        lines.append(_("{models}: {remedy}").format(models=models, remedy=remedy))
     return lines
 
 

@@ -267,7 +267,8 @@ class Wizard:
         if flags.preset is not None:
             return presets.get(flags.preset)
         picked: presets.Preset = self._ask(Question("preset", "select", _("Which gateway?"), [
-            Choice(f"{p.title}: {p.description}" if p.description else p.title, p) for p in presets.presets()
+            Choice(_("{title}: {description}").format(title=p.title, description=p.description) if p.description
+                   else p.title, p) for p in presets.presets()
         ]))
         return picked
 
@@ -506,9 +507,8 @@ class Wizard:
         if flags.check is False:
             return
         if flags.check or (flags.check is None and self.interactive and self._ask(Question(
-                "check", "confirm", ngettext("Send the model a one-line test chat now?",
-                                             "Send each of the {n} models a one-line test chat now?",
-                                             len(d.models)).format(n=len(d.models)),
+                "check", "confirm", _("Send the model a one-line test chat now?") if len(d.models) == 1 else
+                _("Send each of the {n} models a one-line test chat now?").format(n=len(d.models)),
                 default=True))):
             self._test_chats(d)
         elif not d.models_asked:
@@ -538,15 +538,18 @@ class Wizard:
         failed = [m for m, ok, _reason in results if not ok]
         if not failed:
             return
+        # "The model" and "none of the N models" are worded apart, not one message's plural forms: in Chinese, with
+        # one form for every count, "none of them" was said of a single model.
+        one = len(failed) == 1
         if len(failed) == len(results):
             if not self.interactive:
-                raise BadInput(ngettext("the model did not answer a test chat (see above; `cherryconf verify` "
-                                        "explains more), so nothing was written",
-                                        "none of the {n} models answered a test chat (see above; `cherryconf verify` "
-                                        "explains more), so nothing was written", len(failed)).format(n=len(failed)))
-            self.say("  " + ngettext("The model did not answer; `cherryconf verify` explains more.",
-                                     "None of the {n} models answered; `cherryconf verify` explains more.",
-                                     len(failed)).format(n=len(failed)))
+                raise BadInput(_("the model did not answer a test chat (see above; `cherryconf verify` explains "
+                                 "more), so nothing was written") if one else
+                               _("none of the {n} models answered a test chat (see above; `cherryconf verify` "
+                                 "explains more), so nothing was written").format(n=len(failed)))
+            self.say("  " + (_("The model did not answer; `cherryconf verify` explains more.") if one else
+                             _("None of the {n} models answered; `cherryconf verify` explains more.").format(
+                                 n=len(failed))))
             if not self._ask(Question("add_failing", "confirm", _("Add them anyway?"), default=False)):
                 raise _Stop
             return

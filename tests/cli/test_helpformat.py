@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cherryconf.cli.helpformat import columns, wrap
+from cherryconf.console import columns, wrap
 
 # Chinese and ASCII words, spaces, Chinese punctuation: what the help texts are made of.
 _TEXT = st.text(alphabet=st.sampled_from(list("探测网关模型服务商（），。abc-/ ")), max_size=200)

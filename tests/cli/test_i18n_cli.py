@@ -43,7 +43,7 @@ def test_help_is_chinese_under_a_chinese_locale_and_english_otherwise(run_cli: R
     zh = run_cli("--help", env=ZH)
     en = run_cli("--help", env=EN)
     assert zh.code == en.code == 0
-    assert "用法:" in zh.out and "选项:" in zh.out and "显示此帮助并退出。" in zh.out  # click's own texts too
+    assert "用法：" in zh.out and "选项：" in zh.out and "显示此帮助并退出。" in zh.out  # click's own texts too
     assert "设置并修复 Cherry Studio 的 LLM 服务商" in zh.out and "Usage:" not in zh.out
     assert "Usage:" in en.out and "Show this message and exit." in en.out and "用法" not in en.out
     assert "--lang [zh-CN|en]" in en.out
@@ -51,7 +51,7 @@ def test_help_is_chinese_under_a_chinese_locale_and_english_otherwise(run_cli: R
     for command in ([], ["verify"], ["apply"], ["wizard"]):
         shown = run_cli(*command, "--help", env={**ZH, "COLUMNS": "80"}).out
         assert all(width(line) <= 80 for line in shown.splitlines()), shown
-    listed = run_cli("--help", env={**ZH, "COLUMNS": "80"}).out.split("命令:\n", 1)[1].splitlines()
+    listed = run_cli("--help", env={**ZH, "COLUMNS": "80"}).out.split("命令：\n", 1)[1].splitlines()
     assert len(listed) == len(cli.commands)
     verify = "".join(run_cli("verify", "--help", env=ZH).out.split())  # as one line, without the wrapping
     assert "要探测的端点：chat/completions、responses或两者（默认：两者；使用--all-models时为服务商所用的端点）。" \
@@ -59,9 +59,9 @@ def test_help_is_chinese_under_a_chinese_locale_and_english_otherwise(run_cli: R
 
 
 def test_lang_and_cherryconf_lang_override_the_locale(run_cli: RunCli) -> None:
-    assert "用法:" in run_cli("--lang", "zh-CN", "--help", env=EN).out
+    assert "用法：" in run_cli("--lang", "zh-CN", "--help", env=EN).out
     assert "Usage:" in run_cli("--lang", "en", "--help", env=ZH).out
-    assert "用法:" in run_cli("--help", env={**EN, "CHERRYCONF_LANG": "zh-CN"}).out
+    assert "用法：" in run_cli("--help", env={**EN, "CHERRYCONF_LANG": "zh-CN"}).out
     assert "Usage:" in run_cli("--help", env={**ZH, "LC_ALL": "C"}).out  # C: no translation, as gettext reads it
 
 
@@ -144,7 +144,7 @@ def test_verify_report_in_chinese_and_its_json_keeps_shape_codes_and_results(run
         zh_doc = json.loads(run_cli("verify", str(path), "--json", env={**env, **ZH}).out)
         en_doc = json.loads(run_cli("verify", str(path), "--json", env={**env, **EN}).out)
     assert zh.code == 5
-    assert "该分组没有可用渠道 (503)" in zh.out and "待修复（2 个模型在正在使用的端点 responses 上失败）：" in zh.out
+    assert "该分组没有可用渠道（503）" in zh.out and "待修复（2 个模型在正在使用的端点 responses 上失败）：" in zh.out
     assert zh.err == "cherryconf: 服务商 gw：2 个模型中有 2 个在其使用的端点 responses 上失败\n"
     assert shape(zh_doc) == shape(en_doc)
 
@@ -154,3 +154,53 @@ def test_verify_report_in_chinese_and_its_json_keeps_shape_codes_and_results(run
     assert codes(zh_doc) == codes(en_doc) and ("qwen-2", "chat", "fail", "no_channel", 503) in codes(en_doc)
     assert zh_doc["configured_endpoint"] == en_doc["configured_endpoint"] == "responses"
     assert zh_doc["verdict"] != en_doc["verdict"]  # human text: translated
+
+
+@pytest.mark.parametrize("failing", [1, 2])
+def test_a_count_of_one_is_not_said_as_none_of_them(run_cli: RunCli, tmp_path: Path, failing: int) -> None:
+    models = [f"gone-{i}" for i in range(failing)]
+    ud = make_userdata(tmp_path)
+    with running(Gateway(dict.fromkeys(models, ModelSpec(chat="model_not_found")))) as gw:
+        args = ["--data-dir", str(ud), "wizard", "--preset", "custom", "--name", "x", "--base-url", f"{gw.url}/v1",
+                "--api-key-env", "GK", *(a for m in models for a in ("--model", m)), "--check", "--yes"]
+        zh = run_cli(*args, env={**ZH, "GK": gw.key})
+        en = run_cli(*args, env={**EN, "GK": gw.key})
+    assert zh.code == en.code == 2
+    if failing == 1:
+        assert "这个模型没有应答测试消息" in zh.err and "都" not in zh.err, zh.err
+        assert "the model did not answer a test chat" in en.err
+    else:
+        assert "2 个模型都没有应答测试消息" in zh.err
+        assert "none of the 2 models answered a test chat" in en.err
+
+
+def test_presets_read_as_gateway_names_in_chinese(run_cli: RunCli) -> None:
+    helped = run_cli("wizard", "--help", env=ZH).out
+    joined = "".join(helped.split())  # as read, whatever the line breaks
+    assert "siliconflow（硅基流动）" in joined and "deepseek（深度求索）" in joined, helped
+    assert "templates/" not in helped and "用法：" in helped and "\n选项：\n" in helped
+
+
+def test_click_sentences_join_without_a_space_in_chinese(run_cli: RunCli) -> None:
+    err = run_cli("apply", "--nope", env=ZH).err
+    assert "没有选项 '--nope'。是不是想用" in err and "。 " not in err, err
+
+
+def test_click_metavars_and_its_errors_speak_chinese(run_cli: RunCli) -> None:
+    helped = run_cli("apply", "--help", env=ZH).out
+    assert "用法： cherryconf apply [选项] PROFILE" in helped and "--keep 整数范围" in helped, helped
+    assert "[默认：20；x>=1]" in helped and "INTEGER" not in helped and "[OPTIONS]" not in helped
+    assert "[选项] [命令] [参数]..." in run_cli("--help", env=ZH).out
+    err = run_cli("verify", "--timeout", "abc", env=ZH).err
+    assert "'abc' 不是有效的小数范围" in err and "float" not in err, err
+    # English stays click's own.
+    assert "--keep INTEGER RANGE" in run_cli("apply", "--help", env=EN).out
+    assert "'abc' is not a valid float range" in run_cli("verify", "--timeout", "abc", env=EN).err
+
+
+def test_what_the_views_put_around_names_is_full_width_in_chinese(run_cli: RunCli, tmp_path: Path) -> None:
+    ud = make_userdata(tmp_path)  # openai, deepseek (routed by id) and a gateway named 我的网关 🚀
+    listed = run_cli("--data-dir", str(ud), "providers", env=ZH).out
+    assert "https://api.openai.com/v1/responses（按 id）" in listed, listed
+    found = run_cli("--data-dir", str(ud), "doctor", env=ZH).out
+    assert "（我的网关 🚀）：" in found and "(我的网关" not in found, found

@@ -175,7 +175,7 @@ def test_the_installed_cli_speaks_chinese(installed: Installed, tmp_path: Path, 
                                           env: dict[str, str]) -> None:
     helped = installed.run(*flags, "--help", env=env, cwd=tmp_path)
     assert helped.returncode == 0, helped.stderr
-    assert "用法:" in helped.stdout and "设置并修复 Cherry Studio 的 LLM 服务商" in helped.stdout  # click's and ours
+    assert "用法：" in helped.stdout and "设置并修复 Cherry Studio 的 LLM 服务商" in helped.stdout  # click's and ours
     # A whole wizard run from the installed files: the preset (templates), the profile's schema, the 2.x catalog.
     data_dir = build_v2(tmp_path / "CherryStudio").data_dir
     done = installed.run(*flags, "--data-dir", str(data_dir), "wizard", "--preset", "deepseek", "--api-key-env", "K",

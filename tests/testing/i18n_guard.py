@@ -111,3 +111,41 @@ def untranslated(package: Path = PACKAGE) -> list[str]:
                 where = path.relative_to(package.parent).as_posix()
                 found.append(f"{where}:{getattr(literal, 'lineno', 0)}: {ast.get_source_segment(source, literal)}")
     return sorted(set(found))
+
+
+# --- The Chinese catalogs' punctuation ---------------------------------------------------------------------------
+
+CATALOGS = sorted((PACKAGE / "locale" / "zh_CN" / "LC_MESSAGES").glob("*.po"))
+_CJK = r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]"
+# A comma, colon or semicolon after a Chinese character, before another (a space between or not) or ending the
+# text (a label such as "用法:"): a full-width one belongs there. An ASCII bracket pair whose content holds
+# Chinese: full-width brackets belong there.
+_HALF_WIDTH = re.compile(rf"(?<={_CJK})[,:;](?: ?(?={_CJK})|$)")
+_ASCII_BRACKETS = re.compile(rf"\((?=[^()]*{_CJK})[^()]*\)")
+
+
+def punctuation_problems(catalogs: list[Path] = CATALOGS) -> list[str]:
+    """`file: msgstr: what is wrong` for each Chinese translation with half-width punctuation inside a sentence."""
+    from babel.messages.pofile import read_po
+
+    found = []
+    for path in catalogs:
+        with path.open("rb") as f:
+            catalog = read_po(f)
+        for message in catalog:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            for text in filter(None, strings):
+                bad = [m[0] for m in (*_HALF_WIDTH.finditer(text), *_ASCII_BRACKETS.finditer(text))]
+                if bad:
+                    found.append(f"{path.name}: {text!r}: {', '.join(repr(b) for b in bad)}")
+    return found
+
+
+def plurals_worded_apart(pot: Path = PACKAGE / "locale" / "cherryconf.pot") -> list[str]:
+    """ngettext messages whose singular names no count where the plural does ("the model" / "none of the {n}
+    models"): Chinese has one plural form for every count, so its one sentence must serve both; it cannot."""
+    from babel.messages.pofile import read_po
+
+    with pot.open("rb") as f:
+        catalog = read_po(f)
+    return [m.id[0] for m in catalog if m.pluralizable and "{n}" in m.id[1] and "{n}" not in m.id[0]]

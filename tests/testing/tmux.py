@@ -23,13 +23,14 @@ from testing.cli import PACKAGE_ROOT, isolated_environ
 
 
 class Tmux:
-    def __init__(self, socket_path: Path, command: str) -> None:
+    def __init__(self, socket_path: Path, command: str, columns: int = 200) -> None:
         self.base = ["tmux", "-S", str(socket_path), "-f", "/dev/null"]
-        subprocess.run([*self.base, "new-session", "-d", "-s", "wiz", "-x", "200", "-y", "50", command],
+        subprocess.run([*self.base, "new-session", "-d", "-s", "wiz", "-x", str(columns), "-y", "50", command],
                        check=True)
 
     @classmethod
-    def cli(cls, tmp_path: Path, args: Sequence[str], env: Mapping[str, str] | None = None) -> Tmux:
+    def cli(cls, tmp_path: Path, args: Sequence[str], env: Mapping[str, str] | None = None,
+            columns: int = 200) -> Tmux:
         """`python -m cherryconf ARGS` in a terminal; `[exit N]` is shown when it ends."""
         full = isolated_environ(tmp_path, {"PATH": os.environ.get("PATH", "")})
         full["PYTHONPATH"] = str(PACKAGE_ROOT)
@@ -38,12 +39,13 @@ class Tmux:
         cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "cherryconf", *args])
         script = tmp_path / "run.sh"
         script.write_text(f'env -i TERM="$TERM" {exports} {cmd}\necho "[exit $?]"\nsleep 120\n')
-        return cls(tmp_path / "tmux.sock", f"sh {shlex.quote(str(script))}")
+        return cls(tmp_path / "tmux.sock", f"sh {shlex.quote(str(script))}", columns)
 
-    def screen(self) -> str:
-        """Everything the window showed, scrollback included."""
-        return subprocess.run([*self.base, "capture-pane", "-p", "-J", "-S", "-", "-t", "wiz"],
-                              check=True, capture_output=True, text=True).stdout
+    def screen(self, escapes: bool = False) -> str:
+        """Everything the window showed, scrollback included; lines the terminal itself wrapped are joined back
+        (the program's own line breaks stay); `escapes`: with the colours as escape sequences."""
+        return subprocess.run([*self.base, "capture-pane", "-p", "-J", *(["-e"] if escapes else []), "-S", "-",
+                               "-t", "wiz"], check=True, capture_output=True, text=True).stdout
 
     def wait_for(self, text: str, count: int = 1, timeout: float = 30) -> str:
         deadline = time.monotonic() + timeout

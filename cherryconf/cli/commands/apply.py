@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cherryconf.cli.base import Options, PathParam, command, confirm, emit, json_option, lang_option
+from cherryconf.cli.base import Options, PathParam, command, confirm, emit, json_option, lang_option, say
 from cherryconf.cli.commands import HELP
 from cherryconf.cli.commands.link import link
-from cherryconf.errors import BadInput, ExitCode, StoreError, one_line
+from cherryconf.errors import BadInput, ExitCode, StoreError
 from cherryconf.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     loaded, key_notes = keys.settle_unread(opts.context(), inst, loaded)  # --check with the keychain locked
     all_notes = [*loaded.notes, *key_notes]
     for note in all_notes if not opts.json else ():
-        click.echo(note, err=True)
+        say(note, err=True)
     notes = {"notes": all_notes} if all_notes else {}  # --json: what was left out or not checked, and why
     with contextlib.nullcontext() if dry_run or check else opts.writing(inst):
         prepared = prepare(inst, loaded, opts.context())
@@ -105,7 +105,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
             return
         if p.changed:
             if not opts.json:
-                click.echo(render.plan_text(p, version))
+                say(render.plan_text(p, version))
             confirm(_("Write these changes to {dir}?").format(dir=inst.data_dir), yes)
         written = write(opts.context(), prepared, "apply", keep)
         keys.remember(opts.context(), inst, loaded)  # what --check compares when the keychain is locked
@@ -130,9 +130,10 @@ def _apply_all_users(opts: Options, profile_path: Path, owner: str | None, mode:
         raise StoreError(_("no Cherry Studio data found in any user's home on this machine"))
     if mode == "apply" and targets:
         if not opts.json:
-            click.echo("\n".join(one_line(f"{t.user.name}: {t.install.data_dir}") for t in targets))
-        confirm(ngettext("Apply {profile} to this install?", "Apply {profile} to these {n} installs?",
-                         len(targets)).format(profile=profile_path.name, n=len(targets)), yes)
+            say("\n".join(f"{t.user.name}: {t.install.data_dir}" for t in targets))
+        # Worded apart, not one message's plural forms: Chinese has one form, and "this one" takes no count.
+        confirm((_("Apply {profile} to this install?") if len(targets) == 1 else
+                 _("Apply {profile} to these {n} installs?")).format(profile=profile_path.name, n=len(targets)), yes)
     outcomes = problems + allusers.run(targets, profile_path, owner, mode, keep, context.system)
     emit(opts, Result(render.all_users_json(outcomes, mode), render.all_users_text(outcomes, mode),
                       allusers.exit_code(outcomes)))

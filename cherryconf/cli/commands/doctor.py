@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from cherryconf.cli.base import Options, command, confirm, emit, json_option, lang_option, pass_options
+from cherryconf.cli.base import Options, command, confirm, emit, json_option, lang_option, pass_options, say
 from cherryconf.cli.commands import HELP
 from cherryconf.errors import ExitCode
 from cherryconf.i18n import _, ngettext
@@ -44,7 +44,7 @@ def doctor(opts: Options, fix: bool, yes: bool, keep: int) -> None:
             emit(opts, Result(document, text + hint, ExitCode.PROBLEMS_FOUND))
         if found.plan.changed:
             if not opts.json:
-                click.echo(text + "\n\n" + _("The fix changes:") + "\n" + render.plan_text(found.plan, version))
+                say(text + "\n\n" + _("The fix changes:") + "\n" + render.plan_text(found.plan, version))
             n = len(found.fixable)
             confirm(ngettext("Repair {n} problem in {dir}?", "Repair {n} problems in {dir}?", n).format(
                 n=n, dir=inst.data_dir), yes)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cherryconf.cli.base import Options, PathParam, command, emit, json_option, lang_option, pass_options
+from cherryconf.cli.base import Options, PathParam, command, emit, json_option, lang_option, pass_options, say
 from cherryconf.cli.commands import HELP
 from cherryconf.i18n import _
 
@@ -44,12 +44,12 @@ def link(opts: Options, profile_path: Path, open_it: bool, sync_models: bool = F
     emit(opts, Result({"links": [{"id": i, "link": u, "chat_url": urls[i]} for i, u in links], "note": note,
                        "warning": deeplink.KEY_WARNING, "edition": found.edition if found else None},
                       "\n".join(u for _pid, u in links)))
-    click.echo(deeplink.KEY_WARNING, err=True)
+    say(deeplink.KEY_WARNING, err=True)
     if not opts.json:
         for pid, url in urls.items():
-            click.echo(_("{id}: chats will go to {url} once imported").format(
+            say(_("{id}: chats will go to {url} once imported").format(
                 id=pid, url=mask_url(url) if url else _("(a URL cherryconf cannot tell)")), err=True)
-        click.echo(note, err=True)
+        say(note, err=True)
     for n, (pid, url) in enumerate(links if open_it else []):
         if n and sys.stdin.isatty():
             # The app shows one confirmation at a time: the next link waits until this one is answered.

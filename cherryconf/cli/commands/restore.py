@@ -6,7 +6,7 @@ import contextlib
 
 import click
 
-from cherryconf.cli.base import Options, command, confirm, emit, json_option, lang_option, pass_options
+from cherryconf.cli.base import Options, command, confirm, emit, json_option, lang_option, pass_options, say
 from cherryconf.cli.commands import HELP
 from cherryconf.i18n import _
 
@@ -42,7 +42,9 @@ def restore(opts: Options, backup_id: str | None, mode: str | None, dry_run: boo
         preview = view.preview(rp, changes.strip("\n"))
         document = view.document(rp, dry_run)
         if rp.warning and not opts.json:
-            click.echo(_("warning: {warning}").format(warning=rp.warning), err=True)
+            from cherryconf import console
+
+            say(console.paint(_("warning: {warning}").format(warning=rp.warning), console.CHANGE), err=True)
         if rp.no_record is not None:
             emit(opts, Result(document, _("restoring {id} whole would change:").format(id=rp.backup.id)
                               + f"\n{preview}", ExitCode.BAD_INPUT, no_record_text(rp)))
@@ -56,7 +58,7 @@ def restore(opts: Options, backup_id: str | None, mode: str | None, dry_run: boo
                               + _("nothing to write")))
             return
         if not opts.json:
-            click.echo(_("restoring {id}:").format(id=rp.backup.id) + f"\n{preview}")
+            say(_("restoring {id}:").format(id=rp.backup.id) + f"\n{preview}")
         question = (_("Replace the whole store in {dir} with backup {id}?") if rp.mode == "whole"
                     else _("Write these changes to {dir}?"))
         confirm(question.format(dir=rp.install.data_dir, id=rp.backup.id), yes)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cherryconf.cli.base import Options, PathParam, command, lang_option, pass_options
+from cherryconf.cli.base import Options, PathParam, command, lang_option, pass_options, say
 from cherryconf.cli.commands import HELP
 from cherryconf.errors import BadInput
 from cherryconf.i18n import _
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 @command(help=HELP["wizard"])
 @lang_option
 @click.option("--preset",
-              help=_("A preset from templates/ (apiyi, openrouter, deepseek, siliconflow, newapi, custom)."))
+              help=_("The gateway to set up: apiyi (API易), openrouter, deepseek, siliconflow, newapi (New API / "
+                     "One API) or custom (any other)."))
 @click.option("--name", help=_("Provider name shown in Cherry Studio."))
 @click.option("--id", "provider_id", help=_("Provider id (default: the preset's, or derived from the name)."))
 @click.option("--base-url", help=_("The gateway's base URL, in any pasted form."))
@@ -49,7 +50,7 @@ def wizard(opts: Options, preset: str | None = None, name: str | None = None, pr
         # Nothing to go on and nobody to ask: one sentence, before the wizard looks for installs or says anything.
         raise BadInput(_("not a terminal, so the wizard cannot ask its questions: use `cherryconf apply PROFILE` "
                          "(or give every answer by flag, see `cherryconf wizard --help`)"))
-    w = Wizard(opts.context(), terminal.questionary_ask, click.echo, interactive, terminal.gateway_models,
+    w = Wizard(opts.context(), terminal.questionary_ask, say, interactive, terminal.gateway_models,
                terminal.gateway_check, spinner=terminal.terminal_spinner if interactive else terminal.no_spinner,
                env=dict(os.environ))
     w.run(opts.data_dir, flags)

@@ -166,3 +166,28 @@ def test_every_preset_has_its_title_and_description_in_chinese(monkeypatch: pyte
         assert description and description != english[key][1], key
         assert any("\u4e00" <= c <= "\u9fff" for c in description), key
         assert title == english[key][0] or any("\u4e00" <= c <= "\u9fff" for c in title), key
+    # Cherry Studio's own Chinese names for these vendors (its zh-cn locale), so the list reads as the app does.
+    assert chinese["siliconflow"][0] == "硅基流动" and chinese["deepseek"][0] == "深度求索"
+
+
+# --- the Chinese catalogs' punctuation --------------------------------------------------------------------------
+
+
+def test_chinese_sentences_use_full_width_punctuation() -> None:
+    assert i18n_guard.punctuation_problems() == []
+
+
+def test_the_punctuation_guard_finds_half_width_marks(tmp_path: Path) -> None:
+    po = tmp_path / "zh.po"
+    po.write_text('msgid "a"\nmsgstr "模型:列表"\n\nmsgid "b"\nmsgstr "网关, 模型"\n\nmsgid "c"\nmsgstr "用法:"\n\n'
+                  'msgid "d"\nmsgstr "服务商 (已停用)"\n\nmsgid "e"\nmsgstr "{where}: 网关 (503), URL: {url}"\n',
+                  encoding="utf-8")
+    found = i18n_guard.punctuation_problems([po])
+    # The placeholder's colon, a status code's and a URL's brackets are not inside a Chinese sentence.
+    assert [line.split(": ", 1)[1] for line in found] == ["'模型:列表': ':'", "'网关, 模型': ', '", "'用法:': ':'",
+                                                          "'服务商 (已停用)': '(已停用)'"]
+
+
+def test_no_plural_message_says_one_thing_without_its_count() -> None:
+    # Such messages are two _() messages chosen by the count (see wizard.flow's test chats).
+    assert i18n_guard.plurals_worded_apart() == []

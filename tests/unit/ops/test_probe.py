@@ -11,6 +11,7 @@ import httpx
 import pytest
 from testing.gateway import Behaviour, Gateway, ModelSpec, running
 
+from cherryconf.console import finish
 from cherryconf.errors import BadInput
 from cherryconf.ops import pacing
 from cherryconf.ops.probe import Endpoints, ProbeResult, Progress, VerifyReport, list_models, verify
@@ -308,7 +309,7 @@ def test_text_for_a_responses_provider_says_how_to_fix_it(gateway: Gateway) -> N
     gateway.models.update({"gpt-4.1": ModelSpec(responses="invalid_url"), "r1": ModelSpec(chat="reasoning"),
                            "ghost": ModelSpec(responses="no_channel", listed=False)})
     report = verify(gateway.provider("openai-response"), models=None, endpoints="both")
-    text = report_text(report)
+    text = finish(report_text(report), colour=False)  # as printed without colour
     header, *rows = text.split("\n\n")[1].splitlines()
     assert header.split() == ["MODEL", "LISTED", "CHAT/COMPLETIONS", "RESPONSES", "(in", "use)"]
     assert rows[0].split()[:4] == ["gpt-4.1", "yes", "pass", f"{report.results[0].total_ms:.0f}"]

@@ -29,6 +29,7 @@ from testing.privacy import assert_private
 from testing.tmux import Tmux
 from testing.v1state import llm_slice, make_userdata, read_llm, with_provider
 
+from cherryconf.console import finish
 from cherryconf.domain.endpoints import normalise_api_host, request_url
 from cherryconf.domain.spec import model_from_id
 from cherryconf.errors import AppRunning, BadInput, Interrupted
@@ -143,12 +144,15 @@ class Harness:
     def userdata(self, items: dict[str, str] | None = None, root: Path | None = None) -> Path:
         return make_userdata(root or self.tmp / "data", items)
 
+    def say(self, text: str) -> None:
+        self.said.append(finish(text, colour=False))  # as the CLI prints it without colour
+
     def wizard(self, ask: Callable[[Question], Any], interactive: bool = True) -> Wizard:
         def spinner(message: str) -> Any:
             self.spinner_messages.append(message)
             return terminal.no_spinner(message)
 
-        return Wizard(self.ctx, ask, self.said.append, interactive, terminal.gateway_models, terminal.gateway_check,
+        return Wizard(self.ctx, ask, self.say, interactive, terminal.gateway_models, terminal.gateway_check,
                       spinner=spinner, env=self.env)
 
     def script(self, answers: list[tuple[str, Answer]]) -> Script:
