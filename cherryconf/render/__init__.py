@@ -155,7 +155,7 @@ def all_users_text(outcomes: list[Outcome], mode: Mode) -> str:
             continue
         changed = [f"{_ACTION_MARKS[c['action']]}{c['id']}" for c in doc["changes"] if c["action"] in _ACTION_MARKS]
         if not doc["changed"]:
-            lines.append((_("{where}: in step") if mode == "check" else _("{where}: no changes")).format(where=where))
+            lines.append((_("{where}: up to date") if mode == "check" else _("{where}: no changes")).format(where=where))
         elif mode == "apply":
             lines.append(_("{where}: changed {changes}; backup: {backup}").format(
                 where=where, changes=" ".join(changed) or _("the default model"), backup=doc["backup"]))

@@ -111,6 +111,21 @@ def test_a_1x_data_directory_applied_to_1x_and_2x_carries_hosts_keys_models_and_
         assert_carried(target, wanted)
 
 
+def test_built_in_providers_without_a_key_are_said_to_have_none_yet(tmp_path: Path, run_cli: Any) -> None:
+    # A newest-app 2.x install as first started: its presets store neither base URL nor key (issue 27).
+    fresh = v2db.first_boot(tmp_path / "fresh")
+    nothing = run_cli("import", "--from-data-dir", str(fresh.data_dir))
+    assert nothing.code == 2 and nothing.out == ""
+    assert "holds no provider to import: its 62 built-in providers have no key yet (set one up in Cherry Studio " \
+           "first" in nothing.err
+    some = run_cli("import", "--from-data-dir", str(fresh.data_dir), "--all")
+    assert some.code == 0, some.err
+    assert [p["id"] for p in yaml.safe_load(some.out)["providers"]] == ["cherryai"]
+    assert "left out 62 built-in providers that have no key yet: cherryin, " in some.err
+    assert "add it to the profile with its base URL and key" in some.err
+    assert "cannot call" not in some.err
+
+
 def test_not_a_data_directory_is_one_sentence_and_exit_2(tmp_path: Path, run_cli: Any) -> None:
     (tmp_path / "empty").mkdir()
     out = tmp_path / "p.yaml"

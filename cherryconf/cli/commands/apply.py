@@ -40,7 +40,7 @@ def _preview_text(p: Plan, check: bool, version: AppVersion | None) -> str:
     from cherryconf import render
 
     if not p.changed:
-        return (_("in step: the store already holds this profile") if check
+        return (_("up to date: the store already holds this profile") if check
                 else _("no changes: the store already holds this profile"))
     note = (_("(check: applying would change the store as above; nothing written)") if check
             else _("(dry run; nothing written)"))

@@ -23,6 +23,10 @@ def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
     opened, sealed_notes = sealed.opened(source.providers, None)
     providers, notes = _unique(opened)
     hostless = [p for p in providers if not str(p.get("apiHost") or "").strip()]
+    # A built-in provider nobody set up: 2.x stores no base URL for it (the app takes it from its own list) and
+    # no key. Nothing is wrong with it; there is just nothing to import yet.
+    unset = [p for p in hostless if p.get("isSystem") and not str(p.get("apiKey") or "").strip()]
+    hostless = [p for p in hostless if not (p.get("isSystem") and not str(p.get("apiKey") or "").strip())]
     with_host = [p for p in providers if str(p.get("apiHost") or "").strip()]
     chosen = with_host if take_all else [p for p in with_host if export.exportable(p)]
     notes = [_("read {what}").format(what=source.what), *source.notes, *sealed_notes, *notes]
@@ -30,6 +34,12 @@ def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
     notes += unusable
     chosen, matched = _as_held(chosen, held or [])
     notes += matched
+    if not chosen and unset and not hostless:
+        raise BadInput(ngettext(
+            "{what} holds no provider to import: its {n} built-in provider has no key yet (set it up in Cherry "
+            "Studio first, or write the profile yourself with its base URL and key)",
+            "{what} holds no provider to import: its {n} built-in providers have no key yet (set one up in Cherry "
+            "Studio first, or write the profile yourself with its base URL and key)", len(unset)).format(what=source.what, n=len(unset)))
     if not chosen:
         raise BadInput(_("{what} holds no provider to import").format(what=source.what))
     document, export_notes = export.to_profile(chosen, [str(p.get("id")) for p in chosen], with_keys, version)
@@ -41,6 +51,13 @@ def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
         notes.append(ngettext("left out {n} built-in provider without a key (--all takes it): {ids}",
                               "left out {n} built-in providers without a key (--all takes them): {ids}",
                               len(skipped)).format(n=len(skipped), ids=", ".join(str(p.get("id")) for p in skipped)))
+    if unset:
+        notes.append(ngettext(
+            "left out {n} built-in provider that has no key yet: {ids} (set it up in Cherry Studio first, or add it "
+            "to the profile with its base URL and key)",
+            "left out {n} built-in providers that have no key yet: {ids} (set one up in Cherry Studio first, or add "
+            "it to the profile with its base URL and key)", len(unset)).format(
+                n=len(unset), ids=", ".join(str(p.get("id")) for p in unset)))
     if hostless:
         notes.append(ngettext("left out {n} provider without a base URL, which Cherry Studio cannot call: {ids}",
                               "left out {n} providers without a base URL, which Cherry Studio cannot call: {ids}",
