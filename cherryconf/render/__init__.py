@@ -57,6 +57,8 @@ def show_value(field: str, value: Any) -> str:
     if value is None:
         return _("(unset)")
     shown = masked_value(field, value)
+    if shown is None:  # a secret field holding no secret
+        return _("(none)")
     if shown is not value:  # masked: shown bare, not as JSON with quotes
         return shown if isinstance(shown, str) else "{" + ", ".join(f"{k}: {v}" for k, v in shown.items()) + "}"
     if isinstance(value, str):

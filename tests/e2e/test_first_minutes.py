@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 import pytest
 from testing import v2db
 from testing.cli import fingerprint
+from testing.stores import data_dir
+
+__all__ = ["data_dir"]  # every store kind (tests/testing/stores.py), for the tests that ask for it
 
 PROFILE = """\
 version: 1
@@ -47,3 +51,28 @@ def test_a_2_0_8_database_without_a_preference_table_is_refused_alike_by_check_a
                           "model\n")
     assert fingerprint(install.data_dir) == before
     assert not list((tmp_path / "_cherryconf_home").glob("backups/*/*"))
+
+
+def test_a_provider_without_a_key_says_null_in_json_and_none_in_text(data_dir: Path, run_cli: Any,
+                                                                     tmp_path: Path) -> None:
+    listed = run_cli("--data-dir", str(data_dir), "providers", "--json")
+    assert listed.code == 0, listed.err
+    keys = {p["id"]: p["apiKey"] for p in json.loads(listed.out)["providers"]}
+    assert keys["openai"] is None  # a keyless built-in, in every store kind
+    assert all(k is None or (isinstance(k, str) and "…" in k) for k in keys.values())
+    table = run_cli("--data-dir", str(data_dir), "providers").out.splitlines()
+    assert "(none)" in next(line for line in table if line.startswith("openai "))
+    chinese = run_cli("--data-dir", str(data_dir), "providers", env={"LANG": "zh_CN.UTF-8"}).out.splitlines()
+    assert "（无）" in next(line for line in chinese if line.startswith("openai "))
+
+
+def test_a_key_given_to_a_keyless_provider_was_null_before_in_json(tmp_path: Path, run_cli: Any) -> None:
+    install = v2db.build(tmp_path / "userData", "release")
+    profile = write(tmp_path, "version: 1\nproviders:\n  - id: silicon\n    apiHost: https://api.siliconflow.cn\n"
+                              "    apiKey: sk-abcdefghijklmnop\n")
+    planned = run_cli("--data-dir", str(install.data_dir), "--json", "apply", str(profile), "--dry-run")
+    assert planned.code == 0, planned.err
+    change = json.loads(planned.out)["changes"][0]
+    assert change["fields"]["apiKey"] == {"before": None, "after": "sk-ab…mnop"}
+    shown = run_cli("--data-dir", str(install.data_dir), "apply", str(profile), "--dry-run")
+    assert "    apiKey: (none) -> sk-ab…mnop" in shown.out
