@@ -90,7 +90,7 @@ def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]],
             for f in ("apiHost", "apiKey"):
                 lines.append(f"    {f}: {show_value(f, p.get(f))}")
         elif c.action == "remove":
-            lines.append("- " + _("{id} ({name}): provider removed").format(id=c.id, name=c.name))
+            lines.append("- " + _("{id} ({name}): provider will be deleted").format(id=c.id, name=c.name))
         else:
             lines.append("~ " + _("{id} ({name}): update").format(id=c.id, name=c.name))
             for fc in c.fields:
@@ -126,11 +126,15 @@ def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
                             "nothing to them)")).format(pid=pid, model=model, offered=offered, added=", ".join(added))
     after = plan.default_model_after
     if after is not None and after != plan.default_model_before:
-        before = plan.default_model_before
-        was = f"{before.get('provider')}/{before.get('id')}" if before else _("(none)")
-        text += "\n~ " + _("default model: {was} -> {provider}/{id}").format(
-            was=was, provider=after.get("provider"), id=after.get("id"))
+        text += "\n" + default_model_line(plan.default_model_before, after)
     return text
+
+
+def default_model_line(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
+    """`~ default model: old/model -> new/model`, for a preview."""
+    was = f"{before.get('provider')}/{before.get('id')}" if before else _("(none)")
+    return "~ " + _("default model: {was} -> {provider}/{id}").format(
+        was=was, provider=after.get("provider"), id=after.get("id"))
 
 
 def urls_text(urls: ProviderUrls) -> str:
@@ -157,7 +161,8 @@ def all_users_text(outcomes: list[Outcome], mode: Mode) -> str:
             continue
         changed = [f"{_ACTION_MARKS[c['action']]}{c['id']}" for c in doc["changes"] if c["action"] in _ACTION_MARKS]
         if not doc["changed"]:
-            lines.append((_("{where}: up to date") if mode == "check" else _("{where}: no changes")).format(where=where))
+            said = _("{where}: up to date") if mode == "check" else _("{where}: no changes")
+            lines.append(said.format(where=where))
         elif mode == "apply":
             lines.append(_("{where}: changed {changes}; backup: {backup}").format(
                 where=where, changes=" ".join(changed) or _("the default model"), backup=doc["backup"]))

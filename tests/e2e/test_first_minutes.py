@@ -76,3 +76,24 @@ def test_a_key_given_to_a_keyless_provider_was_null_before_in_json(tmp_path: Pat
     assert change["fields"]["apiKey"] == {"before": None, "after": "sk-ab…mnop"}
     shown = run_cli("--data-dir", str(install.data_dir), "apply", str(profile), "--dry-run")
     assert "    apiKey: (none) -> sk-ab…mnop" in shown.out
+
+
+@pytest.mark.parametrize("mode", [(), ("--whole",), ("--providers",)])
+def test_restore_dry_run_says_what_it_would_delete_and_the_default_model_it_puts_back(
+        data_dir: Path, run_cli: Any, tmp_path: Path, mode: tuple[str, ...]) -> None:
+    dd = ("--data-dir", str(data_dir))
+    assert run_cli(*dd, "apply", str(write(tmp_path, PROFILE)), "--yes").code == 0
+    applied = run_cli(*dd, "providers", "--json").out
+    was = run_cli(*dd, "restore", "--dry-run", *mode, "--json")
+    assert was.code == 0, was.err
+    document = json.loads(was.out)
+    assert document["dry_run"] is True and document["default_model"] is not None
+    back = document["default_model"]
+    assert (back["provider"], back["id"]) != ("gw", "gpt-4.1")
+    text = run_cli(*dd, "restore", "--dry-run", *mode)
+    assert "- gw (GW): provider will be deleted" in text.out
+    assert f"~ default model: gw/gpt-4.1 -> {back['provider']}/{back['id']}" in text.out
+    assert "provider removed" not in text.out
+    chinese = run_cli(*dd, "restore", "--dry-run", *mode, env={"LANG": "zh_CN.UTF-8"})
+    assert "- gw（GW）：将删除服务商" in chinese.out and "~ 默认模型：gw/gpt-4.1 -> " in chinese.out
+    assert run_cli(*dd, "providers", "--json").out == applied  # a dry run

@@ -39,7 +39,8 @@ def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
             "{what} holds no provider to import: its {n} built-in provider has no key yet (set it up in Cherry "
             "Studio first, or write the profile yourself with its base URL and key)",
             "{what} holds no provider to import: its {n} built-in providers have no key yet (set one up in Cherry "
-            "Studio first, or write the profile yourself with its base URL and key)", len(unset)).format(what=source.what, n=len(unset)))
+            "Studio first, or write the profile yourself with its base URL and key)", len(unset)).format(
+                what=source.what, n=len(unset)))
     if not chosen:
         raise BadInput(_("{what} holds no provider to import").format(what=source.what))
     document, export_notes = export.to_profile(chosen, [str(p.get("id")) for p in chosen], with_keys, version)
