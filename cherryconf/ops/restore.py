@@ -82,10 +82,10 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
                                "restore --whole {id}` puts backup {id} back whole").format(id=chosen.id)) from None
         return RestorePlan(install, store, chosen, mode, plan.diff([], restored), restored, False, why)
     changes = plan.diff(state.providers, restored)
-    default = _default_change(state.default_model, saved_state.default_model)
+    default_change = _default_change(state.default_model, saved_state.default_model)
     if mode == "whole":
         return RestorePlan(install, store, chosen, "whole", changes, restored, True, why,
-                           lost=_lost(store, saved, plan.diff(restored, state.providers)), default_model=default)
+                           lost=_lost(store, saved, plan.diff(restored, state.providers)), default_model=default_change)
     if mode == "providers":
         after = _providers_as_in(restored, state.providers)
         # The default model goes back with the providers only where it would otherwise name a model none holds.
@@ -104,7 +104,7 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
         if r is None or r.whole:
             return RestorePlan(install, store, chosen, "undo", changes, restored, True, why,
                                lost=_lost(store, saved, plan.diff(restored, state.providers)), no_record=b,
-                               default_model=default)
+                               default_model=default_change)
         records.append((b, r))
     current_owners = owners.load(ctx, install)
     entries = {name: {"added": o.added, "adopted": o.adopted} for name, o in current_owners.owners.items()}
