@@ -97,3 +97,40 @@ def test_restore_dry_run_says_what_it_would_delete_and_the_default_model_it_puts
     chinese = run_cli(*dd, "restore", "--dry-run", *mode, env={"LANG": "zh_CN.UTF-8"})
     assert "- gw（GW）：将删除服务商" in chinese.out and "~ 默认模型：gw/gpt-4.1 -> " in chinese.out
     assert run_cli(*dd, "providers", "--json").out == applied  # a dry run
+
+
+OFF_NOTE = ("gw: as the profile says, but turned off in the app; add `enabled: true` to the profile to turn it on")
+
+
+def test_a_provider_the_user_turned_off_is_said_to_be_off_and_listed_so(data_dir: Path, run_cli: Any,
+                                                                        tmp_path: Path) -> None:
+    dd = ("--data-dir", str(data_dir))
+    profile = write(tmp_path, PROFILE)
+    assert run_cli(*dd, "apply", str(profile), "--yes").code == 0
+    listed = {p["id"]: p for p in json.loads(run_cli(*dd, "providers", "--json").out)["providers"]}
+    assert listed["gw"]["enabled"] is True
+    # The user switches it off in the app: the same field as a profile saying so (1.x `enabled`, 2.x is_enabled).
+    off = write(tmp_path, PROFILE.replace("    models: [gpt-4.1]\n", "    models: [gpt-4.1]\n    enabled: false\n"),
+                "off.yaml")
+    assert run_cli(*dd, "apply", str(off), "--yes").code == 0
+    listed = {p["id"]: p for p in json.loads(run_cli(*dd, "providers", "--json").out)["providers"]}
+    assert listed["gw"]["enabled"] is False and listed["openai"]["enabled"] is False
+    table = run_cli(*dd, "providers").out.splitlines()
+    assert table[0].split()[:4] == ["ID", "NAME", "TYPE", "ENABLED"]
+    assert next(line for line in table if line.startswith("gw ")).split()[3] == "no"
+
+    # The profile leaves `enabled` out: the user's choice stands, and check and apply say so for that provider.
+    check = run_cli(*dd, "apply", str(profile), "--check")
+    assert check.code == 0, check.err
+    assert check.out == f"up to date: the store already holds this profile\n{OFF_NOTE}\n"
+    applied = run_cli(*dd, "apply", str(profile), "--yes")
+    assert applied.out == f"no changes: the store already holds this profile\n{OFF_NOTE}\n"
+    assert json.loads(run_cli(*dd, "--json", "apply", str(profile), "--check").out)["turned_off"] == ["gw"]
+    zh = run_cli(*dd, "apply", str(profile), "--check", env={"LANG": "zh_CN.UTF-8"})
+    assert "gw：已与配置文件一致，但在应用中处于关闭状态；在配置文件中加上 `enabled: true` 即可启用" in zh.out
+
+    # `enabled: true` (as the README's example says) turns it on; then nothing is said.
+    on = write(tmp_path, PROFILE.replace("    models: [gpt-4.1]\n", "    models: [gpt-4.1]\n    enabled: true\n"))
+    assert run_cli(*dd, "apply", str(on), "--check").code == 5
+    assert run_cli(*dd, "apply", str(on), "--yes").code == 0
+    assert run_cli(*dd, "apply", str(profile), "--check").out == "up to date: the store already holds this profile\n"
