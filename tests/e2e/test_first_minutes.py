@@ -134,3 +134,24 @@ def test_a_provider_the_user_turned_off_is_said_to_be_off_and_listed_so(data_dir
     assert run_cli(*dd, "apply", str(on), "--check").code == 5
     assert run_cli(*dd, "apply", str(on), "--yes").code == 0
     assert run_cli(*dd, "apply", str(profile), "--check").out == "up to date: the store already holds this profile\n"
+
+
+def test_export_names_key_variables_after_the_providers(tmp_path: Path, run_cli: Any) -> None:
+    from testing.v1state import make_userdata, with_provider
+
+    relay = "3f9a2c1e-1111-4a42-9a8e-0c2b8f1f6a01"  # the 1.x app gives a provider added by hand a UUID
+    source = make_userdata(tmp_path / "v1", with_provider(
+        {"id": relay, "name": "My Relay (EU)", "type": "openai", "apiKey": "sk-relay-0123456789ab",
+         "apiHost": "https://relay.example.eu", "models": [], "enabled": True, "isSystem": False}))
+    exported = run_cli("--data-dir", str(source), "export", "-o", str(tmp_path / "mine.yaml"))
+    assert exported.code == 0, exported.err
+    text = (tmp_path / "mine.yaml").read_text(encoding="utf-8")
+    # The custom gateway of the fixture store is a UUID named 我的网关 🚀: a short form of its id.
+    assert "apiKey: ${MY_RELAY_EU_API_KEY}" in text and "apiKey: ${PROVIDER_8C2A0E5E_API_KEY}" in text
+    assert "3F9A2C1E" not in text
+    assert "set MY_RELAY_EU_API_KEY, DEEPSEEK_API_KEY, PROVIDER_8C2A0E5E_API_KEY where you apply it" in exported.err
+    target = v2db.build(tmp_path / "v2", "later", migrated_provider=False)
+    env = {"MY_RELAY_EU_API_KEY": "sk-relay-0123456789ab", "DEEPSEEK_API_KEY": "sk-deepseek-000000000000",
+           "PROVIDER_8C2A0E5E_API_KEY": "sk-mine-1111111111111111"}
+    applied = run_cli("--data-dir", str(target.data_dir), "apply", str(tmp_path / "mine.yaml"), "--yes", env=env)
+    assert applied.code == 0, applied.err

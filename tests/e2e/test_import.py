@@ -15,7 +15,6 @@ from testing.cli import fingerprint
 from testing.privacy import assert_private
 from testing.v1state import PERSIST_KEY, cherry_state, make_userdata, read_llm, with_llm
 
-from cherryconf.formats.profile import key_env_name
 from cherryconf.stores import open_store
 from cherryconf.stores.install import inspect
 
@@ -73,7 +72,7 @@ def test_a_1x_data_directory_is_imported_without_a_byte_changing_there(tmp_path:
     # The custom gateway and the built-in holding a key; the keyless built-in openai is left out, and said so.
     assert set(by_id) == {"deepseek", MINE}
     assert by_id[MINE]["apiHost"] == "https://gw.example.cn" and by_id[MINE]["name"] == "我的网关 🚀"
-    assert by_id[MINE]["apiKey"] == "${" + key_env_name(MINE) + "}"
+    assert by_id[MINE]["apiKey"] == "${PROVIDER_8C2A0E5E_API_KEY}"  # a UUID named in Chinese: a short id form
     assert "left out 1 built-in provider without a key (--all takes it): openai" in result.err
     assert "sk-" not in result.out + result.err
 
