@@ -155,3 +155,28 @@ def test_export_names_key_variables_after_the_providers(tmp_path: Path, run_cli:
            "PROVIDER_8C2A0E5E_API_KEY": "sk-mine-1111111111111111"}
     applied = run_cli("--data-dir", str(target.data_dir), "apply", str(tmp_path / "mine.yaml"), "--yes", env=env)
     assert applied.code == 0, applied.err
+
+
+def test_2x_presets_show_the_type_the_app_gives_them(tmp_path: Path, run_cli: Any) -> None:
+    # The newest app's preset rows store no endpoint: the app takes it from its registry (issue 27: all said openai).
+    fresh = v2db.first_boot(tmp_path / "fresh")
+    dd = ("--data-dir", str(fresh.data_dir))
+    listed = {p["id"]: p["type"] for p in json.loads(run_cli(*dd, "providers", "--json").out)["providers"]}
+    assert {pid: listed[pid] for pid in ("anthropic", "gemini", "ollama", "openai", "new-api", "gateway", "silicon",
+                                         "vertexai", "cherryai")} == {
+        "anthropic": "anthropic", "gemini": "gemini", "ollama": "ollama", "openai": "openai-response",
+        "new-api": "new-api", "gateway": "gateway", "silicon": "openai", "vertexai": "vertexai", "cherryai": "openai"}
+    table = run_cli(*dd, "providers").out.splitlines()
+    assert next(line for line in table if line.startswith("anthropic ")).split()[2] == "anthropic"
+
+    # A key and host for the Anthropic preset keep it on Anthropic's endpoint, the registry's default.
+    profile = write(tmp_path, "version: 1\nproviders:\n  - id: anthropic\n    type: anthropic\n"
+                              "    apiHost: https://api.anthropic.com\n"
+                              "    apiKey: sk-ant-0123456789abcdef\n")
+    applied = run_cli(*dd, "apply", str(profile), "--yes")
+    assert applied.code == 0, applied.err
+    row = next(r for r in v2db.dump(fresh)["user_provider"] if r["provider_id"] == "anthropic")
+    assert row["default_chat_endpoint"] is None  # still the registry's, as the app stores a preset
+    assert json.loads(row["endpoint_configs"]) == {"anthropic-messages": {"baseUrl": "https://api.anthropic.com"}}
+    again = run_cli(*dd, "apply", str(profile), "--check")
+    assert again.code == 0, again.out + again.err
