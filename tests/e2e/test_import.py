@@ -115,7 +115,7 @@ def test_built_in_providers_without_a_key_are_said_to_have_none_yet(tmp_path: Pa
     fresh = v2db.first_boot(tmp_path / "fresh")
     nothing = run_cli("import", "--from-data-dir", str(fresh.data_dir))
     assert nothing.code == 2 and nothing.out == ""
-    assert "holds no provider to import: its 62 built-in providers have no key yet (set one up in Cherry Studio " \
+    assert "holds no provider to import: its 63 built-in providers have no key yet (set one up in Cherry Studio " \
            "first" in nothing.err
     some = run_cli("import", "--from-data-dir", str(fresh.data_dir), "--all")
     assert some.code == 0, some.err
@@ -123,6 +123,12 @@ def test_built_in_providers_without_a_key_are_said_to_have_none_yet(tmp_path: Pa
     assert "left out 62 built-in providers that have no key yet: cherryin, " in some.err
     assert "add it to the profile with its base URL and key" in some.err
     assert "cannot call" not in some.err
+    # A fresh 1.x install: its built-in providers hold base URLs, but no key either.
+    fresh_v1 = make_userdata(tmp_path / "fresh-v1", with_llm(providers=[
+        {"id": "openai", "name": "OpenAI", "type": "openai-response", "apiKey": "", "apiHost": "https://api.openai.com",
+         "models": [], "isSystem": True, "enabled": False}]))
+    nothing = run_cli("import", "--from-data-dir", str(fresh_v1))
+    assert nothing.code == 2 and "holds no provider to import: its 1 built-in provider has no key yet" in nothing.err
 
 
 def test_not_a_data_directory_is_one_sentence_and_exit_2(tmp_path: Path, run_cli: Any) -> None:
