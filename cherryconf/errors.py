@@ -74,6 +74,13 @@ class StoreError(CherryconfError):
     exit_code = ExitCode.STORE
 
 
+class NotOpened(CherryconfError):
+    """The operating system could not hand an import link to the app (no opener, none registered for the link): the
+    environment lacks the app, as when no install is found."""
+
+    exit_code = ExitCode.STORE
+
+
 class ReadBackFailed(StoreError):
     """A write reached the store but the store does not read back as written: it must be undone from the backup."""
 

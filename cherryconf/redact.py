@@ -12,12 +12,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 
 def mask(key: str) -> str:
-    """`sk-abcdef...wxyz` -> `sk-ab…wxyz`; short keys show less, several comma-separated keys each masked."""
+    """`sk-abcdef...wxyz` -> `sk-ab…wxyz`; short keys show less, several comma-separated keys each masked; no key
+    is "" (a view says "(none)" in its language, --json says null: masked_value)."""
     if "," in key:
         return ",".join(mask(k) for k in key.split(","))
     k = key.strip()
     if not k:
-        return "(none)"  # also the --json value of a missing key, the same in every language
+        return ""
     if k.startswith("v1:"):
         return "(encrypted)"  # sealed by Cherry Studio 2.x (stores/sealed.py): its ciphertext tells nothing
     if len(k) <= 8:
@@ -75,7 +76,7 @@ def masked_value(field: str, value: Any) -> Any:
     """A provider field's value with its secrets masked: the key, header values (they often carry tokens), and
     credentials in its URLs."""
     if field in _SECRET_FIELDS and isinstance(value, str):
-        return mask(value)
+        return mask(value) if value.replace(",", "").strip() else None  # no key: null in --json
     if field in _URL_FIELDS and isinstance(value, str):
         return mask_url(value)
     if field == "extra_headers" and isinstance(value, dict):

@@ -15,7 +15,7 @@ import sys
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
-from cherryconf.errors import BadInput, CherryconfError
+from cherryconf.errors import BadInput, NotOpened
 from cherryconf.i18n import _
 
 PREFIX = "cherrystudio://providers/api-keys?v=1&data="
@@ -125,7 +125,8 @@ def decode(link: str, rules: Rules = "1.x") -> dict[str, Any]:
 
 
 def open_link(url: str, provider_id: str) -> None:
-    """Hand the link to the operating system and wait until it has taken it; CherryconfError when it could not."""
+    """Hand the link to the operating system and wait until it has taken it; NotOpened when it could not (the link
+    is printed before, so the user can still open it by hand)."""
     failed = _("the operating system could not open the import link of provider {provider_id!r}").format(
                  provider_id=provider_id)
     if sys.platform == "win32":
@@ -134,19 +135,20 @@ def open_link(url: str, provider_id: str) -> None:
         try:
             os.startfile(url)
         except OSError as e:
-            raise CherryconfError(_("{failed} ({strerror}): is Cherry Studio installed?").format(
-                                      failed=failed, strerror=e.strerror)) from None
+            raise NotOpened(_("{failed} ({strerror}), so Cherry Studio may not be installed; open the link printed "
+                              "above by hand").format(failed=failed, strerror=e.strerror)) from None
         return
     # Waited for, so links open one after the other (click.launch starts xdg-open and says 0 whatever happens).
     opener = "open" if sys.platform == "darwin" else "xdg-open"
     try:
         done = subprocess.run([opener, url], capture_output=True, timeout=60, check=False)
     except FileNotFoundError:
-        raise CherryconfError(_("{failed}: there is no {opener}; open the link printed above by hand").format(
-                                  failed=failed, opener=opener)) from None
+        raise NotOpened(_("{failed}: there is no {opener}; open the link printed above by hand").format(
+                            failed=failed, opener=opener)) from None
     except subprocess.TimeoutExpired:
-        raise CherryconfError(_("{failed}: {opener} gave no answer within 60 s").format(
+        raise NotOpened(_("{failed}: {opener} gave no answer within 60 s; open the link printed above by hand").format(
             failed=failed, opener=opener)) from None
     if done.returncode != 0:
-        raise CherryconfError(_("{failed} ({opener} exited with {returncode}): is Cherry Studio installed?").format(
-                                  failed=failed, opener=opener, returncode=done.returncode))
+        raise NotOpened(_("{failed} ({opener} exited with {returncode}), so Cherry Studio may not be installed; open "
+                          "the link printed above by hand").format(
+                              failed=failed, opener=opener, returncode=done.returncode))

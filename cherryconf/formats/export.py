@@ -1,6 +1,6 @@
 """Write the providers a store holds as a profile, so the same set-up can be applied elsewhere.
 
-Keys become `${<ID>_API_KEY}` references unless asked for; models are written in the shortest form that
+Keys become `${<NAME>_API_KEY}` references (env_names) unless asked for; models are written in the shortest form that
 loads back to the same Model (a bare id when name and group are what the app would derive).
 """
 
@@ -22,6 +22,38 @@ _PROFILE_FIELDS = ("enabled", "notes", "apiVersion", "extra_headers", "apiOption
 _MODEL_FIELDS = ("description", "owned_by", "endpoint_type", "supported_endpoint_types", "pricing")
 # A key that is already a reference (another tool's `$VAR` config, imported) stays the reference it is.
 _REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+# An id nobody reads: a UUID or another long run of hex (the 1.x app gives a provider added by hand a UUID).
+_OPAQUE_ID = re.compile(r"[0-9A-Fa-f]{8,}(?:-[0-9A-Fa-f]+)*")
+
+
+def _env_stem(text: str) -> str:
+    """`My Relay (EU)` -> `MY_RELAY_EU`: ASCII letters and digits upper-cased, every other run one `_`."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
+
+
+def env_names(providers: list[dict[str, Any]]) -> dict[str, str]:
+    """Provider id -> the variable an export names for its key: after its id when that reads as a name (`apiyi` ->
+    `APIYI_API_KEY`), else after its name (`My Relay` -> `MY_RELAY_API_KEY`), else (a name with no ASCII letter or
+    digit, `我的网关`) a short form of its id (`PROVIDER_8C2A0E5E_API_KEY`); a second provider that comes out the
+    same gets `_2`, `_3`... after its stem."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for p in providers:
+        pid = str(p.get("id"))
+        stem = "" if _OPAQUE_ID.fullmatch(pid) else _env_stem(pid)
+        stem = stem or _env_stem(str(p.get("name") or ""))
+        stem = stem or "PROVIDER_" + (_env_stem(pid).replace("_", "")[:8] or "KEY")
+        if stem[0].isdigit():
+            stem = "P_" + stem
+        unique, n = stem, 1
+        while unique in taken:
+            n += 1
+            unique = f"{stem}_{n}"
+        taken.add(unique)
+        names[pid] = f"{unique}_API_KEY"
+    return names
 
 
 def _model(m: dict[str, Any], provider_id: str) -> str | dict[str, Any]:
@@ -97,8 +129,11 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
     notes: list[str] = []
     out = []
     referenced: list[str] = []
-    for p in select(providers, ids, version, notes):
+    chosen = select(providers, ids, version, notes)
+    variables = env_names(chosen)
+    for p in chosen:
         pid = str(p.get("id"))
+        var = variables[pid]
         key = str(p.get("apiKey") or "")
         entry: dict[str, Any] = {"id": pid}
         name = str(p.get("name") or pid)
@@ -115,17 +150,16 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
         elif key_refs and pid in key_refs and not with_keys:
             entry["apiKey"] = key_refs[pid]
         else:
-            entry["apiKey"] = key if with_keys and key else "${" + key_env_name(pid) + "}"
+            entry["apiKey"] = key if with_keys and key else "${" + var + "}"
             if key and not with_keys:
-                referenced.append(key_env_name(pid))
+                referenced.append(var)
         if not key:
-            notes.append(_("{pid}: no key in the store; set {var} before applying").format(
-                pid=pid, var=key_env_name(pid)))
+            notes.append(_("{pid}: no key in the store; set {var} before applying").format(pid=pid, var=var))
         entry["models"] = [_model(m, pid) for m in p.get("models", []) if isinstance(m, dict) and m.get("id")]
         entry.update({k: p[k] for k in _PROFILE_FIELDS if p.get(k) is not None})
         _sendable_headers(entry, notes)
         if not with_keys and isinstance(entry.get("extra_headers"), dict):
-            entry["extra_headers"] = _header_references(pid, entry["extra_headers"], key, referenced)
+            entry["extra_headers"] = _header_references(var, entry["extra_headers"], key, referenced)
         out.append(entry)
     if not with_keys:
         refs = ", ".join(referenced)
@@ -137,10 +171,10 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
     return document, notes
 
 
-def _header_references(pid: str, headers: dict[str, Any], key: str, referenced: list[str]) -> dict[str, Any]:
+def _header_references(var: str, headers: dict[str, Any], key: str, referenced: list[str]) -> dict[str, Any]:
     """The headers with every credential made a reference (joining `referenced`): the key inside a value (`Bearer
-    sk-...`) becomes the key's own reference, any other credential-like header (Authorization, api-key, cookie...)
-    a reference of its own, `${<ID>_HEADER_<NAME>}`."""
+    sk-...`) becomes the key's own reference `var`, any other credential-like header (Authorization, api-key,
+    cookie...) a reference of its own, `${<STEM>_HEADER_<NAME>}`."""
     keys = [] if _REFERENCE.fullmatch(key) else [k.strip() for k in key.split(",") if len(k.strip()) >= 6]
     out: dict[str, Any] = {}
     for name, value in headers.items():
@@ -150,15 +184,14 @@ def _header_references(pid: str, headers: dict[str, Any], key: str, referenced: 
             out[name] = text
         elif held:
             for k in held:
-                text = text.replace(k, "${" + key_env_name(pid) + "}")
+                text = text.replace(k, "${" + var + "}")
             out[name] = text
-            if key_env_name(pid) not in referenced:
-                referenced.append(key_env_name(pid))
+            if var not in referenced:
+                referenced.append(var)
         elif secret_header(str(name), text, []):
-            var = key_env_name(pid).removesuffix("_API_KEY") + "_HEADER_" + (
-                re.sub(r"[^A-Za-z0-9]+", "_", str(name)).strip("_").upper() or "VALUE")
-            out[name] = "${" + var + "}"
-            referenced.append(var)
+            header_var = var.removesuffix("_API_KEY") + "_HEADER_" + (_env_stem(str(name)) or "VALUE")
+            out[name] = "${" + header_var + "}"
+            referenced.append(header_var)
         else:
             out[name] = value
     return out

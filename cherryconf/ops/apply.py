@@ -64,6 +64,14 @@ def prepare(install: Install, loaded: LoadedProfile, ctx: Context | None = None)
     return Prepared(install, store, p, claim)
 
 
+def turned_off(loaded: LoadedProfile, p: plan.Plan) -> list[str]:
+    """The profile's providers that stay turned off in the app because the profile does not say `enabled`: applying
+    leaves the user's choice alone, and the store is as the profile says, yet chats cannot use them."""
+    after = {str(q.get("id")): q for q in p.after}
+    return [patch.id for patch in loaded.providers
+            if "enabled" not in patch.fields and after.get(patch.id, {}).get("enabled") is False]
+
+
 def _as_sealed(loaded: LoadedProfile, held: list[dict[str, Any]], install: Install) -> LoadedProfile:
     """The profile with each key the store already holds sealed (Cherry Studio encrypts a plaintext key at its
     next start) given as the store holds it: the same key is then no change, and apply stays idempotent."""

@@ -133,7 +133,7 @@ def remember(ctx: Context, install: Install, loaded: LoadedProfile) -> None:
 
 def settle_unread(ctx: Context, install: Install, loaded: LoadedProfile) -> tuple[LoadedProfile, list[str]]:
     """apply --check with the keychain locked: for each key it could not read, the store's key when that has the
-    digest the entry's key had at the last apply (in step), else the reference itself (which differs: drift).
+    digest the entry's key had at the last apply (no drift), else the reference itself (which differs: drift).
     With no digest recorded, the store's key stands in and a note says that key was not checked."""
     if not loaded.unread_keys:
         return loaded, []

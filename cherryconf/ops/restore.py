@@ -45,6 +45,8 @@ class RestorePlan:
     owners_after: owners.Record | None = None  # undo: the owners' record, where the undo changes it
     lost: dict[str, int] = field(default_factory=dict)  # whole (and a backup without a record): changed since
     no_record: Backup | None = None  # undo asked for, but this backup has no record of its change
+    # whole (and a backup without a record): the default model now and in the backup, where they differ
+    default_model: tuple[dict[str, Any] | None, dict[str, Any]] | None = None
 
     @property
     def changed(self) -> bool:
@@ -80,9 +82,10 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
                                "restore --whole {id}` puts backup {id} back whole").format(id=chosen.id)) from None
         return RestorePlan(install, store, chosen, mode, plan.diff([], restored), restored, False, why)
     changes = plan.diff(state.providers, restored)
+    default_change = _default_change(state.default_model, saved_state.default_model)
     if mode == "whole":
         return RestorePlan(install, store, chosen, "whole", changes, restored, True, why,
-                           lost=_lost(store, saved, plan.diff(restored, state.providers)))
+                           lost=_lost(store, saved, plan.diff(restored, state.providers)), default_model=default_change)
     if mode == "providers":
         after = _providers_as_in(restored, state.providers)
         # The default model goes back with the providers only where it would otherwise name a model none holds.
@@ -100,7 +103,8 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
         r = record.load(b) if chosen in chain else None
         if r is None or r.whole:
             return RestorePlan(install, store, chosen, "undo", changes, restored, True, why,
-                               lost=_lost(store, saved, plan.diff(restored, state.providers)), no_record=b)
+                               lost=_lost(store, saved, plan.diff(restored, state.providers)), no_record=b,
+                               default_model=default_change)
         records.append((b, r))
     current_owners = owners.load(ctx, install)
     entries = {name: {"added": o.added, "adopted": o.adopted} for name, o in current_owners.owners.items()}
@@ -115,6 +119,15 @@ def prepare(ctx: Context, install: Install, backup_id: str | None, force: bool =
             for name, e in u.owners.items() if e is not undo.ABSENT})
     return RestorePlan(install, store, chosen, "undo", p.changes, p.after, True, why, p, u.kept, records,
                        owners_after)
+
+
+def _default_change(now: dict[str, Any] | None, then: dict[str, Any] | None
+                    ) -> tuple[dict[str, Any] | None, dict[str, Any]] | None:
+    """(now, in the backup) when putting the backup back whole changes which model is the default."""
+    def ref(m: dict[str, Any] | None) -> tuple[Any, Any] | None:
+        return None if m is None else (m.get("provider"), m.get("id"))
+
+    return None if then is None or ref(now) == ref(then) else (now, then)
 
 
 def _providers_as_in(saved: list[dict[str, Any]], current: list[dict[str, Any]]) -> list[dict[str, Any]]:

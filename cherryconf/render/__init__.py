@@ -62,7 +62,7 @@ def show_value(field: str, value: Any) -> str:
     if value is None:
         return _("(unset)")
     shown = masked_value(field, value)
-    if shown == "(none)":  # no key: redact's word, the same in --json in every language; in words here
+    if shown is None:  # a secret field holding no secret
         return _("(none)")
     if shown is not value:  # masked: shown bare, not as JSON with quotes
         return shown if isinstance(shown, str) else "{" + ", ".join(f"{k}: {v}" for k, v in shown.items()) + "}"
@@ -95,8 +95,8 @@ def changes_text(changes: list[ProviderChange], after: list[dict[str, Any]],
             for f in ("apiHost", "apiKey"):
                 lines.append(f"    {f}: {show_value(f, p.get(f))}")
         elif c.action == "remove":
-            lines.append(console.paint("- " + _("{id} ({name}): provider removed").format(id=c.id, name=c.name),
-                                       console.BAD))
+            lines.append(console.paint("- " + _("{id} ({name}): provider will be deleted").format(
+                id=c.id, name=c.name), console.BAD))
         else:
             lines.append(console.paint("~ " + _("{id} ({name}): update").format(id=c.id, name=c.name), console.CHANGE))
             for fc in c.fields:
@@ -132,11 +132,15 @@ def plan_text(plan: Plan, app_version: AppVersion | None = None) -> str:
                             "nothing to them)")).format(pid=pid, model=model, offered=offered, added=", ".join(added))
     after = plan.default_model_after
     if after is not None and after != plan.default_model_before:
-        before = plan.default_model_before
-        was = f"{before.get('provider')}/{before.get('id')}" if before else _("(none)")
-        text += "\n" + console.paint("~ " + _("default model: {was} -> {provider}/{id}").format(
-            was=was, provider=after.get("provider"), id=after.get("id")), console.CHANGE)
+        text += "\n" + default_model_line(plan.default_model_before, after)
     return text
+
+
+def default_model_line(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
+    """`~ default model: old/model -> new/model`, for a preview."""
+    was = f"{before.get('provider')}/{before.get('id')}" if before else _("(none)")
+    return console.paint("~ " + _("default model: {was} -> {provider}/{id}").format(
+        was=was, provider=after.get("provider"), id=after.get("id")), console.CHANGE)
 
 
 def urls_text(urls: ProviderUrls) -> str:
@@ -167,7 +171,8 @@ def all_users_text(outcomes: list[Outcome], mode: Mode) -> str:
             continue
         changed = [f"{_ACTION_MARKS[c['action']]}{c['id']}" for c in doc["changes"] if c["action"] in _ACTION_MARKS]
         if not doc["changed"]:
-            lines.append((_("{where}: in step") if mode == "check" else _("{where}: no changes")).format(where=where))
+            said = _("{where}: up to date") if mode == "check" else _("{where}: no changes")
+            lines.append(said.format(where=where))
         elif mode == "apply":
             lines.append(_("{where}: changed {changes}; backup: {backup}").format(
                 where=where, changes=" ".join(changed) or _("the default model"), backup=doc["backup"]))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops.result import change_json
+from cherryconf.render import default_model_line
 
 if TYPE_CHECKING:
     from cherryconf.domain.undo import Kept, Record
@@ -60,6 +61,8 @@ def preview(rp: RestorePlan, changes_text: str) -> str:
             lines.append(_("undoing {id} ({record})").format(id=b.id, record=record_line(r)))
     lines.append(changes_text or (_("providers: no differences (other settings may differ)") if rp.mode == "whole"
                                   else _("providers and model settings: nothing to undo")))
+    if rp.write is None and rp.default_model is not None:  # with a plan, changes_text holds it already
+        lines.append(default_model_line(*rp.default_model))
     if rp.mode == "undo" and rp.owners_after is not None:
         lines.append(_("the record of which providers each owner applied goes back too"))
     if rp.kept:
@@ -78,4 +81,13 @@ def document(rp: RestorePlan, dry_run: bool) -> dict[str, Any]:
         "changes": [change_json(c) for c in rp.changes], "warning": rp.warning, "pre_restore_backup": None,
         "undone": [b.id for b, _r in rp.undone], "kept": [kept_line(k) for k in rp.kept],
         "lost": rp.lost or None, "no_record": rp.no_record.id if rp.no_record else None,
+        "default_model": _default_after(rp),
     }
+
+
+def _default_after(rp: RestorePlan) -> dict[str, Any] | None:
+    """The default model restoring puts back, where it changes it (as apply's document says it)."""
+    if rp.write is not None:
+        p = rp.write
+        return p.default_model_after if p.default_model_after != p.default_model_before else None
+    return rp.default_model[1] if rp.default_model is not None else None

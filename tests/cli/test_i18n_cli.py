@@ -100,8 +100,8 @@ def test_providers_table_headings_are_translated_and_its_json_is_identical(run_c
     zh = run_cli("--data-dir", str(userdata), "providers", env=ZH)
     en = run_cli("--data-dir", str(userdata), "providers", env=EN)
     assert zh.code == en.code == 0
-    assert zh.out.splitlines()[0].split() == ["ID", "名称", "类型", "聊天", "URL", "模型", "密钥", "所有者"]
-    assert en.out.splitlines()[0].split() == ["ID", "NAME", "TYPE", "CHAT", "URL", "MODELS", "KEY", "OWNER"]
+    assert zh.out.splitlines()[0].split() == ["ID", "名称", "类型", "启用", "聊天", "URL", "模型", "密钥", "所有者"]
+    assert en.out.splitlines()[0].split() == ["ID", "NAME", "TYPE", "ENABLED", "CHAT", "URL", "MODELS", "KEY", "OWNER"]
     assert "https://gw.example.com/v1/responses" in zh.out  # the data itself is the same
     zh_doc = run_cli("--data-dir", str(userdata), "providers", "--json", env=ZH)
     en_doc = run_cli("--data-dir", str(userdata), "providers", "--json", env=EN)

@@ -100,7 +100,7 @@ def test_a_reference_is_applied_verified_exported_and_checked(run_cli: Any, tmp_
 
     checked = run_cli("--data-dir", str(data_dir), "apply", str(path), "--check", env={"GW_API_KEY": None})
     assert checked.code == 0, checked.err + checked.out
-    assert "in step" in checked.out
+    assert "up to date" in checked.out
 
 
 def test_the_environment_variable_wins_over_the_entry(run_cli: Any, tmp_path: Path, gateway: Gateway,
@@ -160,8 +160,8 @@ def test_a_locked_keychain_refuses_apply_and_check_compares_digests(run_cli: Any
                                        "unlock it (or set GW_API_KEY) and run the command again")
         assert fingerprint(data_dir) == before
 
-        in_step = run_cli("--data-dir", str(data_dir), "apply", str(path), "--check", env=env)
-        assert in_step.code == 0, in_step.err + in_step.out
+        up_to_date = run_cli("--data-dir", str(data_dir), "apply", str(path), "--check", env=env)
+        assert up_to_date.code == 0, up_to_date.err + up_to_date.out
 
         _seal_in_store(data_dir, "sk-someone-changed-it-in-the-app")
         drift = run_cli("--data-dir", str(data_dir), "apply", str(path), "--check", env=env)

@@ -277,18 +277,25 @@ def test_open_hands_each_link_over_one_after_the_other(tmp_path: Path, run_cli: 
 
 
 @linux_only
-def test_a_failed_open_is_exit_1_and_opens_no_more(tmp_path: Path, run_cli: RunCli) -> None:
+def test_a_failed_open_is_exit_4_and_opens_no_more(tmp_path: Path, run_cli: RunCli) -> None:
+    # No browser, no app registered for the link: xdg-open says so with its own exit code (issue 27).
     path = write_profile(tmp_path, gw(), {"id": "b", "apiHost": "https://b.example.com", "apiKey": "kb"})
-    code, _, err = run_cli("link", str(path), "--open", env=fake_opener(tmp_path, exit_code=4))
-    assert code == 1
+    env = fake_opener(tmp_path, exit_code=4)
+    code, out, err = run_cli("link", str(path), "--open", env=env)
+    assert code == 4
     assert err.splitlines()[-1] == ("cherryconf: the operating system could not open the import link of provider "
-                                    "'gw' (xdg-open exited with 4): is Cherry Studio installed?")
+                                    "'gw' (xdg-open exited with 4), so Cherry Studio may not be installed; open the "
+                                    "link printed above by hand")
+    assert [line.startswith(PREFIX) for line in out.splitlines()] == [True, True]  # both, to open by hand
     assert (tmp_path / "opened.log").read_text().count("start") == 1
+    chinese = run_cli("link", str(path), "--open", env={**env, "LANG": "zh_CN.UTF-8"})
+    assert chinese.code == 4 and "请手动打开上面输出的链接" in chinese.err.splitlines()[-1]
 
 
 @linux_only
-def test_no_opener_at_all_is_exit_1(tmp_path: Path, run_cli: RunCli) -> None:
+def test_no_opener_at_all_is_exit_4(tmp_path: Path, run_cli: RunCli) -> None:
     (tmp_path / "empty").mkdir()
-    code, _, err = run_cli("link", str(write_profile(tmp_path, gw())), "--open",
-                           env={"PATH": str(tmp_path / "empty")})
-    assert code == 1 and "there is no xdg-open" in err.splitlines()[-1]
+    code, out, err = run_cli("link", str(write_profile(tmp_path, gw())), "--open",
+                             env={"PATH": str(tmp_path / "empty")})
+    assert code == 4 and "there is no xdg-open; open the link printed above by hand" in err.splitlines()[-1]
+    assert out.startswith(PREFIX)

@@ -661,7 +661,7 @@ def test_dry_run_shows_provider_changes_with_keys_masked_and_writes_nothing(tmp_
     text = run_cli("--data-dir", str(data_dir), "restore", "--dry-run")
     assert text.code == 0, text.err
     assert f"restoring {backup} would change:" in text.out and "(dry run: nothing written)" in text.out
-    assert "- gw2 (Second): provider removed" in text.out
+    assert "- gw2 (Second): provider will be deleted" in text.out
     assert "~ deepseek (深度求索): update" in text.out
     assert 'name: "DeepSeek Renamed" -> "深度求索"' in text.out
     assert "apiKey: sk-de…9999 -> sk-de…0000" in text.out

@@ -15,7 +15,6 @@ from testing.cli import fingerprint
 from testing.privacy import assert_private
 from testing.v1state import PERSIST_KEY, cherry_state, make_userdata, read_llm, with_llm
 
-from cherryconf.formats.profile import key_env_name
 from cherryconf.stores import open_store
 from cherryconf.stores.install import inspect
 
@@ -73,7 +72,7 @@ def test_a_1x_data_directory_is_imported_without_a_byte_changing_there(tmp_path:
     # The custom gateway and the built-in holding a key; the keyless built-in openai is left out, and said so.
     assert set(by_id) == {"deepseek", MINE}
     assert by_id[MINE]["apiHost"] == "https://gw.example.cn" and by_id[MINE]["name"] == "我的网关 🚀"
-    assert by_id[MINE]["apiKey"] == "${" + key_env_name(MINE) + "}"
+    assert by_id[MINE]["apiKey"] == "${PROVIDER_8C2A0E5E_API_KEY}"  # a UUID named in Chinese: a short id form
     assert "left out 1 built-in provider without a key (--all takes it): openai" in result.err
     assert "sk-" not in result.out + result.err
 
@@ -109,6 +108,27 @@ def test_a_1x_data_directory_applied_to_1x_and_2x_carries_hosts_keys_models_and_
     for target in targets(tmp_path):
         apply_to(run_cli, target, tmp_path / "imported.yaml")
         assert_carried(target, wanted)
+
+
+def test_built_in_providers_without_a_key_are_said_to_have_none_yet(tmp_path: Path, run_cli: Any) -> None:
+    # A newest-app 2.x install as first started: its presets store neither base URL nor key (issue 27).
+    fresh = v2db.first_boot(tmp_path / "fresh")
+    nothing = run_cli("import", "--from-data-dir", str(fresh.data_dir))
+    assert nothing.code == 2 and nothing.out == ""
+    assert "holds no provider to import: its 63 built-in providers have no key yet (set one up in Cherry Studio " \
+           "first" in nothing.err
+    some = run_cli("import", "--from-data-dir", str(fresh.data_dir), "--all")
+    assert some.code == 0, some.err
+    assert [p["id"] for p in yaml.safe_load(some.out)["providers"]] == ["cherryai"]
+    assert "left out 62 built-in providers that have no key yet: cherryin, " in some.err
+    assert "add it to the profile with its base URL and key" in some.err
+    assert "cannot call" not in some.err
+    # A fresh 1.x install: its built-in providers hold base URLs, but no key either.
+    fresh_v1 = make_userdata(tmp_path / "fresh-v1", with_llm(providers=[
+        {"id": "openai", "name": "OpenAI", "type": "openai-response", "apiKey": "", "apiHost": "https://api.openai.com",
+         "models": [], "isSystem": True, "enabled": False}]))
+    nothing = run_cli("import", "--from-data-dir", str(fresh_v1))
+    assert nothing.code == 2 and "holds no provider to import: its 1 built-in provider has no key yet" in nothing.err
 
 
 def test_not_a_data_directory_is_one_sentence_and_exit_2(tmp_path: Path, run_cli: Any) -> None:

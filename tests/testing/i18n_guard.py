@@ -31,7 +31,6 @@ _RENDER_PACKAGE = "render"  # cherryconf/render/: the views
 _TRANSLATED = {"_", "ngettext"}
 # Literals at those places that are not human text though they look like it.
 ALLOWED = {
-    "(none)",  # render.mask: also the --json value of a missing key, the same in every language
     "GB", "ms",  # units
 }
 _WORD = re.compile(r"[^\W\d_]{2,}")

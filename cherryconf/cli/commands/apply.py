@@ -40,7 +40,7 @@ def _preview_text(p: Plan, check: bool, version: AppVersion | None) -> str:
     from cherryconf import render
 
     if not p.changed:
-        return (_("in step: the store already holds this profile") if check
+        return (_("up to date: the store already holds this profile") if check
                 else _("no changes: the store already holds this profile"))
     note = (_("(check: applying would change the store as above; nothing written)") if check
             else _("(dry run; nothing written)"))
@@ -68,7 +68,7 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     from cherryconf import render
     from cherryconf.formats import profile
     from cherryconf.ops import keys
-    from cherryconf.ops.apply import prepare, write
+    from cherryconf.ops.apply import prepare, turned_off, write
     from cherryconf.ops.result import Result, apply_json
 
     opts: Options = ctx.obj
@@ -98,9 +98,12 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
     with contextlib.nullcontext() if dry_run or check else opts.writing(inst):
         prepared = prepare(inst, loaded, opts.context())
         p = prepared.plan
+        off = turned_off(loaded, p)
+        said_off = "".join("\n" + _off_text(pid) for pid in off)
         if check or dry_run:
-            emit(opts, Result(apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check) | notes,
-                              _preview_text(p, check, version),
+            emit(opts, Result(apply_json(inst, p, None, loaded.owner, dry_run=dry_run, check=check)
+                              | {"turned_off": off} | notes,
+                              _preview_text(p, check, version) + said_off,
                               ExitCode.PROBLEMS_FOUND if check and p.changed else ExitCode.OK))
             return
         if p.changed:
@@ -110,8 +113,13 @@ def apply(ctx: click.Context, profile_path: Path, dry_run: bool, check: bool, ow
         written = write(opts.context(), prepared, "apply", keep)
         keys.remember(opts.context(), inst, loaded)  # what --check compares when the keychain is locked
     # The JSON document only when it is printed: for a profile of 1,000 providers it takes a tenth of a second.
-    emit(opts, Result(apply_json(inst, p, written.backup, loaded.owner) | notes if opts.json else {},
-                      _written_text(written, with_changes=False)))
+    emit(opts, Result(apply_json(inst, p, written.backup, loaded.owner) | {"turned_off": off} | notes
+                      if opts.json else {}, _written_text(written, with_changes=False) + said_off))
+
+
+def _off_text(pid: str) -> str:
+    return _("{id}: as the profile says, but turned off in the app; add `enabled: true` to the profile to turn it "
+             "on").format(id=pid)
 
 
 def _apply_all_users(opts: Options, profile_path: Path, owner: str | None, mode: allusers.Mode, yes: bool,

@@ -29,16 +29,17 @@ def providers(opts: Options) -> None:
     for p in state.providers:
         urls = routing.provider_urls(p, version)
         models = [str(m.get("id")) for m in p.get("models", [])]
-        key = mask(str(p.get("apiKey", "")))
+        key = mask(str(p.get("apiKey") or "")) or None  # no key: null in --json
         owner = record.owner_of(str(p.get("id")))
+        on = p.get("enabled") is True  # the app lists a provider whose `enabled` is missing as off
         items.append({"id": p.get("id"), "name": p.get("name"), "type": p.get("type"),
                       "url": mask_url(urls.main) if urls.main else None,
                       "urls_by_model": {m: mask_url(u) if u else u for m, u in urls.by_model.items()},
                       "routed_by_id": urls.by_id, "models": models, "apiKey": key,
-                      "enabled": p.get("enabled"), "owner": owner})
-        shown_key = key if str(p.get("apiKey", "")).strip() else _("(none)")  # --json keeps mask()'s "(none)"
-        rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), render.urls_text(urls),
-                     str(len(models)), shown_key, owner or "-"])
+                      "enabled": on, "owner": owner})
+        shown_key = key or _("(none)")
+        rows.append([str(p.get("id")), str(p.get("name", "")), str(p.get("type", "")), _("yes") if on else _("no"),
+                     render.urls_text(urls), str(len(models)), shown_key, owner or "-"])
     emit(opts, Result({"install": str(inst.data_dir), "store": inst.kind, "providers": items},
-                      render.table([_("ID"), _("NAME"), _("TYPE"), _("CHAT URL"), _("MODELS"), _("KEY"), _("OWNER")],
-                                   rows)))
+                      render.table([_("ID"), _("NAME"), _("TYPE"), _("ENABLED"), _("CHAT URL"), _("MODELS"), _("KEY"),
+                                    _("OWNER")], rows)))

@@ -23,29 +23,53 @@ def to_profile(source: Source, take_all: bool = False, with_keys: bool = False,
     opened, sealed_notes = sealed.opened(source.providers, None)
     providers, notes = _unique(opened)
     hostless = [p for p in providers if not str(p.get("apiHost") or "").strip()]
+    # A built-in provider nobody set up: 2.x stores no base URL for it (the app takes it from its own list) and
+    # no key. Nothing is wrong with it; there is just nothing to import yet.
+    unset = [p for p in hostless if _keyless_built_in(p)]
+    hostless = [p for p in hostless if not _keyless_built_in(p)]
     with_host = [p for p in providers if str(p.get("apiHost") or "").strip()]
     chosen = with_host if take_all else [p for p in with_host if export.exportable(p)]
+    skipped = [] if take_all else [p for p in with_host if not export.exportable(p)]  # keyless built-ins too
     notes = [_("read {what}").format(what=source.what), *source.notes, *sealed_notes, *notes]
     chosen, unusable = _with_base_urls(chosen, version)
     notes += unusable
     chosen, matched = _as_held(chosen, held or [])
     notes += matched
+    if not chosen and (unset or skipped) and not (hostless or unusable):
+        # A fresh install: every provider is a built-in one still waiting for its key.
+        n = len(unset) + len(skipped)
+        raise BadInput(ngettext(
+            "{what} holds no provider to import: its {n} built-in provider has no key yet (set it up in Cherry "
+            "Studio first, or write the profile yourself with its base URL and key)",
+            "{what} holds no provider to import: its {n} built-in providers have no key yet (set one up in Cherry "
+            "Studio first, or write the profile yourself with its base URL and key)", n).format(
+                what=source.what, n=n))
     if not chosen:
         raise BadInput(_("{what} holds no provider to import").format(what=source.what))
     document, export_notes = export.to_profile(chosen, [str(p.get("id")) for p in chosen], with_keys, version)
     n = len(document["providers"])
     notes.append(ngettext("took {n} provider: {ids}", "took {n} providers: {ids}", n).format(
         n=n, ids=", ".join(str(p["id"]) for p in document["providers"])))
-    skipped = [] if take_all else [p for p in with_host if not export.exportable(p)]
     if skipped:
         notes.append(ngettext("left out {n} built-in provider without a key (--all takes it): {ids}",
                               "left out {n} built-in providers without a key (--all takes them): {ids}",
                               len(skipped)).format(n=len(skipped), ids=", ".join(str(p.get("id")) for p in skipped)))
+    if unset:
+        notes.append(ngettext(
+            "left out {n} built-in provider that has no key yet: {ids} (set it up in Cherry Studio first, or add it "
+            "to the profile with its base URL and key)",
+            "left out {n} built-in providers that have no key yet: {ids} (set one up in Cherry Studio first, or add "
+            "it to the profile with its base URL and key)", len(unset)).format(
+                n=len(unset), ids=", ".join(str(p.get("id")) for p in unset)))
     if hostless:
         notes.append(ngettext("left out {n} provider without a base URL, which Cherry Studio cannot call: {ids}",
                               "left out {n} providers without a base URL, which Cherry Studio cannot call: {ids}",
                               len(hostless)).format(n=len(hostless), ids=", ".join(str(p.get("id")) for p in hostless)))
     return document, notes + export_notes
+
+
+def _keyless_built_in(p: dict[str, Any]) -> bool:
+    return bool(p.get("isSystem")) and not str(p.get("apiKey") or "").strip()
 
 
 def _with_base_urls(providers: list[dict[str, Any]], version: AppVersion | None

@@ -160,6 +160,22 @@ def _delete_provider(conn: sqlite3.Connection, provider_id: str, model_uids: lis
     conn.execute("DELETE FROM user_provider WHERE provider_id = ?", (provider_id,))
 
 
+def _default_uid(plan: Plan) -> str | None:
+    """The "provider::model" id the plan makes the default model, if it changes it."""
+    default = plan.default_model_after
+    if default is None or default == plan.default_model_before:
+        return None
+    return f"{default.get('provider')}::{default.get('id')}"
+
+
+def _preference_columns(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    """The preference table's columns; StoreError when there is none to hold the default model."""
+    cols = _columns(conn, "preference")
+    if not {"key", "value"} <= cols.keys():
+        raise StoreError(_("Cherry Studio's database has no preference table to hold the default model"))
+    return cols
+
+
 def _check_integrity(conn: sqlite3.Connection) -> None:
     """Refuse to write a database SQLite itself finds damaged: a write could only spread the damage."""
     found = conn.execute("PRAGMA integrity_check(1)").fetchone()[0]
@@ -387,9 +403,12 @@ class V2Store:
         yield
 
     def check(self, plan: Plan) -> None:
-        """Refuse, before any backup or write, a plan this database cannot hold exactly (BadInput)."""
+        """Refuse, before any backup or write, a plan this database cannot hold exactly (BadInput, StoreError): the
+        same refusals write() would meet, so that apply --check and --dry-run report them too."""
         with self._transaction() as conn:
             self._operations(conn, plan, _now_ms())
+            if _default_uid(plan) is not None:
+                _preference_columns(conn)
 
     def write(self, plan: Plan) -> None:
         now = _now_ms()
@@ -398,9 +417,9 @@ class V2Store:
             guard = _ReadBack(conn, set(plan.changed_ids))
             for operation in self._operations(conn, plan, now):
                 operation(conn)
-            default = plan.default_model_after
-            if default is not None and default != plan.default_model_before:
-                self._write_default(conn, f"{default.get('provider')}::{default.get('id')}", now)
+            default = _default_uid(plan)
+            if default is not None:
+                self._write_default(conn, default, now)
             guard.written(conn)
         with self._transaction() as conn:
             guard.check(conn, self._db)
@@ -502,9 +521,7 @@ class V2Store:
     def _write_default(self, conn: sqlite3.Connection, uid: str, now: int) -> None:
         if conn.execute("SELECT 1 FROM user_model WHERE id = ?", (uid,)).fetchone() is None:
             raise BadInput(_("the default model {uid!r} is not among the models cherryconf wrote").format(uid=uid))
-        cols = _columns(conn, "preference")
-        if not {"key", "value"} <= cols.keys():
-            raise StoreError(_("Cherry Studio's database has no preference table to hold the default model"))
+        cols = _preference_columns(conn)
         scope = {"scope": "default"} if "scope" in cols else {}
         where = " AND ".join(f'"{c}" = ?' for c in ["key", *scope])
         values = {"value": _json(uid)} | ({"updated_at": now} if "updated_at" in cols else {})

@@ -44,6 +44,22 @@ _TYPE_OF_AUTH = {"iam-azure": "azure-openai", "iam-gcp": "vertexai", "iam-aws": 
 # Where to look when a row names no default endpoint (a preset row left at its registry default).
 _ENDPOINT_FALLBACK = (CHAT, RESPONSES, ANTHROPIC, "google-generate-content", "ollama-chat")
 
+# A preset's row holds only what the user changed: the app takes its default endpoint (and adapter family) from its
+# provider registry at read time, `row.defaultChatEndpoint ?? presetMetadata.defaultChatEndpoint` (Cherry Studio
+# 2.x, src/main/data/services/ProviderService.ts at ousugo/cherry-studio 564c9eac; presetProviderSeeder.ts stores no
+# endpoint). The presets whose registry default is not chat/completions, and the relays told apart by their adapter
+# family, from packages/provider-registry/data/providers.json at 564c9eac. Ollama names no default there; its own
+# API is the endpoint the 1.x -> 2.x migration gives type ollama.
+_PRESET_ENDPOINT = {
+    **dict.fromkeys(("anthropic", "claude-code", "aws-bedrock"), ANTHROPIC),
+    **dict.fromkeys(("openai", "openai-codex", "grok-cli", "grok", "fireworks", "huggingface"), RESPONSES),
+    **dict.fromkeys(("gemini", "vertexai"), "google-generate-content"),
+    "ollama": "ollama-chat",
+    "new-api": CHAT,
+    "gateway": CHAT,
+}
+_PRESET_ADAPTER = {"new-api": "newapi", "gateway": "gateway"}
+
 # 1.x capability -> the app's MODEL_CAPABILITY value, as its migration maps them (Cherry Studio 2.x,
 # src/main/data/migration/v2/migrators/mappings/ProviderModelMappings.ts CAPABILITY_MAP at 1220ce3f). `text` and
 # `web_search` have no 2.x value: the profile loader leaves web_search out with a note.
@@ -87,19 +103,32 @@ _CAPABILITY_V1 = {v2: v1 for v1, v2 in _CAPABILITY.items()}
 _MODEL_ENDPOINT_V1 = {v2: v1 for v1, v2 in _MODEL_ENDPOINT.items()}
 
 
+def _preset_of(row: Row) -> str | None:
+    """The registry entry a preset row stands for (its own id, else the preset it derives from); None if custom."""
+    if row.get("preset_provider_id") is None:
+        return None
+    pid, preset = str(row.get("provider_id")), str(row.get("preset_provider_id"))
+    return pid if pid in _PRESET_ENDPOINT else preset
+
+
 def _endpoint_of(row: Row) -> str | None:
     if row.get("default_chat_endpoint"):
         return str(row["default_chat_endpoint"])
+    preset = _preset_of(row)
+    if preset in _PRESET_ENDPOINT:
+        return _PRESET_ENDPOINT[preset]
     configs = row.get("endpoint_configs") or {}
     return next((e for e in _ENDPOINT_FALLBACK if e in configs), next(iter(configs), None))
 
 
 def _type_of(row: Row, endpoint: str | None) -> str:
+    """The 1.x type (the vocabulary profiles and 1.x stores use) of the endpoint the app calls for this row."""
     auth = row.get("auth_config")
     if isinstance(auth, dict) and auth.get("type") in _TYPE_OF_AUTH:
         return _TYPE_OF_AUTH[auth["type"]]
     if endpoint == CHAT:
         family = ((row.get("endpoint_configs") or {}).get(CHAT) or {}).get("adapterFamily")
+        family = family or _PRESET_ADAPTER.get(str(_preset_of(row)))
         return _TYPE_OF_ADAPTER.get(str(family), "openai")
     return _TYPE_OF_ENDPOINT.get(endpoint or "", "openai")
 

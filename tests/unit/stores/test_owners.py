@@ -125,8 +125,8 @@ def test_check_reports_drift_with_exit_5_writes_nothing_and_masks_keys(
     assert not (tmp_path / "_cherryconf_home" / "owners").exists()
 
     assert apply(run_cli, data_dir, profile, "--yes").code == 0
-    in_step = apply(run_cli, data_dir, profile, "--check")
-    assert (in_step.code, in_step.out) == (0, "in step: the store already holds this profile\n")
+    up_to_date = apply(run_cli, data_dir, profile, "--check")
+    assert (up_to_date.code, up_to_date.out) == (0, "up to date: the store already holds this profile\n")
 
     rotated = run_cli("--data-dir", str(data_dir), "apply", str(profile), "--check",
                       env={"GW_KEY": "sk-new-0000000000"})
