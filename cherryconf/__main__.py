@@ -1,5 +1,25 @@
+"""`python -m cherryconf` and the `cherryconf` command (pyproject's entry point is `run`).
+
+A Ctrl-C while the command line is still being imported, before main() handles it, ends like one after: exit 130
+and one line, not a traceback.
+"""
+
 from __future__ import annotations
 
-from cherryconf.cli import main
+import sys
 
-main()
+
+def run() -> None:
+    try:
+        from cherryconf.cli import main
+    except KeyboardInterrupt:
+        from cherryconf.errors import ExitCode
+        from cherryconf.i18n import _
+
+        sys.stderr.write("\ncherryconf: " + _("interrupted; nothing was written") + "\n")
+        sys.exit(ExitCode.INTERRUPTED)
+    main()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,4 +1,5 @@
-"""What cherryconf's output is encoded as: the one place the console differs by platform.
+"""What cherryconf's output is encoded as, and which shell the user types in: the one place the console differs
+by platform.
 
 POSIX: the locale's encoding (UTF-8 nearly everywhere). Windows: a console gets Unicode whatever its code page
 (Python writes it with WriteConsoleW); a pipe or a file would get the ANSI code page (cp1252, cp936), in which an
@@ -13,6 +14,8 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Mapping
+from typing import Literal
 
 # Escape non-ASCII in JSON output (see above); elsewhere JSON is UTF-8 as is, readable by eye.
 JSON_ASCII = sys.platform == "win32"
@@ -46,3 +49,34 @@ def _redirected_encoding(stream: io.TextIOWrapper) -> str | None:
 
     code_page = ctypes.windll.kernel32.GetConsoleOutputCP()  # 0 without a console (a service, a scheduled task)
     return f"cp{code_page}" if code_page else "utf-8"
+
+
+Shell = Literal["powershell", "cmd", "fish", "csh", "posix"]
+
+
+def user_shell(system: str, env: Mapping[str, str]) -> Shell:
+    """The shell cherryconf was most likely typed in, for examples the user can paste into it.
+
+    The login shell ($SHELL) where there is one: everywhere but Windows, and Git Bash or MSYS2 there. Otherwise
+    Windows: PowerShell, unless PROMPT is set, which cmd.exe sets for what it runs (PowerShell has a prompt
+    function instead; PSModulePath tells nothing, Windows sets it for every process).
+    """
+    name = env.get("SHELL", "").rstrip("/").rpartition("/")[2].removesuffix(".exe")
+    if system == "windows" and not name:
+        return "cmd" if "PROMPT" in env else "powershell"
+    if name == "fish":
+        return "fish"
+    if name in ("csh", "tcsh"):
+        return "csh"
+    return "posix"
+
+
+def set_variable_example(name: str, system: str, env: Mapping[str, str], value: str = "...") -> str:
+    """How to set environment variable `name` in the user's shell (see user_shell), ready to paste."""
+    return {
+        "powershell": f'$env:{name} = "{value}"',
+        "cmd": f"set {name}={value}",
+        "fish": f"set -x {name} {value}",
+        "csh": f"setenv {name} {value}",
+        "posix": f"export {name}={value}",
+    }[user_shell(system, env)]

@@ -19,10 +19,9 @@ from cherryconf import render
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import normalise_api_host, request_url
 from cherryconf.domain.patch import LoadedProfile
-from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, default_group
-from cherryconf.errors import BadInput, CherryconfError, Interrupted, KeyRejected
+from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, default_group, setting_name
+from cherryconf.errors import BadInput, Interrupted, KeyRejected
 from cherryconf.formats import deeplink, presets, profile
-from cherryconf.fsutil import atomic_write
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops import apply
 from cherryconf.paths import Context
@@ -39,7 +38,6 @@ from cherryconf.wizard.questions import (
     _cannot_ask,
     _check_id,
     _check_name,
-    _check_new_file,
     _Draft,
     _link_chars,
     _models_problem,
@@ -50,11 +48,12 @@ from cherryconf.wizard.questions import (
     _split_ids,
     _Stop,
 )
+from cherryconf.wizard.saving import ProfileSaving
 from cherryconf.wizard.terminal import ModelChecker, ModelLister
 
 
 @dataclass
-class Wizard:
+class Wizard(ProfileSaving):
     ctx: Context
     ask: Ask
     say: Say
@@ -66,6 +65,10 @@ class Wizard:
     # The key once known: scrubbed from every gateway message shown (some gateways echo part of it).
     _secret: str = field(default="", init=False, repr=False)
     _written: list[apply.Written] = field(default_factory=list, init=False, repr=False)
+    # --yes on a terminal: a question with a default takes it unasked; only what has none is asked.
+    _defaults: bool = field(default=False, init=False, repr=False)
+    # The install whose gateway in a built-in provider the user chose not to move: said again at the end.
+    _unmoved: install.Install | None = field(default=None, init=False, repr=False)
 
     # --- asking -----------------------------------------------------------------------------------
 
@@ -73,6 +76,8 @@ class Wizard:
         """Ask until the answer passes validation; without a terminal, explain how to answer by flag."""
         if not self.interactive:
             raise _cannot_ask(q)
+        if self._defaults and q.default is not None and not (q.validate and q.validate(q.default)):
+            return q.default
         while True:
             answer = self.ask(q)
             problem = q.validate(answer) if q.validate else None
@@ -100,15 +105,37 @@ class Wizard:
 
     def run(self, data_dir: Path | None, flags: Flags) -> Outcome:
         try:
-            return self._run(data_dir, flags)
+            outcome = self._run(data_dir, flags)
         except _Stop:
             self.say(_("Stopped; {kept}.").format(kept=self._kept()) if self._written
                      else _("Stopped: nothing was written."))
-            return Outcome(written=self._written[-1] if self._written else None)
+            outcome = Outcome(written=self._written[-1] if self._written else None)
         except KeyboardInterrupt:
             if self._written:
                 raise Interrupted(_("interrupted; {kept}").format(kept=self._kept())) from None
             raise
+        self._say_unmoved()
+        return outcome
+
+    def _say_unmoved(self) -> None:
+        """After the move was declined, what still uses the built-in provider: "Done" must not be the last word."""
+        from cherryconf.ops import doctor
+        from cherryconf.stores import open_store
+
+        if self._unmoved is None:
+            return
+        state = open_store(self._unmoved).read()
+        for f in doctor.diagnose(state, self._unmoved.version, moves_only=True).findings:
+            settings = [setting_name(s) for s, m in state.model_refs.items() if m.get("provider") == f.provider_id]
+            self.say(ngettext(
+                "Not fixed: Cherry Studio's {settings} still uses the built-in provider {pid!r}, left as it was; "
+                "`cherryconf doctor --fix` moves it, with the assistants that use it, to a provider of its own.",
+                "Not fixed: Cherry Studio's {settings} still use the built-in provider {pid!r}, left as it was; "
+                "`cherryconf doctor --fix` moves them, with the assistants that use it, to a provider of its own.",
+                len(settings)).format(settings=", ".join(settings), pid=f.provider_id) if settings else _(
+                "Not fixed: the gateway is still in the built-in provider {pid!r}, left as it was; `cherryconf "
+                "doctor --fix` moves it, with the assistants that use it, to a provider of its own.").format(
+                pid=f.provider_id))
 
     def _kept(self) -> str:
         """What stays written when the user stops after a write (the move, the new provider)."""
@@ -120,6 +147,7 @@ class Wizard:
         if not self.interactive and not flags.yes:
             # Nobody can confirm the write: say so before the gateway is sent the key.
             raise _cannot_ask(Question("confirm", "confirm", _("Write this?")))
+        self._defaults = flags.yes
         d = self._install_step(data_dir)
         if self._move_step(flags, d):
             return Outcome(written=d.moved)
@@ -226,13 +254,15 @@ class Wizard:
             return False
         for f in found.findings:
             self.say(_("First, a problem with what is set up already: {message}.").format(message=f.message))
-        if not self.interactive:
+        if not self.interactive or flags.yes:
             self.say(_("  `cherryconf doctor --fix` moves it to a provider of its own; the wizard goes on."))
+            self._unmoved = d.inst
             return False
         self.say(_("The fix: ") + "; ".join(str(f.fix) for f in found.findings) + ".")
         self.say(render.plan_text(found.plan, d.version))
         if not self._ask(Question("move", "confirm", _("Move it now (backup first)?"), default=True)):
             self.say(_("  Left as it is; the wizard goes on with a new gateway."))
+            self._unmoved = d.inst
             return False
         d.moved = apply.write(self.ctx, apply.Prepared(d.inst, open_store(d.inst), found.plan), "wizard")
         self._written.append(d.moved)
@@ -388,11 +418,11 @@ class Wizard:
                                        "({current})").format(current=mask(current)), "current"))
         choices.append(Choice(_("Read it from another environment variable"), "env"))
         offered = [c.value for c in choices]
-        if not self.interactive and "preset_env" in offered and not d.preset.is_blank:
+        if (not self.interactive or flags.yes) and "preset_env" in offered and not d.preset.is_blank:
             # The variable the preset's template reads, as `cherryconf apply` of the template would.
             self.say(_("  API key: from ${env_var}").format(env_var=env_var))
             how = "preset_env"
-        elif not self.interactive and "current" in offered:
+        elif (not self.interactive or flags.yes) and "current" in offered:
             self.say(_("  API key: the provider's current one"))
             how = "current"
         else:
@@ -430,7 +460,7 @@ class Wizard:
             return
         current = [str(m.get("id")) for m in d.current.get("models", [])] if d.current else []
         suggested = [] if d.preset.is_blank else d.preset.model_ids
-        if not self.interactive:
+        if not self.interactive or (flags.yes and (current or suggested)):
             # The provider's own models, else the preset's, as `cherryconf apply` of its template would; else fail
             # before sending the key to the gateway for a list nobody can tick.
             if current or suggested:
@@ -571,9 +601,12 @@ class Wizard:
                                    default_model=flags.default_model))
             d.default_model = flags.default_model
             return
-        if not self.interactive:
+        if not self.interactive or flags.yes:
             return
-        choices = [Choice(_("Keep Cherry Studio's current default model"), None)]
+        now = d.state.default_model if d.state else None
+        choices = [Choice(_("Keep Cherry Studio's current default model ({model})").format(
+            model=f"{now.get('provider')}/{now.get('id')}") if now else _("Keep Cherry Studio's current default model"),
+            None)]
         choices += [Choice(m, m) for m in d.models]
         picked = self._ask(Question("default_model", "select", _("Make one of them Cherry Studio's default model?"),
                                     choices))
@@ -613,81 +646,5 @@ class Wizard:
         self.say(_("Restart Cherry Studio to see it."))
         return Outcome(written=written, saved_profile=self._save_profile(flags, d))
 
-    # --- saving the profile -------------------------------------------------------------------------------
-
-    def _save_profile(self, flags: Flags, d: _Draft) -> Path | None:
-        def writable(value: Any) -> str | None:
-            return _check_new_file(self._expand(str(value)))
-
-        if flags.save_profile is not None:
-            path = self._expand(str(self._given(flags.save_profile, Question(
-                "save_path", "text", _("Save to"), validate=writable))))
-        else:
-            if not self.interactive or not self._ask(Question(
-                    "save", "confirm", _("Save these settings as a profile (to apply on other machines)?"),
-                    default=False)):
-                return None
-            path = self._expand(str(self._ask(Question("save_path", "text", _("Save to"),
-                                                       default="cherryconf-profile.yaml", validate=writable))))
-            if path.exists() and not self._ask(Question("overwrite", "confirm", _("{path} exists: replace it?").format(
-                                                                                    path=path),
-                                                        default=False)):
-                self.say(_("  Profile not saved."))
-                return None
-        doc = d.profile_data()
-        key_ref = self._keychain_ref(d) if not d.key_ref.startswith("${") else d.key_ref
-        if not key_ref.startswith(("${", "keyring:")) and not (self.interactive and self._ask(Question(
-                "save_key", "confirm", _("Write the API key itself into the file (it will be readable only by you)?"),
-                default=False))):
-            key_ref = "${" + (d.preset.env_var or profile.key_env_name(d.pid)) + "}"
-            self.say("  " + _("The key is not written to the file: set {var} before applying it.").format(
-                var=key_ref[2:-1]))
-        doc["providers"][0]["apiKey"] = key_ref
-        import yaml
-
-        text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
-        atomic_write(path, text.encode("utf-8"))  # 0600: it may hold the key
-        self.say((_("Profile saved to {path}; apply it elsewhere with `cherryconf apply {path}`.")
-                  if key_ref.startswith(("${", "keyring:")) else
-                  _("Profile saved to {path} (with the key, mode 0600); apply it elsewhere with `cherryconf apply "
-                    "{path}`.")).format(path=path))
-        return path
-
-    def _keychain_ref(self, d: _Draft) -> str:
-        """Offer to keep a typed key in the system keychain (yes by default where there is one): the saved profile
-        then names it (`keyring:cherryconf/<id>`) instead of holding it."""
-        from cherryconf.formats import keyref
-        from cherryconf.ops import keys
-
-        ref = keyref.KeyRef(keyref.DEFAULT_SERVICE, d.pid)
-        if not (self.interactive and keyref.usable() and self._ask(Question(
-                "save_keychain", "confirm", _("Keep the API key in the system keychain, as {ref}?").format(ref=ref),
-                default=True))):
-            return d.key_ref
-        try:
-            keys.set_key(self.ctx, ref, d.key)
-        except CherryconfError as e:
-            self.say("  " + e.message)
-            return d.key_ref
-        return str(ref)
-
-    def _expand(self, text: str) -> Path:
-        """`~` means the context's home (as everywhere in cherryconf), not whatever $HOME says."""
-        text = text.strip()
-        if text == "~" or text.startswith(("~/", "~\\")):
-            return self.ctx.home / text[2:]
-        return Path(text)
-
     def _scrub(self, text: str) -> str:
         return scrub(text, [self._secret])
-
-
-# --- validation and small helpers ---------------------------------------------------------------------
-
-
-# --- the real gateway, through the verify feature -----------------------------------------------------
-
-
-# --- the terminal: the only questionary call site -----------------------------------------------------
-
-
