@@ -17,7 +17,7 @@ from typing import Any
 
 from cherryconf import render
 from cherryconf.domain import routing
-from cherryconf.domain.endpoints import normalise_api_host, request_url
+from cherryconf.domain.endpoints import near_miss, normalise_api_host, request_url
 from cherryconf.domain.patch import LoadedProfile
 from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, default_group, setting_name
 from cherryconf.errors import BadInput, Interrupted, KeyRejected
@@ -47,6 +47,7 @@ from cherryconf.wizard.questions import (
     _slug,
     _split_ids,
     _Stop,
+    _without_bearer,
 )
 from cherryconf.wizard.saving import ProfileSaving
 from cherryconf.wizard.terminal import ModelChecker, ModelLister
@@ -315,9 +316,19 @@ class Wizard(ProfileSaving):
         before = d.current if d.pid else d.stored(_slug(d.name))
         default = before.get("apiHost") if before else (None if d.preset.is_blank
                                                         else d.preset.provider.get("apiHost"))
-        raw = self._given(flags.base_url, Question(
-            "base_url", "text", _("Base URL of the gateway (any form: https://host, .../v1, .../v1/chat/completions)"),
-            default=str(default) if default else None, validate=check), use_default=True)
+        while True:
+            raw = self._given(flags.base_url, Question(
+                "base_url", "text",
+                _("Base URL of the gateway (any form: https://host, .../v1, .../v1/chat/completions)"),
+                default=str(default) if default else None, validate=check), use_default=True)
+            mistyped = near_miss(str(raw))
+            if mistyped is None:
+                break
+            self.say("  " + _("Note: {problem}.").format(problem=mistyped))
+            # A URL given by flag is taken as given (as `apply` takes a profile's, with the same note).
+            if flags.base_url is not None or self._ask(Question("near_miss", "confirm", _("Use it as typed?"),
+                                                                default=False)):
+                break
         d.api_host = normalise_api_host(str(raw), d.version)
         own = {"id": d.pid or "-", "type": "openai", "apiHost": d.api_host}  # the wizard's providers are custom
         self.say("  " + _("Chats will go to {url}").format(url=mask_url(routing.chat_url(own, d.version) or "")))
@@ -437,8 +448,12 @@ class Wizard(ProfileSaving):
             if not var:  # back to where the key comes from: a variable that is not set is no dead end
                 return self._api_key(flags, d)
             return f"${{{var}}}", self.env[var].strip()
-        key = str(self._ask(Question("api_key", "password", _("API key"),
-                                     validate=lambda v: key_problem(str(v).strip(), _("the key"))))).strip()
+        typed = str(self._ask(Question("api_key", "password", _("API key"), validate=lambda v: key_problem(
+            _without_bearer(str(v).strip()), _("the key"))))).strip()
+        key = _without_bearer(typed)
+        if key != typed:
+            self.say("  " + _("The key was pasted with \"Bearer \" in front; it is taken off (the app sends it "
+                              "itself)."))
         return key, key
 
     def _key_rejected(self, e: KeyRejected) -> None:

@@ -399,6 +399,24 @@ def test_bad_base_url_is_asked_again_with_the_reason(harness: Harness) -> None:
     assert harness.store(ud)["providers"][0]["apiHost"] == harness.gw.url
 
 
+def test_answers_pasted_as_a_chinese_input_method_types_them(harness: Harness) -> None:
+    ud = harness.userdata()
+    host = harness.gw.url.partition("://")[2]
+    answers = apiyi(harness, base_url=f"https：//{host}", api_key=f"Bearer {harness.key}", models=lambda q: [],
+                    extra_models="qwen-max，gpt-4.1、 claude-sonnet-4-20250514")
+    at = [n for n, _ in answers].index("base_url") + 1
+    # The full-width colon is refused by name; then a near-miss endpoint is pointed at and typed again.
+    answers[at:at] = [("base_url", f"{harness.gw.url}/v1/chat/completion"), ("near_miss", False),
+                      ("base_url", f"{harness.gw.url.upper()}/v1")]
+    harness.run(ud, answers)
+    said = harness.text()
+    assert "holds the full-width character '：' (typed by a Chinese input method): type ':' instead" in said
+    assert "ends with /chat/completion, which looks like the endpoint /chat/completions mistyped" in said
+    assert 'The key was pasted with "Bearer " in front; it is taken off' in said
+    assert harness.store(ud)["providers"][0] == new_provider(
+        "apiyi", "API易", harness.gw.url, harness.key, ["qwen-max", "gpt-4.1", "claude-sonnet-4-20250514"])
+
+
 def test_empty_and_too_long_names_are_asked_again(harness: Harness) -> None:
     ud = harness.userdata()
     answers = apiyi(harness)
@@ -849,10 +867,26 @@ def test_profile_saved_on_request_is_private_and_holds_the_key_only_if_asked(har
     doc = yaml.safe_load(text)
     assert doc["providers"][0]["apiKey"] == (harness.key if literal else "${APIYI_API_KEY}")
     if not literal:
-        assert "  The key is not written to the file: set APIYI_API_KEY before applying it." in harness.said
+        assert ("  The key is not written to the file: set APIYI_API_KEY before applying it, in this shell like "
+                "this: export APIYI_API_KEY=...") in harness.said
     # The saved profile is the same set-up: applied to the store just written, it changes nothing.
     loaded = profile.load(path, env={"APIYI_API_KEY": harness.key}, app_version=(1, 6, 5))
     assert not prepare(inspect(ud, "test"), loaded).plan.changed
+
+
+def test_a_profile_saved_to_the_default_name_is_named_by_its_full_path(harness: Harness,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    ud = harness.userdata()
+    harness.env["SHELL"] = "/usr/bin/fish"  # the user's shell decides the example
+    monkeypatch.chdir(harness.tmp)
+    outcome, _ = harness.run(ud, apiyi(harness, save=True) + [("save_path", default), ("save_key", False)])
+    # Saved where it always was (the working directory), and said with the directory it is in.
+    assert outcome.saved_profile == harness.tmp / "cherryconf-profile.yaml"
+    assert outcome.saved_profile.is_file()
+    assert (f"Profile saved to {harness.tmp / 'cherryconf-profile.yaml'}; apply it elsewhere with `cherryconf "
+            f"apply {harness.tmp / 'cherryconf-profile.yaml'}`.") in harness.said
+    assert ("  The key is not written to the file: set APIYI_API_KEY before applying it, in this shell like "
+            "this: set -x APIYI_API_KEY ...") in harness.said
 
 
 def test_profile_saved_with_the_key_in_the_keychain(harness: Harness, keychain: dict[str, str]) -> None:
@@ -903,6 +937,17 @@ def test_every_answer_by_flag_asks_nothing(harness: Harness) -> None:
     again = harness.wizard(never_ask, interactive=False).run(ud, flags)
     assert again.written is not None and again.written.backup is None
     assert "No changes: Cherry Studio already holds exactly this provider." in harness.said
+
+
+def test_yes_on_a_terminal_asks_only_what_has_no_default(harness: Harness) -> None:
+    ud = harness.userdata()
+    harness.env["APIYI_API_KEY"] = harness.key
+    # The gateway: no default, so asked; the name, key, models, test chat, default model, write and profile are not.
+    outcome, _ = harness.run(ud, [("preset", preset("apiyi"))], Flags(base_url=harness.gw.url, yes=True))
+    assert outcome.written is not None and outcome.saved_profile is None
+    # The test chat's default is yes: the models the gateway does not serve were left out (that default too).
+    assert harness.store(ud)["providers"][0] == new_provider("apiyi", "API易", harness.gw.url, harness.key, TICKED[::-1])
+    assert harness.store(ud)["defaultModel"] == ORIGINAL["defaultModel"]
 
 
 def test_without_a_terminal_the_preset_supplies_name_url_key_and_models(harness: Harness) -> None:
@@ -1134,6 +1179,25 @@ def test_declining_the_move_leaves_the_store_and_goes_on_to_a_new_gateway(harnes
                                        ("check", False), ("default_model", None), ("confirm", False)])
     assert "Left as it is" in harness.text()
     assert outcome.written is None and fingerprint(ud) == before and harness.backups() == []
+
+
+def test_declining_the_move_ends_saying_what_still_uses_the_built_in_provider(harness: Harness) -> None:
+    ud = harness.userdata(gateway_in_openai(harness))
+    outcome, script = harness.run(ud, [("move", False), *apiyi(harness)])
+    assert outcome.written is not None and harness.store(ud)["defaultModel"]["provider"] == "openai"
+    # The choice that keeps the default says which model that is: the one on the provider left as it was.
+    assert script.question("default_model").choices[0].title == (
+        "Keep Cherry Studio's current default model (openai/gpt-4.1)")
+    # "Done" is not the last word: the default model still uses the built-in provider, and the fix is named.
+    assert harness.said[-1] == ("Not fixed: Cherry Studio's defaultModel still uses the built-in provider 'openai', "
+                                "left as it was; `cherryconf doctor --fix` moves it, with the assistants that use "
+                                "it, to a provider of its own.")
+
+
+def test_choosing_the_new_gateways_model_as_default_leaves_only_the_gateway_to_move(harness: Harness) -> None:
+    ud = harness.userdata(gateway_in_openai(harness))
+    harness.run(ud, [("move", False), *apiyi(harness, default_model="gpt-4.1")])
+    assert harness.said[-1].startswith("Not fixed: the gateway is still in the built-in provider 'openai', left as")
 
 
 def test_interrupted_after_the_write_says_the_write_stays(harness: Harness) -> None:
