@@ -24,7 +24,7 @@ import httpx
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion
 from cherryconf.domain.spec import check_header_value
-from cherryconf.errors import BadInput, Interrupted, KeyRejected
+from cherryconf.errors import BadInput, Interrupted, KeyRejected, Unreachable
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops import http, pacing
 from cherryconf.stores import sealed
@@ -268,6 +268,8 @@ def list_models(
     if entries is None:
         if reason == "bad_key":
             raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=detail))
+        if reason == "network":
+            raise Unreachable(detail)
         raise BadInput(_("/models gave no model list ({detail})").format(detail=detail) if reason else detail)
     return list(dict.fromkeys(d["id"] for d in entries))
 
@@ -411,7 +413,8 @@ class _Prober:
         """(model ids, endpoint hints per model, why there is no list)."""
         entries, reason, detail, _later_s = got
         if entries is None:
-            return None, {}, _("/models gave no model list ({detail})").format(detail=detail) if reason else detail
+            wrap = reason not in (None, "network")  # without an answer at all the detail says why
+            return None, {}, _("/models gave no model list ({detail})").format(detail=detail) if wrap else detail
         hints = {d["id"]: [str(t) for t in d["supported_endpoint_types"]] for d in entries
                  if isinstance(d.get("supported_endpoint_types"), list)}
         return list(dict.fromkeys(d["id"] for d in entries)), hints, ""
@@ -429,7 +432,7 @@ class _Prober:
         except http.BodyRefused as e:
             return _Listing(None, "http_error", f"HTTP {resp.status_code}: {e}")
         except httpx.HTTPError as e:
-            return _Listing(None, None, f"/models: {self.scrub(_network_text(e))}")
+            return _Listing(None, "network", f"/models: {self.scrub(_network_text(e))}")
         try:
             data = json.loads(text)["data"] if resp.status_code == 200 else None
             entries = [d for d in data if isinstance(d, dict) and isinstance(d.get("id"), str)] if data else []

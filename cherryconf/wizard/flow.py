@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from cherryconf.domain import routing
 from cherryconf.domain.endpoints import near_miss, normalise_api_host, request_url
 from cherryconf.domain.patch import LoadedProfile
 from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, default_group, setting_name
-from cherryconf.errors import BadInput, Interrupted, KeyRejected
+from cherryconf.errors import BadInput, Interrupted, KeyRejected, Unreachable
 from cherryconf.formats import deeplink, presets, profile
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops import apply
@@ -35,6 +35,7 @@ from cherryconf.wizard.questions import (
     Outcome,
     Question,
     Say,
+    _Again,
     _cannot_ask,
     _check_id,
     _check_name,
@@ -156,14 +157,21 @@ class Wizard(ProfileSaving):
         self._url_step(flags, d)
         if not d.pid:
             self._id_step(flags, d)  # a custom gateway's: it depends on the URL
+        ask_key = True
         while True:
-            self._key_step(flags, d)
+            if ask_key:
+                self._key_step(flags, d)
             try:
                 self._models_step(flags, d)
                 self._check_step(flags, d)
                 break
             except KeyRejected as e:
                 self._key_rejected(e)
+                ask_key = True
+            except _Again as again:  # the gateway could not be reached: the URL or the models again, same key
+                if again.what == "url":
+                    self._url_step(replace(flags, base_url=None), d)
+                ask_key = False
         self._default_model_step(flags, d)
         loaded = profile.parse(d.profile_data(), "wizard", env=None, app_version=d.version)
         if d.use_link or d.inst is None:
@@ -507,6 +515,9 @@ class Wizard(ProfileSaving):
                 listed = self.list_models(d.api_host, d.key, d.version)
         except KeyRejected:
             raise
+        except Unreachable as e:
+            self._unreachable(e, d, [Choice(_("Type the model ids instead"), "type")])
+            return []
         except BadInput as e:
             self.say(_("  Could not fetch the model list from {url}: {message}").format(
                          url=url, message=self._scrub(e.message)))
@@ -555,9 +566,22 @@ class Wizard(ProfileSaving):
                                              "Send each of the {n} models a one-line test chat now?",
                                              len(d.models)).format(n=len(d.models)),
                 default=True))):
-            self._test_chats(d)
+            self._test_chats(flags, d)
         elif not d.models_asked:
             self._check_key(d)
+
+    def _unreachable(self, e: Unreachable, d: _Draft, choices: list[Choice]) -> None:
+        """The gateway did not answer at all: one sentence, then the URL again, `choices` (going on), or stop."""
+        self.say("  " + _("The gateway at {url} cannot be reached ({detail}).").format(
+            url=mask_url(d.api_host), detail=self._scrub(e.message)))
+        if not self.interactive:
+            return
+        picked = self._ask(Question("unreachable", "select", _("What now?"), [
+            Choice(_("Enter the URL again"), "url"), *choices, Choice(_("Stop (nothing is written)"), "stop")]))
+        if picked == "stop":
+            raise _Stop
+        if picked in ("url", "models"):
+            raise _Again(picked)
 
     def _check_key(self, d: _Draft) -> None:
         url = mask_url(request_url(d.api_host, "models", d.version))
@@ -566,6 +590,9 @@ class Wizard(ProfileSaving):
                 self.list_models(d.api_host, d.key, d.version)
         except KeyRejected:
             raise
+        except Unreachable as e:
+            self._unreachable(e, d, [Choice(_("Add it anyway"), "add")])
+            return
         except BadInput as e:
             # Not every gateway serves /models: the key is then unknown, not refused.
             self.say(_("  Could not check the key at {url}: {message}").format(
@@ -573,10 +600,17 @@ class Wizard(ProfileSaving):
             return
         self.say(_("  The gateway accepts the key."))
 
-    def _test_chats(self, d: _Draft) -> None:
+    def _test_chats(self, flags: Flags, d: _Draft) -> None:
         with self.spinner(ngettext("Testing {n} model on chat/completions", "Testing {n} models on chat/completions",
                                    len(d.models)).format(n=len(d.models))):
-            results = self.check_models(d.provider_doc(), d.models, d.version)
+            try:
+                results = self.check_models(d.provider_doc(), d.models, d.version)
+            except Unreachable as e:
+                again = [] if flags.models else [Choice(_("Enter the model ids again"), "models")]
+                self._unreachable(e, d, [*again, Choice(_("Add them anyway"), "add")])
+                if not self.interactive:
+                    raise BadInput(_("the gateway cannot be reached (see above), so nothing was written")) from None
+                return
         for model, ok, reason in results:
             mark = _("ok  ") if ok else _("FAIL")
             self.say(f"  {mark} {model}{'' if ok else ': ' + self._scrub(reason)}")

@@ -167,6 +167,14 @@ class _Stop(Exception):
     """The user chose to stop: nothing is written."""
 
 
+class _Again(Exception):
+    """The gateway could not be reached: ask `what` ("url" or "models") again."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
 @dataclass
 class _Draft:
     """What the steps have settled so far: each step reads what earlier ones set and adds its own part."""

@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from cherryconf.domain.endpoints import AppVersion
-from cherryconf.errors import KeyRejected
+from cherryconf.errors import KeyRejected, Unreachable
 from cherryconf.i18n import _, ngettext
 from cherryconf.wizard.questions import Question
 
@@ -34,6 +34,8 @@ def gateway_check(provider: dict[str, Any], models: list[str],
     if report.results and all(r.reason == "bad_key" for r in report.results):
         # Every model refused with 401/403: it is the key, not the models.
         raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=report.results[0].detail))
+    if report.results and all(r.reason == "network" for r in report.results):
+        raise Unreachable(report.results[0].detail)  # not one request reached it: the URL, not the models
     return [(r.model, r.outcome == "pass", r.detail or r.reason) for r in report.results]
 
 

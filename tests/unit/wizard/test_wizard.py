@@ -687,12 +687,58 @@ def test_model_list_failure_is_explained_then_ids_are_typed(harness: Harness, fa
 
     answers = apiyi(harness, base_url=base, api_key=key, models=SKIP, extra_models=SKIP)
     answers.insert([n for n, _ in answers].index("check"), ("model_ids", typed))
+    if failure == "refused":  # no answer at all: the URL may be wrong, so it is offered again (not taken here)
+        answers.insert([n for n, _ in answers].index("model_ids"), ("unreachable", "type"))
     harness.run(ud, answers)
-    said = next(line for line in harness.said if "Could not fetch" in line)
-    assert said.startswith(f"  Could not fetch the model list from {url}: ") and expected in said
-    assert "  Type the model ids instead (as the gateway names them)." in harness.said
+    if failure == "refused":
+        said = next(line for line in harness.said if "cannot be reached" in line)
+        assert said.startswith(f"  The gateway at {base} cannot be reached (") and expected in said
+    else:
+        said = next(line for line in harness.said if "Could not fetch" in line)
+        assert said.startswith(f"  Could not fetch the model list from {url}: ") and expected in said
+        assert "  Type the model ids instead (as the gateway names them)." in harness.said
     stored = harness.store(ud)["providers"][0]
     assert [m["id"] for m in stored["models"]] == ["typed-a", "typed-b"] and stored["apiKey"] == key
+
+
+def test_an_unreachable_gateway_is_said_in_one_sentence_and_the_url_asked_again(harness: Harness) -> None:
+    ud = harness.userdata()
+    dead = f"http://127.0.0.1:{closed_port()}"
+    answers = apiyi(harness, base_url=dead)
+    at = [n for n, _ in answers].index("models")
+    # The key is not asked again: only the URL was wrong.
+    answers[at:at] = [("unreachable", "url"), ("base_url", harness.gw.url)]
+    harness.run(ud, answers)
+    said = [line for line in harness.said if "cannot be reached" in line]
+    assert len(said) == 1 and said[0].startswith(f"  The gateway at {dead} cannot be reached (")
+    assert "Traceback" not in harness.text() and "Errno" not in said[0].partition("(")[0]
+    assert harness.store(ud)["providers"][0]["apiHost"] == harness.gw.url
+
+
+@pytest.mark.parametrize("then", ["url", "models", "add", "stop"])
+def test_test_chats_that_reach_no_gateway_offer_the_url_the_models_adding_or_stopping(harness: Harness,
+                                                                                     then: str) -> None:
+    ud = harness.userdata()
+    before = fingerprint(ud)
+    dead = f"http://127.0.0.1:{closed_port()}"
+    answers = apiyi(harness, base_url=dead, models=SKIP, extra_models=SKIP, check=SKIP)
+    at = [n for n, _ in answers].index("default_model")
+    again: list[tuple[str, Answer]] = {
+        "url": [("base_url", harness.gw.url), ("models", lambda q: ["gpt-4.1"]), ("extra_models", ""),
+                ("check", True)],
+        "models": [("unreachable", "type"), ("model_ids", "qwen-max"), ("check", False)],
+        "add": [], "stop": []}[then]
+    answers[at:at] = [("unreachable", "type"), ("model_ids", "gpt-4.1"), ("check", True), ("unreachable", then),
+                      *again]
+    if then == "stop":
+        answers = answers[:at + 4]
+    harness.run(ud, answers)
+    if then == "stop":
+        assert fingerprint(ud) == before and "Stopped: nothing was written." in harness.said
+        return
+    stored = harness.store(ud)["providers"][0]
+    assert (stored["apiHost"], [m["id"] for m in stored["models"]]) == {
+        "url": (harness.gw.url, ["gpt-4.1"]), "models": (dead, ["qwen-max"]), "add": (dead, ["gpt-4.1"])}[then]
 
 
 @pytest.mark.parametrize("leave_out", [True, False])
