@@ -16,7 +16,9 @@ def run() -> None:
         from cherryconf.errors import ExitCode
         from cherryconf.i18n import _
 
-        sys.stderr.write("\ncherryconf: " + _("interrupted; nothing was written") + "\n")
+        # On a terminal, the ^C it echoed ends the line first.
+        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "cherryconf: " + _("interrupted; nothing was written")
+                         + "\n")
         sys.exit(ExitCode.INTERRUPTED)
     main()
 

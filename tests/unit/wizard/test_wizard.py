@@ -925,7 +925,7 @@ def test_a_profile_saved_to_the_default_name_is_named_by_its_full_path(harness: 
     ud = harness.userdata()
     harness.env["SHELL"] = "/usr/bin/fish"  # the user's shell decides the example
     monkeypatch.chdir(harness.tmp)
-    outcome, _ = harness.run(ud, apiyi(harness, save=True) + [("save_path", default), ("save_key", False)])
+    outcome, _ = harness.run(ud, [*apiyi(harness, save=True), ("save_path", default), ("save_key", False)])
     # Saved where it always was (the working directory), and said with the directory it is in.
     assert outcome.saved_profile == harness.tmp / "cherryconf-profile.yaml"
     assert outcome.saved_profile.is_file()
@@ -992,7 +992,8 @@ def test_yes_on_a_terminal_asks_only_what_has_no_default(harness: Harness) -> No
     outcome, _ = harness.run(ud, [("preset", preset("apiyi"))], Flags(base_url=harness.gw.url, yes=True))
     assert outcome.written is not None and outcome.saved_profile is None
     # The test chat's default is yes: the models the gateway does not serve were left out (that default too).
-    assert harness.store(ud)["providers"][0] == new_provider("apiyi", "API易", harness.gw.url, harness.key, TICKED[::-1])
+    assert harness.store(ud)["providers"][0] == new_provider("apiyi", "API易", harness.gw.url, harness.key,
+                                                             TICKED[::-1])
     assert harness.store(ud)["defaultModel"] == ORIGINAL["defaultModel"]
 
 
@@ -1153,13 +1154,13 @@ def test_end_to_end_in_a_real_terminal(tmp_path: Path, harness: Harness) -> None
         term.wait_for("More model ids")
         term.keys("Enter")
         term.wait_for("one-line test chat")
-        term.keys("n")
+        term.keys("n", "Enter")  # a yes/no answer waits for Enter, as every other does
         term.wait_for("Make one of them Cherry Studio's default model?")
         term.keys("Enter")  # keep the current default
         term.wait_for("Write this to")
-        term.keys("y")
+        term.keys("y", "Enter")
         term.wait_for("Save these settings as a profile")
-        term.keys("n")
+        term.keys("n", "Enter")
         shown = term.wait_for("[exit ")
     finally:
         term.close()
