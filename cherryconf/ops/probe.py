@@ -264,14 +264,13 @@ def list_models(
             prober.pacer = pacing.Pacer(1, probes=1)
             return (await prober.paced(lambda: prober.model_entries(client)))[0]
 
-    entries, reason, detail, _later_s = asyncio.run(fetch())
-    if entries is None:
-        if reason == "bad_key":
-            raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=detail))
-        if reason == "network":
-            raise Unreachable(detail)
-        raise BadInput(_("/models gave no model list ({detail})").format(detail=detail) if reason else detail)
-    return list(dict.fromkeys(d["id"] for d in entries))
+    got = asyncio.run(fetch())
+    listed, _hints, why = _Prober.listed(got)
+    if listed is None:
+        if got.reason == "bad_key":
+            raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=got.detail))
+        raise (Unreachable if got.reason == "network" else BadInput)(why)  # Unreachable: not one byte came back
+    return listed
 
 
 _NOT_CHAT = {"embedding", "rerank", "jina-rerank", "image-generation"}
@@ -297,7 +296,7 @@ class _Judged(NamedTuple):
 
 
 class _Listing(NamedTuple):
-    entries: list[dict[str, Any]] | None  # None: /models gave no list, for `reason` (None: no answer at all)
+    entries: list[dict[str, Any]] | None  # None: /models gave no list, for `reason` (None: no answer in time)
     reason: Reason | None
     detail: str
     retry_after: float | None = None  # as in _Judged
@@ -420,7 +419,7 @@ class _Prober:
         return list(dict.fromkeys(d["id"] for d in entries)), hints, ""
 
     async def model_entries(self, client: httpx.AsyncClient) -> _Listing:
-        """/models' entries, or None with why: the reason (None when the gateway did not answer) and detail."""
+        """/models' entries, or None with why: the reason (None on a timeout, "network" with no answer) and detail."""
         try:
             async with asyncio.timeout(self.timeout):
                 async with client.stream("GET", self.urls["models"], headers=self.headers) as resp:
