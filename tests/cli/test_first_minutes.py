@@ -243,7 +243,7 @@ def _source(cls: type) -> list[str]:
 def test_the_console_entry_point_is_the_one_that_catches_an_early_ctrl_c() -> None:
     import tomllib
 
-    scripts = tomllib.loads((PACKAGE_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    scripts = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["cherryconf"] == "cherryconf.__main__:run"
     assert callable(runpy.run_module("cherryconf.__main__", run_name="not_main")["run"])
 
