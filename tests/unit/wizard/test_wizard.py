@@ -1278,3 +1278,20 @@ def test_the_model_picker_filters_by_group_and_ticks_what_is_shown(keys: str, ti
         picked = model_picker(Question("models", "checkbox", "Models", choices), input=pipe,
                               output=DummyOutput()).unsafe_ask()
     assert sorted(choices[i].value for i in picked) == ticked
+
+
+@pytest.mark.parametrize(("keys", "default", "answer"), [
+    ("\r", True, True), ("\r", False, False),  # Enter alone: the default
+    ("n\r", True, False), ("Y\r", False, True), ("否\r", True, False), ("是\r", False, True),
+    ("n\x7f\r", True, True),  # chosen, then cleared with Backspace: the default again
+    ("xq n\r", True, False),  # other keys do nothing
+])
+def test_a_yes_no_answer_is_chosen_by_key_and_given_by_enter(keys: str, default: bool, answer: bool) -> None:
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from cherryconf.wizard.terminal import yes_no
+
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        assert yes_no("Write?", default, input=pipe, output=DummyOutput()).unsafe_ask() is answer
