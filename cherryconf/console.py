@@ -1,5 +1,5 @@
-"""The console: what cherryconf's output is encoded as, whether it is in colour, and how wide it may be; the one
-place the console differs by platform.
+"""The console: what cherryconf's output is encoded as, whether it is in colour, how wide it may be, and which
+shell the user types in; the one place the console differs by platform.
 
 POSIX: the locale's encoding (UTF-8 nearly everywhere). Windows: a console gets Unicode whatever its code page
 (Python writes it with WriteConsoleW); a pipe or a file would get the ANSI code page (cp1252, cp936), in which an
@@ -14,7 +14,8 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import TextIO
+from collections.abc import Mapping
+from typing import Literal, TextIO
 
 # Escape non-ASCII in JSON output (see above); elsewhere JSON is UTF-8 as is, readable by eye.
 JSON_ASCII = sys.platform == "win32"
@@ -222,3 +223,36 @@ def fill(text: str, width: int | None) -> str:
         lines = wrap(line[len(lead):], max(width - len(hang), 20))
         out += [lead + lines[0], *(hang + cont for cont in lines[1:])]
     return "\n".join(out)
+
+
+# --- The shell: for examples the user can paste. ---------------------------------------------------------------
+
+Shell = Literal["powershell", "cmd", "fish", "csh", "posix"]
+
+
+def user_shell(system: str, env: Mapping[str, str]) -> Shell:
+    """The shell cherryconf was most likely typed in, for examples the user can paste into it.
+
+    The login shell ($SHELL) where there is one: everywhere but Windows, and Git Bash or MSYS2 there. Otherwise
+    Windows: PowerShell, unless PROMPT is set, which cmd.exe sets for what it runs (PowerShell has a prompt
+    function instead; PSModulePath tells nothing, Windows sets it for every process).
+    """
+    name = env.get("SHELL", "").rstrip("/").rpartition("/")[2].removesuffix(".exe")
+    if system == "windows" and not name:
+        return "cmd" if "PROMPT" in env else "powershell"
+    if name == "fish":
+        return "fish"
+    if name in ("csh", "tcsh"):
+        return "csh"
+    return "posix"
+
+
+def set_variable_example(name: str, system: str, env: Mapping[str, str], value: str = "...") -> str:
+    """How to set environment variable `name` in the user's shell (see user_shell), ready to paste."""
+    return {
+        "powershell": f'$env:{name} = "{value}"',
+        "cmd": f"set {name}={value}",
+        "fish": f"set -x {name} {value}",
+        "csh": f"setenv {name} {value}",
+        "posix": f"export {name}={value}",
+    }[user_shell(system, env)]

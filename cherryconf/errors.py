@@ -56,6 +56,11 @@ class KeyRejected(BadInput):
     """The gateway answered 401 or 403 to the key: a provider holding it could not work, so it is not written."""
 
 
+class Unreachable(BadInput):
+    """The gateway could not be reached at all (no such host, connection refused...): the URL is the likely cause,
+    not the key or the models."""
+
+
 class AppRunning(CherryconfError):
     """Cherry Studio is running, so writing its store would be lost or worse."""
 

@@ -126,7 +126,10 @@ def confirm(question: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise BadInput(_("not a terminal, so cherryconf cannot ask for confirmation: add --yes to go ahead"))
-    if not click.confirm(question, default=False):
+    from cherryconf.wizard.terminal import yes_no
+
+    # The wizard's question, not click's [y/N]: one style everywhere, in the user's language, Enter confirms.
+    if not yes_no(question, default=False).unsafe_ask():
         raise click.Abort
 
 

@@ -26,6 +26,11 @@ _KNOWN_HASH_ENDPOINTS = ("chat/completions", "responses", "messages", "completio
 # Path segments that name an endpoint: in a base URL they can only come last (and are then stripped).
 _ENDPOINT_WORDS = frozenset({"completions", "responses", "models", "messages"})
 _SECOND_SCHEME = re.compile(r"https?:/", re.IGNORECASE)
+# What a Chinese input method types for URL punctuation: the full-width forms of ASCII (U+FF01..U+FF5E, e.g.
+# "：" "／" "．"), and the ideographic full stop and comma.
+_FULL_WIDTH = {**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, "。": ".", "、": ","}
+# ASCII a host name cannot hold (letters, digits, "-" and "." can; "_" is kept: some internal DNS names use it).
+_NOT_IN_HOST = frozenset("!\"#$%&'()*+,/:;<=>?@[\\]^`{|}~")
 
 AppVersion = tuple[int, ...]
 
@@ -49,6 +54,11 @@ def check_url(raw: str) -> str:
     text = raw.strip()
     if not text:
         raise BadInput(_("the base URL is empty"))
+    wide = next((c for c in text if c in _FULL_WIDTH), None)
+    if wide is not None:
+        raise BadInput(_("the base URL {text!r} holds the full-width character {wide!r} (typed by a Chinese input "
+                         "method): type {ascii!r} instead").format(text=mask_url(text), wide=wide,
+                                                                  ascii=_FULL_WIDTH[wide]))
     if any(c.isspace() for c in text) or any(ord(c) < 0x20 for c in text):
         raise BadInput(_("the base URL {text!r} contains spaces or control characters").format(text=mask_url(text)))
     try:
@@ -59,6 +69,11 @@ def check_url(raw: str) -> str:
         raise BadInput(_("the base URL {text!r} must start with http:// or https://").format(text=mask_url(text)))
     if not parts.hostname:
         raise BadInput(_("the base URL {text!r} has no host name").format(text=mask_url(text)))
+    host = parts.netloc.rpartition("@")[2]
+    bad = next((c for c in host.rpartition(":")[0] or host if c in _NOT_IN_HOST), None)
+    if bad is not None and not host.startswith("["):  # "[::1]": an IPv6 address is written with ":" in brackets
+        raise BadInput(_("the base URL {text!r} has {bad!r} in its host name, which a host name cannot "
+                         "hold").format(text=mask_url(text), bad=bad))
     if parts.query:
         raise BadInput(_("the base URL {text!r} must not contain a query string (?...)").format(text=mask_url(text)))
     if parts.fragment:
@@ -75,7 +90,30 @@ def check_url(raw: str) -> str:
     if not _is_base_path(parts.path):
         raise BadInput(_("the base URL {text!r} has a path that is neither a gateway's base URL nor one of its "
                          "endpoints (like https://host/v1 or https://host/v1/chat/completions)").format(text=mask_url(text)))
-    return text
+    # Scheme and host are case-insensitive (written lower-case, as the app shows them); the path is not.
+    userinfo, at, host_port = parts.netloc.rpartition("@")
+    rest = text[len(parts.scheme) + 3 + len(parts.netloc):]
+    return f"{parts.scheme.lower()}://{userinfo}{at}{host_port.lower()}{rest}"
+
+
+# The last path segment(s) a mistyped endpoint ends with -> the endpoint meant ("chat" alone: its first half).
+_NEAR_ENDPOINTS = {"chat/completion": "chat/completions", "chat/complete": "chat/completions",
+                   "chat/completitions": "chat/completions", "chat/compeltions": "chat/completions",
+                   "chat/completions.": "chat/completions", "chat": "chat/completions", "completion": "completions",
+                   "response": "responses", "model": "models", "message": "messages"}
+
+
+def near_miss(raw: str) -> str | None:
+    """Why a valid base URL most likely names an endpoint mistyped (`/v1/chat/completion`, no s), or None.
+
+    Such a path passes as a base path, so the app would call `.../chat/completion/chat/completions`.
+    """
+    path = urlsplit(raw.strip()).path.rstrip("/#").lower()
+    for typed, meant in _NEAR_ENDPOINTS.items():
+        if path.endswith("/" + typed):
+            return _("the base URL ends with /{typed}, which looks like the endpoint /{meant} mistyped: the app "
+                     "would add /chat/completions after it").format(typed=typed, meant=meant)
+    return None
 
 
 def _is_base_path(path: str) -> bool:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from cherryconf.domain import routing
-from cherryconf.domain.endpoints import AppVersion, normalise_api_host
+from cherryconf.domain.endpoints import AppVersion, near_miss, normalise_api_host
 from cherryconf.domain.moves import needs_own_provider, own_provider
 from cherryconf.domain.patch import LoadedProfile, ProviderPatch
 from cherryconf.domain.spec import (
@@ -477,6 +477,10 @@ def _provider_problems(p: dict[str, Any], i: int, seen: set[str], app_version: A
         api_host = normalise_api_host(p["apiHost"], app_version)
     except BadInput as e:
         problems.append(f"{loc}.apiHost: {e.message}")
+    else:
+        mistyped = near_miss(p["apiHost"])
+        if mistyped:
+            notes.append(f"{loc}.apiHost: {mistyped}")
     key = p["apiKey"].strip()
     if not key:
         problems.append(_("{loc}.apiKey: must not be empty").format(loc=loc))

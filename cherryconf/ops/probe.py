@@ -24,7 +24,7 @@ import httpx
 from cherryconf.domain import routing
 from cherryconf.domain.endpoints import AppVersion, wrong_base_hint
 from cherryconf.domain.spec import check_header_value
-from cherryconf.errors import BadInput, Interrupted, KeyRejected
+from cherryconf.errors import BadInput, Interrupted, KeyRejected, Unreachable
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops import answers, http, netfail, pacing
 from cherryconf.stores import sealed
@@ -307,12 +307,13 @@ def list_models(
             prober.pacer = pacing.Pacer(1, probes=1)
             return (await prober.paced(lambda: prober.model_entries(client)))[0]
 
-    entries, reason, detail, _later_s, _status = asyncio.run(fetch())
-    if entries is None:
-        if reason == "bad_key":
-            raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=detail))
-        raise BadInput(_("/models gave no model list ({detail})").format(detail=detail) if reason else detail)
-    return list(dict.fromkeys(d["id"] for d in entries))
+    got = asyncio.run(fetch())
+    listed, _hints, why = _Prober.listed(got)
+    if listed is None:
+        if got.reason == "bad_key":
+            raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=got.detail))
+        raise (Unreachable if got.reason == "network" else BadInput)(why)  # Unreachable: not one byte came back
+    return listed
 
 
 _NOT_CHAT = {"embedding", "rerank", "jina-rerank", "image-generation"}
@@ -338,7 +339,7 @@ class _Judged(NamedTuple):
 
 
 class _Listing(NamedTuple):
-    entries: list[dict[str, Any]] | None  # None: /models gave no list, for `reason` (None: no answer at all)
+    entries: list[dict[str, Any]] | None  # None: /models gave no list, for `reason` (None: no answer in time)
     reason: Reason | None
     detail: str
     retry_after: float | None = None  # as in _Judged
@@ -465,13 +466,14 @@ class _Prober:
         """(model ids, endpoint hints per model, why there is no list)."""
         entries, reason, detail, _later_s, _status = got
         if entries is None:
-            return None, {}, _("/models gave no model list ({detail})").format(detail=detail) if reason else detail
+            wrap = reason not in (None, "network")  # without an answer at all the detail says why
+            return None, {}, _("/models gave no model list ({detail})").format(detail=detail) if wrap else detail
         hints = {d["id"]: [str(t) for t in d["supported_endpoint_types"]] for d in entries
                  if isinstance(d.get("supported_endpoint_types"), list)}
         return list(dict.fromkeys(d["id"] for d in entries)), hints, ""
 
     async def model_entries(self, client: httpx.AsyncClient) -> _Listing:
-        """/models' entries, or None with why: the reason (None when the gateway did not answer) and detail."""
+        """/models' entries, or None with why: the reason (None on a timeout, "network" with no answer) and detail."""
         try:
             async with asyncio.timeout(self.timeout):
                 async with client.stream("GET", self.urls["models"], headers=self.headers) as resp:
@@ -483,7 +485,7 @@ class _Prober:
         except http.BodyRefused as e:
             return _Listing(None, "http_error", f"HTTP {resp.status_code}: {e}", status=resp.status_code)
         except httpx.HTTPError as e:
-            return _Listing(None, None, f"/models: {netfail.describe(e, self.urls['models'])}")
+            return _Listing(None, "network", f"/models: {netfail.describe(e, self.urls['models'])}")
         try:
             data = json.loads(text)["data"] if resp.status_code == 200 else None
             entries = [d for d in data if isinstance(d, dict) and isinstance(d.get("id"), str)] if data else []

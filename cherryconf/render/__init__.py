@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from cherryconf.ops.allusers import Mode, Outcome
 
 
+def unmoved_text(pid: str, settings: list[str]) -> str:
+    """After a declined move: what still uses built-in provider `pid` (`settings`: the app's settings naming it),
+    so that "Done" is not the last word, and the command that moves it."""
+    if not settings:
+        return _("Not fixed: the gateway is still in the built-in provider {pid!r}, left as it was; `cherryconf "
+                 "doctor --fix` moves it, with the assistants that use it, to a provider of its own.").format(pid=pid)
+    return ngettext(
+        "Not fixed: Cherry Studio's {settings} still uses the built-in provider {pid!r}, left as it was; "
+        "`cherryconf doctor --fix` moves it, with the assistants that use it, to a provider of its own.",
+        "Not fixed: Cherry Studio's {settings} still use the built-in provider {pid!r}, left as it was; "
+        "`cherryconf doctor --fix` moves them, with the assistants that use it, to a provider of its own.",
+        len(settings)).format(settings=", ".join(settings), pid=pid)
+
+
 def size(n: int) -> str:
     """Bytes for people: 512 B, 4.7 MB."""
     value = float(n)

@@ -11,18 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from cherryconf import render
 from cherryconf.domain import routing
-from cherryconf.domain.endpoints import normalise_api_host, request_url
+from cherryconf.domain.endpoints import near_miss, normalise_api_host, request_url
 from cherryconf.domain.patch import LoadedProfile
-from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, default_group
-from cherryconf.errors import BadInput, CherryconfError, Interrupted, KeyRejected
+from cherryconf.domain.spec import BUILT_IN_PROVIDER_IDS, default_group, setting_name
+from cherryconf.errors import BadInput, Interrupted, KeyRejected, Unreachable
 from cherryconf.formats import deeplink, presets, profile
-from cherryconf.fsutil import atomic_write
 from cherryconf.i18n import _, ngettext
 from cherryconf.ops import apply
 from cherryconf.paths import Context
@@ -36,10 +35,10 @@ from cherryconf.wizard.questions import (
     Outcome,
     Question,
     Say,
+    _Again,
     _cannot_ask,
     _check_id,
     _check_name,
-    _check_new_file,
     _Draft,
     _link_chars,
     _models_problem,
@@ -49,12 +48,14 @@ from cherryconf.wizard.questions import (
     _slug,
     _split_ids,
     _Stop,
+    _without_bearer,
 )
+from cherryconf.wizard.saving import ProfileSaving
 from cherryconf.wizard.terminal import ModelChecker, ModelLister
 
 
 @dataclass
-class Wizard:
+class Wizard(ProfileSaving):
     ctx: Context
     ask: Ask
     say: Say
@@ -66,6 +67,10 @@ class Wizard:
     # The key once known: scrubbed from every gateway message shown (some gateways echo part of it).
     _secret: str = field(default="", init=False, repr=False)
     _written: list[apply.Written] = field(default_factory=list, init=False, repr=False)
+    # --yes on a terminal: a question with a default takes it unasked; only what has none is asked.
+    _defaults: bool = field(default=False, init=False, repr=False)
+    # The install whose gateway in a built-in provider the user chose not to move: said again at the end.
+    _unmoved: install.Install | None = field(default=None, init=False, repr=False)
 
     # --- asking -----------------------------------------------------------------------------------
 
@@ -73,6 +78,8 @@ class Wizard:
         """Ask until the answer passes validation; without a terminal, explain how to answer by flag."""
         if not self.interactive:
             raise _cannot_ask(q)
+        if self._defaults and q.default is not None and not (q.validate and q.validate(q.default)):
+            return q.default
         while True:
             answer = self.ask(q)
             problem = q.validate(answer) if q.validate else None
@@ -100,15 +107,29 @@ class Wizard:
 
     def run(self, data_dir: Path | None, flags: Flags) -> Outcome:
         try:
-            return self._run(data_dir, flags)
+            outcome = self._run(data_dir, flags)
         except _Stop:
             self.say(_("Stopped; {kept}.").format(kept=self._kept()) if self._written
                      else _("Stopped: nothing was written."))
-            return Outcome(written=self._written[-1] if self._written else None)
+            outcome = Outcome(written=self._written[-1] if self._written else None)
         except KeyboardInterrupt:
             if self._written:
                 raise Interrupted(_("interrupted; {kept}").format(kept=self._kept())) from None
             raise
+        self._say_unmoved()
+        return outcome
+
+    def _say_unmoved(self) -> None:
+        """After the move was declined, what still uses the built-in provider: "Done" must not be the last word."""
+        from cherryconf.ops import doctor
+        from cherryconf.stores import open_store
+
+        if self._unmoved is None:
+            return
+        state = open_store(self._unmoved).read()
+        for f in doctor.diagnose(state, self._unmoved.version, moves_only=True).findings:
+            settings = [setting_name(s) for s, m in state.model_refs.items() if m.get("provider") == f.provider_id]
+            self.say(render.unmoved_text(f.provider_id, settings))
 
     def _kept(self) -> str:
         """What stays written when the user stops after a write (the move, the new provider)."""
@@ -120,6 +141,7 @@ class Wizard:
         if not self.interactive and not flags.yes:
             # Nobody can confirm the write: say so before the gateway is sent the key.
             raise _cannot_ask(Question("confirm", "confirm", _("Write this?")))
+        self._defaults = flags.yes
         d = self._install_step(data_dir)
         if self._move_step(flags, d):
             return Outcome(written=d.moved)
@@ -127,14 +149,21 @@ class Wizard:
         self._url_step(flags, d)
         if not d.pid:
             self._id_step(flags, d)  # a custom gateway's: it depends on the URL
+        ask_key = True
         while True:
-            self._key_step(flags, d)
+            if ask_key:
+                self._key_step(flags, d)
             try:
                 self._models_step(flags, d)
                 self._check_step(flags, d)
                 break
             except KeyRejected as e:
                 self._key_rejected(e)
+                ask_key = True
+            except _Again as again:  # the gateway could not be reached: the URL or the models again, same key
+                if again.what == "url":
+                    self._url_step(replace(flags, base_url=None), d)
+                ask_key = False
         self._default_model_step(flags, d)
         loaded = profile.parse(d.profile_data(), "wizard", env=None, app_version=d.version)
         if d.use_link or d.inst is None:
@@ -226,13 +255,15 @@ class Wizard:
             return False
         for f in found.findings:
             self.say(_("First, a problem with what is set up already: {message}.").format(message=f.message))
-        if not self.interactive:
+        if not self.interactive or flags.yes:
             self.say(_("  `cherryconf doctor --fix` moves it to a provider of its own; the wizard goes on."))
+            self._unmoved = d.inst
             return False
         self.say(_("The fix: ") + "; ".join(str(f.fix) for f in found.findings) + ".")
         self.say(render.plan_text(found.plan, d.version))
         if not self._ask(Question("move", "confirm", _("Move it now (backup first)?"), default=True)):
             self.say(_("  Left as it is; the wizard goes on with a new gateway."))
+            self._unmoved = d.inst
             return False
         d.moved = apply.write(self.ctx, apply.Prepared(d.inst, open_store(d.inst), found.plan), "wizard")
         self._written.append(d.moved)
@@ -286,9 +317,19 @@ class Wizard:
         before = d.current if d.pid else d.stored(_slug(d.name))
         default = before.get("apiHost") if before else (None if d.preset.is_blank
                                                         else d.preset.provider.get("apiHost"))
-        raw = self._given(flags.base_url, Question(
-            "base_url", "text", _("Base URL of the gateway (any form: https://host, .../v1, .../v1/chat/completions)"),
-            default=str(default) if default else None, validate=check), use_default=True)
+        while True:
+            raw = self._given(flags.base_url, Question(
+                "base_url", "text",
+                _("Base URL of the gateway (any form: https://host, .../v1, .../v1/chat/completions)"),
+                default=str(default) if default else None, validate=check), use_default=True)
+            mistyped = near_miss(str(raw))
+            if mistyped is None:
+                break
+            self.say("  " + _("Note: {problem}.").format(problem=mistyped))
+            # A URL given by flag is taken as given (as `apply` takes a profile's, with the same note).
+            if flags.base_url is not None or self._ask(Question("near_miss", "confirm", _("Use it as typed?"),
+                                                                default=False)):
+                break
         d.api_host = normalise_api_host(str(raw), d.version)
         own = {"id": d.pid or "-", "type": "openai", "apiHost": d.api_host}  # the wizard's providers are custom
         self.say("  " + _("Chats will go to {url}").format(url=mask_url(routing.chat_url(own, d.version) or "")))
@@ -389,11 +430,11 @@ class Wizard:
                                        "({current})").format(current=mask(current)), "current"))
         choices.append(Choice(_("Read it from another environment variable"), "env"))
         offered = [c.value for c in choices]
-        if not self.interactive and "preset_env" in offered and not d.preset.is_blank:
+        if (not self.interactive or flags.yes) and "preset_env" in offered and not d.preset.is_blank:
             # The variable the preset's template reads, as `cherryconf apply` of the template would.
             self.say(_("  API key: from ${env_var}").format(env_var=env_var))
             how = "preset_env"
-        elif not self.interactive and "current" in offered:
+        elif (not self.interactive or flags.yes) and "current" in offered:
             self.say(_("  API key: the provider's current one"))
             how = "current"
         else:
@@ -408,8 +449,12 @@ class Wizard:
             if not var:  # back to where the key comes from: a variable that is not set is no dead end
                 return self._api_key(flags, d)
             return f"${{{var}}}", self.env[var].strip()
-        key = str(self._ask(Question("api_key", "password", _("API key"),
-                                     validate=lambda v: key_problem(str(v).strip(), _("the key"))))).strip()
+        typed = str(self._ask(Question("api_key", "password", _("API key"), validate=lambda v: key_problem(
+            _without_bearer(str(v).strip()), _("the key"))))).strip()
+        key = _without_bearer(typed)
+        if key != typed:
+            self.say("  " + _("The key was pasted with \"Bearer \" in front; it is taken off (the app sends it "
+                              "itself)."))
         return key, key
 
     def _key_rejected(self, e: KeyRejected) -> None:
@@ -431,7 +476,7 @@ class Wizard:
             return
         current = [str(m.get("id")) for m in d.current.get("models", [])] if d.current else []
         suggested = [] if d.preset.is_blank else d.preset.model_ids
-        if not self.interactive:
+        if not self.interactive or (flags.yes and (current or suggested)):
             # The provider's own models, else the preset's, as `cherryconf apply` of its template would; else fail
             # before sending the key to the gateway for a list nobody can tick.
             if current or suggested:
@@ -463,6 +508,9 @@ class Wizard:
                 listed = self.list_models(d.api_host, d.key, d.version)
         except KeyRejected:
             raise
+        except Unreachable as e:
+            self._unreachable(e, d, [Choice(_("Type the model ids instead"), "type")])
+            return []
         except BadInput as e:
             self.say(_("  Could not fetch the model list from {url}: {message}").format(
                          url=url, message=self._scrub(e.message)))
@@ -510,9 +558,22 @@ class Wizard:
                 "check", "confirm", _("Send the model a one-line test chat now?") if len(d.models) == 1 else
                 _("Send each of the {n} models a one-line test chat now?").format(n=len(d.models)),
                 default=True))):
-            self._test_chats(d)
+            self._test_chats(flags, d)
         elif not d.models_asked:
             self._check_key(d)
+
+    def _unreachable(self, e: Unreachable, d: _Draft, choices: list[Choice]) -> None:
+        """The gateway did not answer at all: one sentence, then the URL again, `choices` (going on), or stop."""
+        self.say("  " + _("The gateway at {url} cannot be reached ({detail}).").format(
+            url=mask_url(d.api_host), detail=self._scrub(e.message)))
+        if not self.interactive:
+            return
+        picked = self._ask(Question("unreachable", "select", _("What now?"), [
+            Choice(_("Enter the URL again"), "url"), *choices, Choice(_("Stop (nothing is written)"), "stop")]))
+        if picked == "stop":
+            raise _Stop
+        if picked in ("url", "models"):
+            raise _Again(picked)
 
     def _check_key(self, d: _Draft) -> None:
         url = mask_url(request_url(d.api_host, "models", d.version))
@@ -521,6 +582,9 @@ class Wizard:
                 self.list_models(d.api_host, d.key, d.version)
         except KeyRejected:
             raise
+        except Unreachable as e:
+            self._unreachable(e, d, [Choice(_("Add it anyway"), "add")])
+            return
         except BadInput as e:
             # Not every gateway serves /models: the key is then unknown, not refused.
             self.say(_("  Could not check the key at {url}: {message}").format(
@@ -528,10 +592,17 @@ class Wizard:
             return
         self.say(_("  The gateway accepts the key."))
 
-    def _test_chats(self, d: _Draft) -> None:
+    def _test_chats(self, flags: Flags, d: _Draft) -> None:
         with self.spinner(ngettext("Testing {n} model on chat/completions", "Testing {n} models on chat/completions",
                                    len(d.models)).format(n=len(d.models))):
-            results = self.check_models(d.provider_doc(), d.models, d.version)
+            try:
+                results = self.check_models(d.provider_doc(), d.models, d.version)
+            except Unreachable as e:
+                again = [] if flags.models else [Choice(_("Enter the model ids again"), "models")]
+                self._unreachable(e, d, [*again, Choice(_("Add them anyway"), "add")])
+                if not self.interactive:
+                    raise BadInput(_("the gateway cannot be reached (see above), so nothing was written")) from None
+                return
         for model, ok, reason in results:
             mark = _("ok  ") if ok else _("FAIL")
             self.say(f"  {mark} {model}{'' if ok else ': ' + self._scrub(reason)}")
@@ -574,9 +645,12 @@ class Wizard:
                                    default_model=flags.default_model))
             d.default_model = flags.default_model
             return
-        if not self.interactive:
+        if not self.interactive or flags.yes:
             return
-        choices = [Choice(_("Keep Cherry Studio's current default model"), None)]
+        now = d.state.default_model if d.state else None
+        choices = [Choice(_("Keep Cherry Studio's current default model ({model})").format(
+            model=f"{now.get('provider')}/{now.get('id')}") if now else _("Keep Cherry Studio's current default model"),
+            None)]
         choices += [Choice(m, m) for m in d.models]
         picked = self._ask(Question("default_model", "select", _("Make one of them Cherry Studio's default model?"),
                                     choices))
@@ -616,81 +690,5 @@ class Wizard:
         self.say(_("Restart Cherry Studio to see it."))
         return Outcome(written=written, saved_profile=self._save_profile(flags, d))
 
-    # --- saving the profile -------------------------------------------------------------------------------
-
-    def _save_profile(self, flags: Flags, d: _Draft) -> Path | None:
-        def writable(value: Any) -> str | None:
-            return _check_new_file(self._expand(str(value)))
-
-        if flags.save_profile is not None:
-            path = self._expand(str(self._given(flags.save_profile, Question(
-                "save_path", "text", _("Save to"), validate=writable))))
-        else:
-            if not self.interactive or not self._ask(Question(
-                    "save", "confirm", _("Save these settings as a profile (to apply on other machines)?"),
-                    default=False)):
-                return None
-            path = self._expand(str(self._ask(Question("save_path", "text", _("Save to"),
-                                                       default="cherryconf-profile.yaml", validate=writable))))
-            if path.exists() and not self._ask(Question("overwrite", "confirm", _("{path} exists: replace it?").format(
-                                                                                    path=path),
-                                                        default=False)):
-                self.say(_("  Profile not saved."))
-                return None
-        doc = d.profile_data()
-        key_ref = self._keychain_ref(d) if not d.key_ref.startswith("${") else d.key_ref
-        if not key_ref.startswith(("${", "keyring:")) and not (self.interactive and self._ask(Question(
-                "save_key", "confirm", _("Write the API key itself into the file (it will be readable only by you)?"),
-                default=False))):
-            key_ref = "${" + (d.preset.env_var or profile.key_env_name(d.pid)) + "}"
-            self.say("  " + _("The key is not written to the file: set {var} before applying it.").format(
-                var=key_ref[2:-1]))
-        doc["providers"][0]["apiKey"] = key_ref
-        import yaml
-
-        text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
-        atomic_write(path, text.encode("utf-8"))  # 0600: it may hold the key
-        self.say((_("Profile saved to {path}; apply it elsewhere with `cherryconf apply {path}`.")
-                  if key_ref.startswith(("${", "keyring:")) else
-                  _("Profile saved to {path} (with the key, mode 0600); apply it elsewhere with `cherryconf apply "
-                    "{path}`.")).format(path=path))
-        return path
-
-    def _keychain_ref(self, d: _Draft) -> str:
-        """Offer to keep a typed key in the system keychain (yes by default where there is one): the saved profile
-        then names it (`keyring:cherryconf/<id>`) instead of holding it."""
-        from cherryconf.formats import keyref
-        from cherryconf.ops import keys
-
-        ref = keyref.KeyRef(keyref.DEFAULT_SERVICE, d.pid)
-        if not (self.interactive and keyref.usable() and self._ask(Question(
-                "save_keychain", "confirm", _("Keep the API key in the system keychain, as {ref}?").format(ref=ref),
-                default=True))):
-            return d.key_ref
-        try:
-            keys.set_key(self.ctx, ref, d.key)
-        except CherryconfError as e:
-            self.say("  " + e.message)
-            return d.key_ref
-        return str(ref)
-
-    def _expand(self, text: str) -> Path:
-        """`~` means the context's home (as everywhere in cherryconf), not whatever $HOME says."""
-        text = text.strip()
-        if text == "~" or text.startswith(("~/", "~\\")):
-            return self.ctx.home / text[2:]
-        return Path(text)
-
     def _scrub(self, text: str) -> str:
         return scrub(text, [self._secret])
-
-
-# --- validation and small helpers ---------------------------------------------------------------------
-
-
-# --- the real gateway, through the verify feature -----------------------------------------------------
-
-
-# --- the terminal: the only questionary call site -----------------------------------------------------
-
-

@@ -149,11 +149,30 @@ def _next_free(base: str, taken: Collection[str]) -> str:
 
 
 def _split_ids(text: str) -> list[str]:
-    return list(dict.fromkeys(p.strip() for p in re.split(r"[,\s]+", text) if p.strip()))
+    """Model ids as typed or pasted: separated by commas (a Chinese input method's "，" and "、" too) or spaces
+    (the ideographic one too); each once, in order."""
+    return list(dict.fromkeys(p for p in re.split(r"[,，、\s]+", text) if p))
+
+
+_BEARER = re.compile(r"bearer\s+", re.IGNORECASE)
+
+
+def _without_bearer(key: str) -> str:
+    """A key pasted with the header's `Bearer ` (each of a comma-separated list): the gateway gets "Bearer " once,
+    from the app, so it is taken off."""
+    return ",".join(_BEARER.sub("", k.strip(), count=1) if _BEARER.match(k.strip()) else k for k in key.split(","))
 
 
 class _Stop(Exception):
     """The user chose to stop: nothing is written."""
+
+
+class _Again(Exception):
+    """The gateway could not be reached: ask `what` ("url" or "models") again."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
 
 
 @dataclass

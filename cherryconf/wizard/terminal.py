@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cherryconf.domain.endpoints import AppVersion
-from cherryconf.errors import KeyRejected
-from cherryconf.i18n import _
+from cherryconf.errors import KeyRejected, Unreachable
+from cherryconf.i18n import _, ngettext
 from cherryconf.wizard.questions import Question
+
+if TYPE_CHECKING:
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 ModelLister = Callable[[str, str, AppVersion | None], list[str]]
 ModelChecker = Callable[[dict[str, Any], list[str], AppVersion | None], list[tuple[str, bool, str]]]
@@ -32,6 +35,8 @@ def gateway_check(provider: dict[str, Any], models: list[str],
         # Every model refused with 401/403, or not asked after a 401: it is the key, not the models.
         detail = report.key_rejected or report.results[0].detail
         raise KeyRejected(_("the gateway rejected the key ({detail})").format(detail=detail))
+    if report.results and all(r.reason == "network" for r in report.results):
+        raise Unreachable(report.results[0].detail)  # not one request reached it: the URL, not the models
     return [(r.model, r.outcome == "pass", r.detail or r.reason) for r in report.results]
 
 
@@ -40,7 +45,7 @@ def questionary_ask(q: Question) -> Any:
     import questionary
 
     if q.kind == "confirm":
-        return questionary.confirm(q.message, default=bool(q.default)).unsafe_ask()
+        return yes_no(q.message, default=bool(q.default)).unsafe_ask()
     if q.kind == "password":
         return questionary.password(q.message).unsafe_ask()
     if q.kind == "text":
@@ -61,7 +66,78 @@ def questionary_ask(q: Question) -> Any:
         picked = questionary.select(q.message, [questionary.Choice(c.title, i) for i, c in enumerate(q.choices)],
                                     use_search_filter=searchable, use_jk_keys=False, instruction=hint).unsafe_ask()
         return q.choices[picked].value
-    return [q.choices[i].value for i in model_picker(q).unsafe_ask()]
+    picker = model_picker(q)
+    # questionary's own summary ("done (N selections)") is English: its lines are erased, this one said instead.
+    picker.application.erase_when_done = True
+    picked = [q.choices[i].value for i in sorted(set(picker.unsafe_ask()))]
+    shown = ", ".join(picked) if len(picked) <= 3 else ngettext("{n} model", "{n} models", len(picked)).format(
+        n=len(picked))
+    _answered(q.message, shown or _("none"))
+    return picked
+
+
+def _answered(message: str, answer: str) -> None:
+    """An answered question's line, as questionary leaves one: `? message answer`."""
+    from prompt_toolkit import print_formatted_text
+    from prompt_toolkit.formatted_text import FormattedText
+    from questionary.styles import merge_styles_default
+
+    print_formatted_text(FormattedText([("class:qmark", "?"), ("class:question", f" {message} "),
+                                        ("class:answer", answer)]), style=merge_styles_default([None]))
+
+
+def yes_no(message: str, default: bool, **kwargs: Any) -> Any:
+    """A yes/no question (a questionary Question) that waits for Enter like every other, in the user's language.
+
+    questionary's confirm took `n` at once, and the Enter typed after it answered the next question. Here y or n
+    only choose (shown as the answer), Backspace clears, Enter confirms: the default when nothing was chosen.
+    `kwargs` go to prompt_toolkit (tests pass a pipe input and a dummy output)."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+    from prompt_toolkit.keys import Keys
+    from questionary.question import Question as Prompt
+    from questionary.styles import merge_styles_default
+
+    words = {True: _("Yes"), False: _("No")}
+    hint = _("(Y/n)") if default else _("(y/N)")
+    state: dict[str, bool | None] = {"answer": None, "done": False}
+
+    def tokens() -> StyleAndTextTuples:
+        shown: StyleAndTextTuples = [("class:qmark", "?"), ("class:question", f" {message} ")]
+        if not state["done"]:
+            shown.append(("class:instruction", f"{hint} "))
+        if state["answer"] is not None:
+            shown.append(("class:answer", words[state["answer"]]))
+        return shown
+
+    keys = KeyBindings()
+
+    @keys.add(Keys.ControlC, eager=True)
+    def interrupt(event: KeyPressEvent) -> None:
+        event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+
+    def choose(answer: bool | None) -> Callable[[KeyPressEvent], None]:
+        def handler(_event: KeyPressEvent) -> None:
+            state["answer"] = answer
+        return handler
+
+    # 是 and 否: what a Chinese input method types for yes and no.
+    for key, answer in (("y", True), ("Y", True), ("是", True), ("n", False), ("N", False), ("否", False),
+                        (Keys.ControlH, None)):
+        keys.add(key)(choose(answer))
+
+    @keys.add(Keys.ControlM, eager=True)
+    def confirm(event: KeyPressEvent) -> None:
+        if state["answer"] is None:
+            state["answer"] = default
+        state["done"] = True
+        event.app.exit(result=state["answer"])
+
+    @keys.add(Keys.Any)
+    def other(_event: KeyPressEvent) -> None:
+        """Any other key is ignored: it must not end up in the next question either."""
+
+    return Prompt(PromptSession(tokens, key_bindings=keys, style=merge_styles_default([None]), **kwargs).app)
 
 
 def model_picker(q: Question, **kwargs: Any) -> Any:

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 @click.option("--check/--no-check", default=None, help=_("Test the chosen models on chat/completions first."))
 @click.option("--save-profile", type=PathParam(dir_okay=False),
               help=_("Also save the set-up as a profile to apply elsewhere."))
-@click.option("--yes", "-y", is_flag=True, help=_("Write without asking for confirmation."))
+@click.option("--yes", "-y", is_flag=True,
+              help=_("Take the default of every question that has one, and write without asking for confirmation."))
 @pass_options
 def wizard(opts: Options, preset: str | None = None, name: str | None = None, provider_id: str | None = None,
            base_url: str | None = None, api_key_env: str | None = None, models: tuple[str, ...] = (),

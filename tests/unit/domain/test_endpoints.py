@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -314,3 +316,62 @@ def test_default_group_properties(model_id: str, provider: str) -> None:
         assert group == lowered.split(decided)[0]
     elif "-" not in lowered and "_" not in lowered:
         assert group == lowered  # no delimiter at all: the id itself
+
+
+# --- what a Chinese input method or a shift key makes of a pasted URL -------------------------------------------
+
+_WIDE = st.sampled_from([chr(c) for c in range(0xFF01, 0xFF5F)] + ["。", "、"])
+
+
+@given(_pasted, _WIDE, st.data())
+@example("https://vip.apiyi.com/v1", "：", None)
+def test_a_full_width_character_anywhere_is_refused_by_name(pasted: str, wide: str, data: st.DataObject | None
+                                                             ) -> None:
+    at = data.draw(st.integers(0, len(pasted))) if data else pasted.index(":")
+    typed = pasted[:at] + wide + pasted[at + (data is None):]  # the example: "https：//...", the colon replaced
+    with pytest.raises(BadInput, match=re.escape(f"full-width character '{wide}'")):
+        normalise_api_host(typed)
+
+
+@given(_pasted)
+@example("https://vip.apiyi.com/V1")
+def test_scheme_and_host_are_written_lower_case_and_the_path_as_typed(pasted: str) -> None:
+    scheme, _sep, rest = pasted.partition("://")
+    host, slash, path = rest.partition("/")
+    shouted = f"{scheme.upper()}://{host.upper()}{slash}{path}"
+    assert normalise_api_host(shouted) == normalise_api_host(pasted)
+
+
+def test_an_upper_case_path_is_kept() -> None:
+    assert normalise_api_host("HTTPS://VIP.APIYI.COM/V1") == "https://vip.apiyi.com/V1/"
+    assert normalise_api_host("https://User:PassWord@GW.Example:8443/Api/v1") == (
+        "https://User:PassWord@gw.example:8443/Api")
+
+
+@given(_label, _label, st.sampled_from(sorted(",;!$&'()*+=~\"<>^`{|}\\")))
+@example("vip", "apiyi", ",")
+def test_a_character_no_host_name_holds_is_refused_by_name(first: str, second: str, bad: str) -> None:
+    with pytest.raises(BadInput, match=re.escape(f"has {bad!r} in its host name")):
+        normalise_api_host(f"https://{first}{bad}{second}.com/v1")
+
+
+@pytest.mark.parametrize(("pasted", "meant"), [
+    ("https://vip.apiyi.com/v1/chat/completion", "/chat/completions"),
+    ("https://vip.apiyi.com/v1/chat/completion/", "/chat/completions"),
+    ("https://vip.apiyi.com/v1/chat", "/chat/completions"),
+    ("https://vip.apiyi.com/v1/Response", "/responses"),
+])
+def test_a_near_miss_endpoint_is_pointed_at(pasted: str, meant: str) -> None:
+    from cherryconf.domain.endpoints import near_miss
+
+    normalise_api_host(pasted)  # a valid base URL, so only this note says that it is most likely wrong
+    assert f"looks like the endpoint {meant} mistyped" in (near_miss(pasted) or "")
+
+
+@given(_base.filter(lambda b: "#" not in b), st.sampled_from(GATEWAY_FORMS))
+def test_no_near_miss_for_any_gateway_form(base: str, form: str) -> None:
+    from cherryconf.domain.endpoints import near_miss
+
+    # Only a base path's last segment could look like an endpoint; the strategy's segments end in none.
+    if base.rstrip("/").rpartition("/")[2].lower() not in {"completion", "response", "model", "message"}:
+        assert near_miss(form.format(b=base)) is None

@@ -1,4 +1,5 @@
-"""The console's text for people: wrapped to a width (fill), coloured or not, control characters escaped (finish)."""
+"""The console: text for people wrapped to a width (fill), coloured or not, control characters escaped (finish);
+the shell the user types in and the line that sets a variable there (one case per branch)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cherryconf import console
-from cherryconf.console import columns, fill, finish, paint
+from cherryconf.console import columns, fill, finish, paint, set_variable_example, user_shell
 
 # Words, Chinese, punctuation and bullets, after an indent: what plans, findings and the wizard print.
 _LINE = st.builds(lambda indent, body: " " * indent + body, st.integers(min_value=0, max_value=8),
@@ -64,3 +65,26 @@ def test_colour_follows_no_color_force_color_and_the_terminal(monkeypatch: pytes
     mp.delenv("FORCE_COLOR")
     mp.setenv("TERM", "dumb")
     assert console.use_colour(Terminal()) is False
+
+
+@pytest.mark.parametrize(("system", "env", "shell", "example"), [
+    # Windows: PowerShell unless cmd.exe's PROMPT is there; PSModulePath is set for every process, so no sign.
+    ("windows", {"PSModulePath": r"C:\Program Files\WindowsPowerShell\Modules"}, "powershell",
+     '$env:APIYI_API_KEY = "..."'),
+    ("windows", {"PROMPT": "$P$G", "PSModulePath": r"C:\x"}, "cmd", "set APIYI_API_KEY=..."),
+    ("linux", {"SHELL": "/bin/bash"}, "posix", "export APIYI_API_KEY=..."),
+    ("darwin", {"SHELL": "/bin/zsh"}, "posix", "export APIYI_API_KEY=..."),
+    ("linux", {}, "posix", "export APIYI_API_KEY=..."),
+    ("linux", {"SHELL": "/usr/local/bin/fish"}, "fish", "set -x APIYI_API_KEY ..."),
+    ("darwin", {"SHELL": "/bin/tcsh"}, "csh", "setenv APIYI_API_KEY ..."),
+    ("linux", {"SHELL": "/bin/csh"}, "csh", "setenv APIYI_API_KEY ..."),
+])
+def test_the_example_is_for_the_users_shell(system: str, env: dict[str, str], shell: str, example: str) -> None:
+    assert user_shell(system, env) == shell
+    assert set_variable_example("APIYI_API_KEY", system, env) == example
+
+
+def test_git_bash_on_windows_gets_the_posix_example() -> None:
+    # Git Bash and MSYS2 export SHELL to the Windows programs they run; PowerShell and cmd.exe do not.
+    env = {"SHELL": "/usr/bin/bash", "PSModulePath": r"C:\x"}
+    assert set_variable_example("APIYI_API_KEY", "windows", env) == "export APIYI_API_KEY=..."

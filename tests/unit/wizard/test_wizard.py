@@ -403,6 +403,24 @@ def test_bad_base_url_is_asked_again_with_the_reason(harness: Harness) -> None:
     assert harness.store(ud)["providers"][0]["apiHost"] == harness.gw.url
 
 
+def test_answers_pasted_as_a_chinese_input_method_types_them(harness: Harness) -> None:
+    ud = harness.userdata()
+    host = harness.gw.url.partition("://")[2]
+    answers = apiyi(harness, base_url=f"https：//{host}", api_key=f"Bearer {harness.key}", models=lambda q: [],
+                    extra_models="qwen-max，gpt-4.1、 claude-sonnet-4-20250514")
+    at = [n for n, _ in answers].index("base_url") + 1
+    # The full-width colon is refused by name; then a near-miss endpoint is pointed at and typed again.
+    answers[at:at] = [("base_url", f"{harness.gw.url}/v1/chat/completion"), ("near_miss", False),
+                      ("base_url", f"{harness.gw.url.upper()}/v1")]
+    harness.run(ud, answers)
+    said = harness.text()
+    assert "holds the full-width character '：' (typed by a Chinese input method): type ':' instead" in said
+    assert "ends with /chat/completion, which looks like the endpoint /chat/completions mistyped" in said
+    assert 'The key was pasted with "Bearer " in front; it is taken off' in said
+    assert harness.store(ud)["providers"][0] == new_provider(
+        "apiyi", "API易", harness.gw.url, harness.key, ["qwen-max", "gpt-4.1", "claude-sonnet-4-20250514"])
+
+
 def test_empty_and_too_long_names_are_asked_again(harness: Harness) -> None:
     ud = harness.userdata()
     answers = apiyi(harness)
@@ -674,12 +692,58 @@ def test_model_list_failure_is_explained_then_ids_are_typed(harness: Harness, fa
 
     answers = apiyi(harness, base_url=base, api_key=key, models=SKIP, extra_models=SKIP)
     answers.insert([n for n, _ in answers].index("check"), ("model_ids", typed))
+    if failure == "refused":  # no answer at all: the URL may be wrong, so it is offered again (not taken here)
+        answers.insert([n for n, _ in answers].index("model_ids"), ("unreachable", "type"))
     harness.run(ud, answers)
-    said = next(line for line in harness.said if "Could not fetch" in line)
-    assert said.startswith(f"  Could not fetch the model list from {url}: ") and expected in said
-    assert "  Type the model ids instead (as the gateway names them)." in harness.said
+    if failure == "refused":
+        said = next(line for line in harness.said if "cannot be reached" in line)
+        assert said.startswith(f"  The gateway at {base} cannot be reached (") and expected in said
+    else:
+        said = next(line for line in harness.said if "Could not fetch" in line)
+        assert said.startswith(f"  Could not fetch the model list from {url}: ") and expected in said
+        assert "  Type the model ids instead (as the gateway names them)." in harness.said
     stored = harness.store(ud)["providers"][0]
     assert [m["id"] for m in stored["models"]] == ["typed-a", "typed-b"] and stored["apiKey"] == key
+
+
+def test_an_unreachable_gateway_is_said_in_one_sentence_and_the_url_asked_again(harness: Harness) -> None:
+    ud = harness.userdata()
+    dead = f"http://127.0.0.1:{closed_port()}"
+    answers = apiyi(harness, base_url=dead)
+    at = [n for n, _ in answers].index("models")
+    # The key is not asked again: only the URL was wrong.
+    answers[at:at] = [("unreachable", "url"), ("base_url", harness.gw.url)]
+    harness.run(ud, answers)
+    said = [line for line in harness.said if "cannot be reached" in line]
+    assert len(said) == 1 and said[0].startswith(f"  The gateway at {dead} cannot be reached (")
+    assert "Traceback" not in harness.text() and "Errno" not in said[0].partition("(")[0]
+    assert harness.store(ud)["providers"][0]["apiHost"] == harness.gw.url
+
+
+@pytest.mark.parametrize("then", ["url", "models", "add", "stop"])
+def test_test_chats_that_reach_no_gateway_offer_the_url_the_models_adding_or_stopping(harness: Harness,
+                                                                                     then: str) -> None:
+    ud = harness.userdata()
+    before = fingerprint(ud)
+    dead = f"http://127.0.0.1:{closed_port()}"
+    answers = apiyi(harness, base_url=dead, models=SKIP, extra_models=SKIP, check=SKIP)
+    at = [n for n, _ in answers].index("default_model")
+    again: list[tuple[str, Answer]] = {
+        "url": [("base_url", harness.gw.url), ("models", lambda q: ["gpt-4.1"]), ("extra_models", ""),
+                ("check", True)],
+        "models": [("unreachable", "type"), ("model_ids", "qwen-max"), ("check", False)],
+        "add": [], "stop": []}[then]
+    answers[at:at] = [("unreachable", "type"), ("model_ids", "gpt-4.1"), ("check", True), ("unreachable", then),
+                      *again]
+    if then == "stop":
+        answers = answers[:at + 4]
+    harness.run(ud, answers)
+    if then == "stop":
+        assert fingerprint(ud) == before and "Stopped: nothing was written." in harness.said
+        return
+    stored = harness.store(ud)["providers"][0]
+    assert (stored["apiHost"], [m["id"] for m in stored["models"]]) == {
+        "url": (harness.gw.url, ["gpt-4.1"]), "models": (dead, ["qwen-max"]), "add": (dead, ["gpt-4.1"])}[then]
 
 
 @pytest.mark.parametrize("leave_out", [True, False])
@@ -854,10 +918,26 @@ def test_profile_saved_on_request_is_private_and_holds_the_key_only_if_asked(har
     doc = yaml.safe_load(text)
     assert doc["providers"][0]["apiKey"] == (harness.key if literal else "${APIYI_API_KEY}")
     if not literal:
-        assert "  The key is not written to the file: set APIYI_API_KEY before applying it." in harness.said
+        assert ("  The key is not written to the file: set APIYI_API_KEY before applying it, in this shell like "
+                "this: export APIYI_API_KEY=...") in harness.said
     # The saved profile is the same set-up: applied to the store just written, it changes nothing.
     loaded = profile.load(path, env={"APIYI_API_KEY": harness.key}, app_version=(1, 6, 5))
     assert not prepare(inspect(ud, "test"), loaded).plan.changed
+
+
+def test_a_profile_saved_to_the_default_name_is_named_by_its_full_path(harness: Harness,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    ud = harness.userdata()
+    harness.env["SHELL"] = "/usr/bin/fish"  # the user's shell decides the example
+    monkeypatch.chdir(harness.tmp)
+    outcome, _ = harness.run(ud, [*apiyi(harness, save=True), ("save_path", default), ("save_key", False)])
+    # Saved where it always was (the working directory), and said with the directory it is in.
+    assert outcome.saved_profile == harness.tmp / "cherryconf-profile.yaml"
+    assert outcome.saved_profile.is_file()
+    assert (f"Profile saved to {harness.tmp / 'cherryconf-profile.yaml'}; apply it elsewhere with `cherryconf "
+            f"apply {harness.tmp / 'cherryconf-profile.yaml'}`.") in harness.said
+    assert ("  The key is not written to the file: set APIYI_API_KEY before applying it, in this shell like "
+            "this: set -x APIYI_API_KEY ...") in harness.said
 
 
 def test_profile_saved_with_the_key_in_the_keychain(harness: Harness, keychain: dict[str, str]) -> None:
@@ -908,6 +988,18 @@ def test_every_answer_by_flag_asks_nothing(harness: Harness) -> None:
     again = harness.wizard(never_ask, interactive=False).run(ud, flags)
     assert again.written is not None and again.written.backup is None
     assert "No changes: Cherry Studio already holds exactly this provider." in harness.said
+
+
+def test_yes_on_a_terminal_asks_only_what_has_no_default(harness: Harness) -> None:
+    ud = harness.userdata()
+    harness.env["APIYI_API_KEY"] = harness.key
+    # The gateway: no default, so asked; the name, key, models, test chat, default model, write and profile are not.
+    outcome, _ = harness.run(ud, [("preset", preset("apiyi"))], Flags(base_url=harness.gw.url, yes=True))
+    assert outcome.written is not None and outcome.saved_profile is None
+    # The test chat's default is yes: the models the gateway does not serve were left out (that default too).
+    assert harness.store(ud)["providers"][0] == new_provider("apiyi", "API易", harness.gw.url, harness.key,
+                                                             TICKED[::-1])
+    assert harness.store(ud)["defaultModel"] == ORIGINAL["defaultModel"]
 
 
 def test_without_a_terminal_the_preset_supplies_name_url_key_and_models(harness: Harness) -> None:
@@ -1067,13 +1159,13 @@ def test_end_to_end_in_a_real_terminal(tmp_path: Path, harness: Harness) -> None
         term.wait_for("More model ids")
         term.keys("Enter")
         term.wait_for("one-line test chat")
-        term.keys("n")
+        term.keys("n", "Enter")  # a yes/no answer waits for Enter, as every other does
         term.wait_for("Make one of them Cherry Studio's default model?")
         term.keys("Enter")  # keep the current default
         term.wait_for("Write this to")
-        term.keys("y")
+        term.keys("y", "Enter")
         term.wait_for("Save these settings as a profile")
-        term.keys("n")
+        term.keys("n", "Enter")
         shown = term.wait_for("[exit ")
     finally:
         term.close()
@@ -1141,6 +1233,25 @@ def test_declining_the_move_leaves_the_store_and_goes_on_to_a_new_gateway(harnes
     assert outcome.written is None and fingerprint(ud) == before and harness.backups() == []
 
 
+def test_declining_the_move_ends_saying_what_still_uses_the_built_in_provider(harness: Harness) -> None:
+    ud = harness.userdata(gateway_in_openai(harness))
+    outcome, script = harness.run(ud, [("move", False), *apiyi(harness)])
+    assert outcome.written is not None and harness.store(ud)["defaultModel"]["provider"] == "openai"
+    # The choice that keeps the default says which model that is: the one on the provider left as it was.
+    assert script.question("default_model").choices[0].title == (
+        "Keep Cherry Studio's current default model (openai/gpt-4.1)")
+    # "Done" is not the last word: the default model still uses the built-in provider, and the fix is named.
+    assert harness.said[-1] == ("Not fixed: Cherry Studio's defaultModel still uses the built-in provider 'openai', "
+                                "left as it was; `cherryconf doctor --fix` moves it, with the assistants that use "
+                                "it, to a provider of its own.")
+
+
+def test_choosing_the_new_gateways_model_as_default_leaves_only_the_gateway_to_move(harness: Harness) -> None:
+    ud = harness.userdata(gateway_in_openai(harness))
+    harness.run(ud, [("move", False), *apiyi(harness, default_model="gpt-4.1")])
+    assert harness.said[-1].startswith("Not fixed: the gateway is still in the built-in provider 'openai', left as")
+
+
 def test_interrupted_after_the_write_says_the_write_stays(harness: Harness) -> None:
     ud = harness.userdata()
     script = harness.script(apiyi(harness, save=KeyboardInterrupt()))
@@ -1172,3 +1283,20 @@ def test_the_model_picker_filters_by_group_and_ticks_what_is_shown(keys: str, ti
         picked = model_picker(Question("models", "checkbox", "Models", choices), input=pipe,
                               output=DummyOutput()).unsafe_ask()
     assert sorted(choices[i].value for i in picked) == ticked
+
+
+@pytest.mark.parametrize(("keys", "default", "answer"), [
+    ("\r", True, True), ("\r", False, False),  # Enter alone: the default
+    ("n\r", True, False), ("Y\r", False, True), ("否\r", True, False), ("是\r", False, True),
+    ("n\x7f\r", True, True),  # chosen, then cleared with Backspace: the default again
+    ("xq n\r", True, False),  # other keys do nothing
+])
+def test_a_yes_no_answer_is_chosen_by_key_and_given_by_enter(keys: str, default: bool, answer: bool) -> None:
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from cherryconf.wizard.terminal import yes_no
+
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        assert yes_no("Write?", default, input=pipe, output=DummyOutput()).unsafe_ask() is answer
