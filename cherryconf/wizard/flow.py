@@ -605,7 +605,8 @@ class Wizard(ProfileSaving):
                 return
         for model, ok, reason in results:
             mark = _("ok  ") if ok else _("FAIL")
-            self.say(f"  {mark} {model}{'' if ok else ': ' + self._scrub(reason)}")
+            self.say(f"  {mark} " + (model if ok else _("{model}: {reason}").format(model=model,
+                                                                                  reason=self._scrub(reason))))
         failed = [m for m, ok, _reason in results if not ok]
         if not failed:
             return
@@ -633,6 +634,8 @@ class Wizard(ProfileSaving):
                 "drop_failing", "confirm", _("Leave out {models}?").format(models=", ".join(droppable)),
                 default=True)):
             d.models = [m for m in d.models if m not in droppable]
+            if flags.yes:  # taken as the default, unasked: say what was left out
+                self.say("  " + _("Left out: {models}.").format(models=", ".join(droppable)))
         else:
             self.say(_("  They are added anyway."))
 

@@ -53,6 +53,7 @@ class ProfileSaving:
                 "save_key", "confirm", _("Write the API key itself into the file (it will be readable only by you)?"),
                 default=False))):
             key_ref = "${" + (d.preset.env_var or profile.key_env_name(d.pid)) + "}"
+        if key_ref.startswith("${"):  # typed, or read from a variable here: wherever it is applied, it must be set
             self.say("  " + _("The key is not written to the file: set {var} before applying it, in this shell "
                               "like this: {example}").format(
                 var=key_ref[2:-1], example=set_variable_example(key_ref[2:-1], self.ctx.system, self.env)))

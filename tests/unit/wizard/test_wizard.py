@@ -1000,6 +1000,18 @@ def test_yes_on_a_terminal_asks_only_what_has_no_default(harness: Harness) -> No
     assert harness.store(ud)["providers"][0] == new_provider("apiyi", "API易", harness.gw.url, harness.key,
                                                              TICKED[::-1])
     assert harness.store(ud)["defaultModel"] == ORIGINAL["defaultModel"]
+    left_out = [m for m in presets.get("apiyi").model_ids if m not in TICKED]
+    assert left_out and f"Left out: {', '.join(left_out)}." in harness.text()  # unasked, so said
+
+
+def test_a_profile_saved_with_the_key_from_a_variable_says_to_set_it_where_applied(harness: Harness) -> None:
+    ud = harness.userdata()
+    harness.env["APIYI_API_KEY"] = harness.key
+    save_to = harness.tmp / "apiyi.yaml"
+    outcome, _ = harness.run(ud, [("preset", preset("apiyi"))],
+                             Flags(base_url=harness.gw.url, yes=True, save_profile=str(save_to)))
+    assert outcome.saved_profile == save_to and "${APIYI_API_KEY}" in save_to.read_text(encoding="utf-8")
+    assert "The key is not written to the file: set APIYI_API_KEY before applying it" in harness.text()
 
 
 def test_without_a_terminal_the_preset_supplies_name_url_key_and_models(harness: Harness) -> None:
