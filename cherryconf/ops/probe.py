@@ -142,7 +142,10 @@ class VerifyReport:
             counts.append((ngettext("{passing} of {n} model answers on {endpoint}",
                                     "{passing} of {n} models answer on {endpoint}", n) if i == 0
                            else _("{passing} of {n} on {endpoint}")).format(passing=passing, n=n, endpoint=where))
-        return f"{', '.join(counts)}: {self._advice()}"
+        # At most two endpoints; the joints are the language's own (a full-width comma and colon in Chinese).
+        joined = (_("{first}, {second}").format(first=counts[0], second=counts[1]) if len(counts) == 2
+                  else "".join(counts))
+        return _("{counts}: {advice}").format(counts=joined, advice=self._advice())
 
     def _advice(self) -> str:
         configured = self.configured_endpoint

@@ -356,6 +356,9 @@ def test_everything_404_in_chinese(run_cli: Any, tmp_path: Path, gateway: Gatewa
     assert result.code == 5
     assert f"每个请求都得到 404，/models 也是：基础 URL {gateway.url}/console/v1 很可能有误；" in result.out
     assert "请试试去掉 /console 的 apiHost" in result.out
+    # The verdict's joints are Chinese too: 1 个中有 0 个在 chat/completions 上应答；... 上：每个请求...
+    verdict = next(line for line in result.out.splitlines() if "每个请求都得到 404" in line and "应答" in line)
+    assert "应答，" in verdict and "上：每个请求" in verdict and ", " not in verdict and ": " not in verdict
 
 
 def test_several_providers_name_the_one_whose_key_is_rejected(run_cli: Any, tmp_path: Path, gateway: Gateway) -> None:
