@@ -52,10 +52,12 @@ def dumps(document: Any) -> str:
 width = console.columns
 
 
-def table(headers: list[str], rows: list[list[str]], fit: int | None = -1) -> str:
+def table(headers: list[str], rows: list[list[str]], fit: int | None = -1, shrink: tuple[int, ...] = ()) -> str:
     """A plain aligned table, in terminal columns (a CJK name takes two per character). Wider than `fit` columns
-    (the terminal's, by default; None: any width), it is one block per row instead, `HEADER  value` a line, so that
-    each value stays whole, as it must be typed back (ids, URLs), rather than wrapped mid-row."""
+    (the terminal's, by default; None: any width), the columns in `shrink` (names, URLs: never an id) are cut
+    short with "…" down to _SHRUNK columns, widest first; still too wide, it is one block per row instead,
+    `HEADER  value` a line, so that each value stays whole, as it must be typed back (ids, URLs), rather than
+    wrapped mid-row."""
     if not rows:
         return ""
     if fit == -1:
@@ -65,10 +67,33 @@ def table(headers: list[str], rows: list[list[str]], fit: int | None = -1) -> st
     def line(cells: list[str], sizes: list[int]) -> str:
         return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, sizes, strict=True)).rstrip()
 
-    if fit is None or sum(widths) + 2 * (len(widths) - 1) <= fit:
+    over = -1 if fit is None else sum(widths) + 2 * (len(widths) - 1) - fit  # columns too many
+    for i in sorted(shrink, key=lambda i: -widths[i]):
+        cut = min(max(over, 0), widths[i] - max(_SHRUNK, width(headers[i])))
+        if cut > 0:
+            widths[i] -= cut
+            over -= cut
+    if over <= 0:
+        rows = [[_clip(c, widths[i]) if i in shrink else c for i, c in enumerate(r)] for r in rows]
         return "\n".join([line(headers, widths), *(line(r, widths) for r in rows)])
     label = max(width(h) for h in headers)
     return "\n\n".join("\n".join(line([h, c], [label, 0]) for h, c in zip(headers, r, strict=True)) for r in rows)
+
+
+_SHRUNK = 16
+
+
+def _clip(text: str, size: int) -> str:
+    """`text` in at most `size` terminal columns, its end replaced by "…" when cut."""
+    if width(text) <= size:
+        return text
+    out, used = "", 0
+    for ch in text:
+        w = width(ch)
+        if used + w > size - 1:
+            break
+        out, used = out + ch, used + w
+    return out + "…"
 
 
 def show_value(field: str, value: Any) -> str:

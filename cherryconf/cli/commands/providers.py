@@ -42,4 +42,4 @@ def providers(opts: Options) -> None:
                      render.urls_text(urls), str(len(models)), shown_key, owner or "-"])
     emit(opts, Result({"install": str(inst.data_dir), "store": inst.kind, "providers": items},
                       render.table([_("ID"), _("NAME"), _("TYPE"), _("ENABLED"), _("CHAT URL"), _("MODELS"), _("KEY"),
-                                    _("OWNER")], rows)))
+                                    _("OWNER")], rows, shrink=(1, 4))))  # the name and the URL
