@@ -140,3 +140,19 @@ def test_providers_table_fits_a_narrow_terminal(run_cli: RunCli, tmp_path: Path)
     assert all(columns(line) <= 80 for line in narrow.out.splitlines()), narrow.out
     # One block per provider, each value whole: the id can be copied back into `verify --provider`.
     assert f"\nID        {uuid}\n" in narrow.out and narrow.out.count("\n\n") == 2
+
+
+def test_providers_leaves_out_the_built_ins_nobody_set_up_unless_all(run_cli: RunCli, tmp_path: Path) -> None:
+    from testing import v2db
+
+    install = v2db.first_boot(tmp_path / "ud")  # the newest app lists each of its 60-odd presets
+    everything = json.loads(run_cli("--data-dir", str(install.data_dir), "providers", "--json").out)["providers"]
+    unused = [p["id"] for p in everything if not (p["enabled"] or p["apiKey"] or p["models"])]
+    assert len(unused) > 40
+    shown = run_cli("--data-dir", str(install.data_dir), "providers", env={"COLUMNS": "100"}).out.splitlines()
+    assert len(shown) == 1 + len(everything) - len(unused) + 1  # the header, the set-up ones, the count
+    assert shown[-1] == (f"(and {len(unused)} providers nobody set up: turned off, no key, no models; "
+                         "--all lists them)")
+    assert all(columns(line) <= 100 for line in shown)  # the URL column cut short to fit, not a block a provider
+    listed = run_cli("--data-dir", str(install.data_dir), "providers", "--all", env={"COLUMNS": "250"}).out
+    assert len(listed.splitlines()) == 1 + len(everything) and "nobody set up" not in listed
