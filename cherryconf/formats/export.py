@@ -153,6 +153,8 @@ def to_profile(providers: list[dict[str, Any]], ids: list[str] | None = None, wi
             entry["apiKey"] = key if with_keys and key else "${" + var + "}"
             if key and not with_keys:
                 referenced.append(var)
+        if not with_keys and isinstance(entry["apiHost"], str):
+            entry["apiHost"] = _host_reference(var, entry["apiHost"], referenced)
         if not key:
             notes.append(_("{pid}: no key in the store; set {var} before applying").format(pid=pid, var=var))
         entry["models"] = [_model(m, pid) for m in p.get("models", []) if isinstance(m, dict) and m.get("id")]
@@ -212,6 +214,20 @@ def _sendable_headers(entry: dict[str, Any], notes: list[str]) -> None:
         del entry["extra_headers"]
 
 
+def _host_reference(var: str, host: str, referenced: list[str]) -> str:
+    """`host` with the user-info it carries (`https://user:password@gw/v1`, a password as good as a key) made a
+    reference of its own, `${<STEM>_URL_CREDENTIALS}` (joining `referenced`)."""
+    found = _URL_CREDENTIALS.search(host)
+    if not found or _REFERENCE.fullmatch(found.group(1)):
+        return host
+    url_var = var.removesuffix("_API_KEY") + "_URL_CREDENTIALS"
+    referenced.append(url_var)
+    return host[:found.start(1)] + "${" + url_var + "}" + host[found.end(1):]
+
+
+_URL_CREDENTIALS = re.compile(r"(?<=://)([^/?#\s@]+)@")
+
+
 def _check_loads(document: dict[str, Any]) -> None:
     """An export that `apply` would refuse is no export: load it as apply would, with every reference set."""
     from cherryconf.formats import profile
@@ -221,6 +237,8 @@ def _check_loads(document: dict[str, Any]) -> None:
                  if _REFERENCE.fullmatch(str(p["apiKey"]))})
     refs.update({m[2:-1]: "placeholder" for p in document["providers"]
                  for v in (p.get("extra_headers") or {}).values() for m in _REFERENCE.findall(str(v))})
+    refs.update({m[2:-1]: "placeholder" for p in document["providers"]
+                 for m in _REFERENCE.findall(str(p.get("apiHost") or ""))})
     try:
         profile.parse(document, "export", env=refs)
     except BadInput as e:

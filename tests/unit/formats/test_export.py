@@ -40,6 +40,15 @@ def test_providers_of_their_own_are_exported_as_they_are() -> None:
     assert notes == ["keys are written as references: set GW_API_KEY where you apply it (or use --with-keys)"]
 
 
+def test_credentials_in_the_base_url_become_a_reference_like_the_key() -> None:
+    gw = {**built_in("gw", "https://team:pa55w0rd@gw.example.com/v1"), "isSystem": False}
+    document, notes = to_profile([gw])
+    assert document["providers"][0]["apiHost"] == "https://${GW_URL_CREDENTIALS}@gw.example.com/v1"
+    assert "pa55w0rd" not in str(document) and any("GW_URL_CREDENTIALS" in n for n in notes)
+    kept, _notes = to_profile([gw], with_keys=True)  # --with-keys: the file holds every secret, as asked
+    assert kept["providers"][0]["apiHost"] == "https://team:pa55w0rd@gw.example.com/v1"
+
+
 def test_key_variables_are_named_after_the_provider_not_its_uuid() -> None:
     relay = "3f9a2c1e-1111-4a42-9a8e-0c2b8f1f6a01"
     named = env_names([{"id": "apiyi", "name": "API易"}, {"id": relay, "name": "My Relay (EU)"},
