@@ -13,8 +13,11 @@ def run() -> None:
     try:
         from cherryconf.cli import main
     except KeyboardInterrupt:
+        from cherryconf import console
         from cherryconf.errors import ExitCode
         from cherryconf.i18n import _
+
+        console.setup_streams()  # as main() would have: the sentence in the encoding the reader decodes
 
         # On a terminal, the ^C it echoed ends the line first.
         sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "cherryconf: " + _("interrupted; nothing was written")

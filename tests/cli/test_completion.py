@@ -34,7 +34,9 @@ def test_the_cli_completes_commands_and_options(run_cli: Any) -> None:
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_each_script_names_the_program_and_its_variable(run_cli: Any, shell: str) -> None:
     result = run_cli("completion", shell)
-    assert result.code == 0 and result.err == ""
+    # click asks bash for its version first; without a bash (Windows without Git Bash) it warns, and still prints.
+    warned = shell == "bash" and shutil.which("bash") is None
+    assert result.code == 0 and (result.err == "" or (warned and "Bash version" in result.err))
     assert "_CHERRYCONF_COMPLETE" in result.out and f"{shell}_complete" in result.out
 
 

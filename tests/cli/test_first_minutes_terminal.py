@@ -225,8 +225,9 @@ def test_ctrl_c_while_the_cli_is_still_loading_is_one_line_and_exit_130(tmp_path
                         "runpy.run_module('cherryconf', run_name='__main__', alter_sys=True)"])
     env = isolated_environ(tmp_path, {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PACKAGE_ROOT)})
     env["LANG"] = LANGS[lang]
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
-                          check=False)
+    env["PYTHONIOENCODING"] = "utf-8"  # read back as testing.cli reads every run (Windows: not the code page)
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, encoding="utf-8",
+                          timeout=60, check=False)
     assert proc.returncode == 130
     assert proc.stderr.splitlines() == ["cherryconf: " + t(lang, "interrupted; nothing was written")], proc.stderr
     assert proc.stdout == ""
